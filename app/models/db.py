@@ -1,0 +1,129 @@
+"""Opening the ledger: engine, session factory, migrations and the backup before them."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+SessionFactory = sessionmaker[Session]
+
+
+class LedgerError(Exception):
+    """The ledger file cannot be opened: not a database, not Duebook's, or from a newer version."""
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of Duebook knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package ships its migrations
+        raise LedgerError("Duebook's schema migrations are missing from the installation")
+    return head
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a database URL (``sqlite:///path`` or a PostgreSQL URL)."""
+    return create_engine(url, future=True)
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of an SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        if handle.read(16) != SQLITE_MAGIC:
+            raise LedgerError(f"{path} is not a Duebook ledger: it is not an SQLite database")
+
+
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def backup_ledger(path: Path, suffix: str) -> Path:
+    """A consistent copy of an SQLite ledger beside it (safe while another process writes)."""
+    target = path.with_name(f"{path.stem}.{suffix}{path.suffix or '.sqlite3'}")
+    source = sqlite3.connect(path)
+    try:
+        dest = sqlite3.connect(target)
+        with dest:
+            source.backup(dest)
+        dest.close()
+    finally:
+        source.close()
+    return target
+
+
+def migrate(engine: Engine, path: Path | None = None) -> None:
+    """Bring the schema to the newest revision, backing an SQLite file up first.
+
+    Raises:
+        LedgerError: the database holds tables that are not Duebook's, or was written by a newer
+            version of Duebook.
+    """
+    head = head_revision()
+    try:
+        current = _current_revision(engine)
+        tables = set(inspect(engine).get_table_names())
+    except DatabaseError as exc:
+        where = path or engine.url
+        raise LedgerError(f"{where} cannot be read as a ledger: {exc.orig}") from exc
+    if current == head:
+        return
+    script = ScriptDirectory.from_config(_alembic_config())
+    if current is not None and script.get_revision(current) is None:
+        raise LedgerError(
+            f"{path or engine.url} was written by a newer version of Duebook "
+            f"(schema {current}); update Duebook to open it"
+        )
+    if current is None and tables - {"alembic_version"}:
+        raise LedgerError(
+            f"{path or engine.url} is not a Duebook ledger: it holds other tables "
+            f"({', '.join(sorted(tables)[:3])})"
+        )
+    if path is not None and current is not None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        backup_ledger(path, f"backup-{current}-{stamp}")
+    config = _alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def open_ledger(path: Path) -> SessionFactory:
+    """Open (creating and migrating as needed) the SQLite ledger at ``path``.
+
+    Raises:
+        LedgerError: the file is not a Duebook ledger or is from a newer version.
+    """
+    _check_sqlite_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(sqlite_url(path))
+    migrate(engine, path)
+    return make_session_factory(engine)
+
+
+def make_session_factory(engine: Engine) -> SessionFactory:
+    """Sessions on ``engine`` that keep loaded values after commit (DTOs are built from them)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)

@@ -1,0 +1,367 @@
+"""Reading invoices: the paged, sorted and filtered list, and one invoice in full.
+
+Open amounts and statuses are derived in SQL from the allocations, so that the list can sort and
+filter on them over a hundred thousand invoices without loading them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from app.models.customer import Customer
+from app.models.invoice import (
+    QUANTITY_SCALE,
+    DocumentState,
+    Invoice,
+    InvoiceStatus,
+    compute_totals,
+    derive_status,
+    line_net_minor,
+)
+from app.models.money import Money, sum_by_currency
+from app.models.payment import Allocation, AllocationKind, Payment
+from app.services.dto import AllocationView, InvoiceDetail, InvoiceRow, LineView
+from app.services.invoicing import InvoicingError
+from app.services.uow import UnitOfWork
+
+SORT_KEYS = (
+    "number",
+    "customer",
+    "issue_date",
+    "due_date",
+    "total",
+    "open_amount",
+    "status",
+    "currency",
+)
+
+
+@dataclass(frozen=True)
+class InvoiceQuery:
+    """Which invoices to list and in what order; every field is optional."""
+
+    search: str = ""
+    statuses: frozenset[InvoiceStatus] = field(default_factory=frozenset)
+    customer_id: int | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    currency: str | None = None
+    include_credit_notes: bool = True
+    sort_key: str = "issue_date"
+    descending: bool = True
+
+
+def _allocation_totals() -> Subquery:
+    active = Allocation.reversed_at.is_(None)
+    return (
+        select(
+            Allocation.invoice_id.label("invoice_id"),
+            func.sum(Allocation.amount_minor).label("allocated"),
+            func.sum(
+                case(
+                    (Allocation.kind == AllocationKind.CREDIT_NOTE, Allocation.amount_minor),
+                    else_=0,
+                )
+            ).label("credited"),
+        )
+        .where(active)
+        .group_by(Allocation.invoice_id)
+        .subquery("alloc")
+    )
+
+
+def _status_expression(
+    allocated: ColumnElement[int], credited: ColumnElement[int], today: date
+) -> ColumnElement[str]:
+    open_ = Invoice.total_minor - allocated
+    return case(
+        (Invoice.state == DocumentState.DRAFT, InvoiceStatus.DRAFT.value),
+        (Invoice.state == DocumentState.VOID, InvoiceStatus.VOID.value),
+        (
+            open_ <= 0,
+            case(
+                (and_(credited > 0, credited >= Invoice.total_minor), InvoiceStatus.CREDITED.value),
+                else_=InvoiceStatus.PAID.value,
+            ),
+        ),
+        (Invoice.due_date < today, InvoiceStatus.OVERDUE.value),
+        (allocated > 0, InvoiceStatus.PARTIALLY_PAID.value),
+        else_=InvoiceStatus.OPEN.value,
+    )
+
+
+def _base_query(query: InvoiceQuery, today: date) -> tuple[Select[Any], dict[str, Any]]:
+    alloc = _allocation_totals()
+    allocated = func.coalesce(alloc.c.allocated, 0)
+    credited = func.coalesce(alloc.c.credited, 0)
+    status = _status_expression(allocated, credited, today)
+    columns = {
+        "number": func.coalesce(Invoice.number, ""),
+        "customer": Customer.name,
+        "issue_date": Invoice.issue_date,
+        "due_date": Invoice.due_date,
+        "total": Invoice.total_minor,
+        "open_amount": Invoice.total_minor - allocated,
+        "status": status,
+        "currency": Invoice.currency,
+        "allocated": allocated,
+    }
+    stmt = (
+        select(Invoice.id)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(alloc, alloc.c.invoice_id == Invoice.id)
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if query.search.strip():
+        pattern = f"%{query.search.strip()}%"
+        conditions.append(
+            or_(
+                Invoice.number.ilike(pattern),
+                Customer.name.ilike(pattern),
+                Customer.code.ilike(pattern),
+                Invoice.po_number.ilike(pattern),
+                Invoice.description.ilike(pattern),
+            )
+        )
+    if query.statuses:
+        conditions.append(status.in_([s.value for s in query.statuses]))
+    if query.customer_id is not None:
+        conditions.append(Invoice.customer_id == query.customer_id)
+    if query.issued_from is not None:
+        conditions.append(Invoice.issue_date >= query.issued_from)
+    if query.issued_to is not None:
+        conditions.append(Invoice.issue_date <= query.issued_to)
+    if query.currency:
+        conditions.append(Invoice.currency == query.currency)
+    if not query.include_credit_notes:
+        conditions.append(Invoice.kind == "invoice")
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    return stmt, columns
+
+
+def count_invoices(uow: UnitOfWork, query: InvoiceQuery, today: date) -> int:
+    """How many invoices the query matches."""
+    stmt, _ = _base_query(query, today)
+    with uow:
+        return int(uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def list_invoices(
+    uow: UnitOfWork, query: InvoiceQuery, today: date, offset: int = 0, limit: int = 200
+) -> list[InvoiceRow]:
+    """One page of the invoice list, sorted and filtered in SQL."""
+    if query.sort_key not in SORT_KEYS:
+        raise ValueError(f"cannot sort invoices by {query.sort_key!r}")
+    stmt, columns = _base_query(query, today)
+    key = columns[query.sort_key]
+    order = [key.desc() if query.descending else key.asc()]
+    order.append(Invoice.id.desc() if query.descending else Invoice.id.asc())
+    stmt = (
+        stmt.add_columns(
+            Invoice.number,
+            Invoice.kind,
+            Invoice.customer_id,
+            Customer.name,
+            Invoice.issue_date,
+            Invoice.due_date,
+            Invoice.total_minor,
+            Invoice.currency,
+            columns["open_amount"],
+            columns["status"],
+        )
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    with uow:
+        rows = uow.session.execute(stmt).all()
+    return [_row(r, today) for r in rows]
+
+
+def _row(r: Sequence[Any], today: date) -> InvoiceRow:
+    (inv_id, number, kind, customer_id, name, issued, due, total, currency, open_, status) = r
+    state = InvoiceStatus(status)
+    overdue = (today - due).days if state == InvoiceStatus.OVERDUE else 0
+    return InvoiceRow(
+        id=inv_id,
+        number=number or "",
+        kind=kind,
+        customer_id=customer_id,
+        customer_name=name,
+        issue_date=issued,
+        due_date=due,
+        total=Money(total, currency),
+        open_amount=Money(max(int(open_), 0), currency),
+        status=state,
+        days_overdue=overdue,
+    )
+
+
+def totals_by_currency(uow: UnitOfWork, query: InvoiceQuery, today: date) -> dict[str, Money]:
+    """Open amounts of the listed invoices, per currency (never added across currencies)."""
+    stmt, columns = _base_query(query, today)
+    stmt = stmt.add_columns(Invoice.currency, columns["open_amount"], Invoice.kind, Invoice.state)
+    inner = stmt.subquery()
+    totals = (
+        select(inner.c.currency, func.sum(inner.c[3]))
+        .where(inner.c.kind == "invoice", inner.c.state == DocumentState.ISSUED)
+        .group_by(inner.c.currency)
+    )
+    with uow:
+        rows = uow.session.execute(totals).all()
+    return sum_by_currency(Money(int(total or 0), cur) for cur, total in rows)
+
+
+def open_invoice_rows(session: Session, customer_id: int, today: date) -> list[InvoiceRow]:
+    """A customer's issued invoices with something open, oldest due first."""
+    alloc = _allocation_totals()
+    allocated = func.coalesce(alloc.c.allocated, 0)
+    status = _status_expression(allocated, func.coalesce(alloc.c.credited, 0), today)
+    stmt = (
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.kind,
+            Invoice.customer_id,
+            Customer.name,
+            Invoice.issue_date,
+            Invoice.due_date,
+            Invoice.total_minor,
+            Invoice.currency,
+            Invoice.total_minor - allocated,
+            status,
+        )
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(alloc, alloc.c.invoice_id == Invoice.id)
+        .where(
+            Invoice.customer_id == customer_id,
+            Invoice.state == DocumentState.ISSUED,
+            Invoice.kind == "invoice",
+            Invoice.total_minor - allocated > 0,
+        )
+        .order_by(Invoice.due_date, Invoice.id)
+    )
+    return [_row(r, today) for r in session.execute(stmt).all()]
+
+
+def get_invoice(uow: UnitOfWork, invoice_id: int, today: date) -> InvoiceDetail:
+    """One invoice or credit note with its lines, tax summary, allocations and status.
+
+    Raises:
+        InvoicingError: there is no such invoice.
+    """
+    with uow:
+        invoice = uow.session.get(Invoice, invoice_id)
+        if invoice is None:
+            raise InvoicingError(f"there is no invoice with id {invoice_id}")
+        return _detail(uow.session, invoice, today)
+
+
+def get_invoice_by_number(uow: UnitOfWork, number: str, today: date) -> InvoiceDetail:
+    """One invoice by its number.
+
+    Raises:
+        InvoicingError: no invoice has that number.
+    """
+    with uow:
+        invoice = uow.session.scalars(select(Invoice).where(Invoice.number == number)).first()
+        if invoice is None:
+            raise InvoicingError(f"there is no invoice numbered {number}")
+        return _detail(uow.session, invoice, today)
+
+
+def _detail(session: Session, invoice: Invoice, today: date) -> InvoiceDetail:
+    cur = invoice.currency
+    allocations = list(
+        session.scalars(
+            select(Allocation).where(Allocation.invoice_id == invoice.id).order_by(Allocation.id)
+        )
+    )
+    active = [a for a in allocations if a.reversed_at is None]
+    paid = sum(a.amount_minor for a in active)
+    credited = sum(a.amount_minor for a in active if a.kind == AllocationKind.CREDIT_NOTE)
+    if invoice.is_credit_note:
+        used = session.scalar(
+            select(func.coalesce(func.sum(Allocation.amount_minor), 0)).where(
+                Allocation.credit_note_id == invoice.id, Allocation.reversed_at.is_(None)
+            )
+        )
+        paid, credited = int(used or 0), 0
+    totals = compute_totals(invoice.lines, cur) if invoice.lines else None
+    tax_rows: tuple[tuple[Decimal, Money, Money], ...] = ()
+    if totals is not None:
+        tax_rows = tuple(
+            (Decimal(rate) / 100, Money(totals.net_by_rate[rate], cur), Money(tax, cur))
+            for rate, tax in sorted(totals.tax_by_rate.items())
+        )
+    credited_number = ""
+    if invoice.credited_invoice_id is not None:
+        original = session.get(Invoice, invoice.credited_invoice_id)
+        credited_number = original.number or "" if original else ""
+    customer = invoice.customer
+    return InvoiceDetail(
+        id=invoice.id,
+        number=invoice.number or "",
+        kind=invoice.kind,
+        state=invoice.state,
+        status=derive_status(
+            invoice.state, invoice.total_minor, paid, credited, invoice.due_date, today
+        ),
+        customer_id=customer.id,
+        customer_code=customer.code,
+        customer_name=customer.name,
+        customer_address=customer.address,
+        customer_country=customer.country,
+        customer_vat_id=customer.vat_id,
+        currency=cur,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        po_number=invoice.po_number,
+        description=invoice.description,
+        notes=invoice.notes,
+        lines=tuple(
+            LineView(
+                description=line.description,
+                quantity=Decimal(line.quantity_milli) / QUANTITY_SCALE,
+                unit_price=Money(line.unit_price_minor, cur),
+                discount_percent=Decimal(line.discount_bp) / 100,
+                tax_rate_percent=Decimal(line.tax_rate_bp) / 100,
+                net=Money(line_net_minor(line, cur), cur),
+            )
+            for line in invoice.lines
+        ),
+        net=Money(invoice.net_minor, cur),
+        tax_by_rate=tax_rows,
+        tax=Money(invoice.tax_minor, cur),
+        total=Money(invoice.total_minor, cur),
+        open_amount=Money(max(invoice.total_minor - paid, 0), cur),
+        allocations=tuple(_allocation_view(session, a) for a in allocations),
+        credited_invoice_number=credited_number,
+        void_reason=invoice.void_reason,
+    )
+
+
+def _allocation_view(session: Session, allocation: Allocation) -> AllocationView:
+    source = allocation.note
+    if allocation.payment_id is not None:
+        payment = session.get(Payment, allocation.payment_id)
+        source = payment.reference if payment else ""
+    elif allocation.credit_note_id is not None:
+        note = session.get(aliased(Invoice), allocation.credit_note_id)
+        source = note.number or "" if note else ""
+    return AllocationView(
+        id=allocation.id,
+        kind=allocation.kind,
+        amount=Money(allocation.amount_minor, allocation.currency),
+        allocated_on=allocation.allocated_on,
+        source=source,
+        reversed=allocation.reversed_at is not None,
+    )

@@ -1,0 +1,190 @@
+"""Business settings by dotted key (``company.name``), stored in the ledger's settings table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from app.models.company import Setting
+from app.models.money import is_currency_code
+from app.services.audit import record_audit
+from app.services.iban import normalize_iban
+from app.services.uow import UnitOfWork
+
+
+class SettingError(ValueError):
+    """An unknown key or a value that does not fit the key."""
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if not is_currency_code(code):
+        raise SettingError(f"expected an ISO 4217 currency code such as EUR, got {value!r}")
+    return code
+
+
+def _non_negative_int(value: str) -> str:
+    if not value.strip().isdigit():
+        raise SettingError(f"expected a whole number of days, got {value!r}")
+    return str(int(value))
+
+
+def _port(value: str) -> str:
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        raise SettingError(f"expected a port number from 1 to 65535, got {value!r}")
+    return str(int(value))
+
+
+def _iban(value: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return normalize_iban(value)
+    except ValueError as exc:
+        raise SettingError(str(exc)) from exc
+
+
+def _number_pattern(value: str) -> str:
+    try:
+        sample = format_number(value.strip(), date(2026, 1, 1), 1)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise SettingError(
+            f"expected a pattern with {{seq}} and optionally {{year}}, {{month}}, e.g. "
+            f"INV-{{year}}-{{seq:05}}; got {value!r}"
+        ) from exc
+    if "{seq" not in value or not sample:
+        raise SettingError(f"the number pattern must contain {{seq}}, got {value!r}")
+    return value.strip()
+
+
+def _payment_link(value: str) -> str:
+    link = value.strip()
+    if link and not re.match(r"^https?://", link):
+        raise SettingError(f"expected a URL starting with https://, got {value!r}")
+    try:
+        link.format(number="X", amount="1.00", currency="EUR", reference="RF00X")
+    except (KeyError, ValueError, IndexError) as exc:
+        raise SettingError(
+            "the payment link may use only {number}, {amount}, {currency} and {reference}"
+        ) from exc
+    return link
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value.strip() not in options:
+            raise SettingError(f"expected one of {', '.join(options)}, got {value!r}")
+        return value.strip()
+
+    return check
+
+
+def _time(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
+        raise SettingError(f"expected a time as HH:MM, got {value!r}")
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A known setting: its default and how a value is checked and normalised."""
+
+    default: str
+    check: Callable[[str], str]
+    label: str
+
+
+SETTINGS: dict[str, SettingSpec] = {
+    "company.name": SettingSpec("", _text, "Company name"),
+    "company.address": SettingSpec("", _text, "Address"),
+    "company.country": SettingSpec("", _text, "Country (ISO code)"),
+    "company.email": SettingSpec("", _text, "Email"),
+    "company.phone": SettingSpec("", _text, "Phone"),
+    "company.vat_id": SettingSpec("", _text, "VAT number"),
+    "company.currency": SettingSpec("EUR", _currency, "Home currency"),
+    "company.iban": SettingSpec("", _iban, "IBAN"),
+    "company.bic": SettingSpec("", _text, "BIC"),
+    "company.bank_name": SettingSpec("", _text, "Bank"),
+    "company.logo_path": SettingSpec("", _text, "Logo file"),
+    "invoice.number_pattern": SettingSpec("INV-{year}-{seq:05}", _number_pattern, "Numbers"),
+    "invoice.credit_note_pattern": SettingSpec(
+        "CN-{year}-{seq:05}", _number_pattern, "Credit note numbers"
+    ),
+    "invoice.payment_terms_days": SettingSpec("30", _non_negative_int, "Payment terms (days)"),
+    "invoice.payment_link": SettingSpec("", _payment_link, "Payment link"),
+    "invoice.footer": SettingSpec("", _text, "Invoice footer"),
+    "smtp.host": SettingSpec("", _text, "SMTP server"),
+    "smtp.port": SettingSpec("587", _port, "SMTP port"),
+    "smtp.security": SettingSpec("starttls", _choice("starttls", "tls", "none"), "Security"),
+    "smtp.user": SettingSpec("", _text, "SMTP user"),
+    "smtp.from": SettingSpec("", _text, "From address"),
+    "reminders.send_time": SettingSpec("09:00", _time, "Send reminders at"),
+}
+
+
+def format_number(pattern: str, issue_date: date, seq: int) -> str:
+    """A document number from a pattern such as ``INV-{year}-{seq:05}``."""
+    return pattern.format(year=issue_date.year, month=f"{issue_date.month:02}", seq=seq)
+
+
+def load_settings(uow: UnitOfWork) -> dict[str, str]:
+    """Every known setting with its stored value or its default."""
+    with uow:
+        stored = {row.key: row.value for row in uow.session.scalars(select(Setting))}
+    return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
+
+
+def get_setting(uow: UnitOfWork, key: str) -> str:
+    """One setting's value (its default when never set)."""
+    spec = _spec(key)
+    with uow:
+        row = uow.session.get(Setting, key)
+        return row.value if row else spec.default
+
+
+def save_settings(uow: UnitOfWork, values: dict[str, str]) -> dict[str, str]:
+    """Check and store several settings in one transaction; all or nothing.
+
+    Returns:
+        The normalised values that were stored.
+
+    Raises:
+        SettingError: a key is unknown or a value does not fit; the message names the key.
+    """
+    normalised: dict[str, str] = {}
+    for key, value in values.items():
+        try:
+            normalised[key] = _spec(key).check(value)
+        except SettingError as exc:
+            raise SettingError(f"{key}: {exc}") from exc
+    with uow:
+        for key, value in normalised.items():
+            row = uow.session.get(Setting, key)
+            before = row.value if row else None
+            if row is None:
+                uow.session.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+            if before != value:
+                record_audit(
+                    uow.session, uow.actor, "set", "setting", None, {key: before}, {key: value}
+                )
+        uow.commit()
+    return normalised
+
+
+def _spec(key: str) -> SettingSpec:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise SettingError(
+            f"unknown setting {key!r}; known: {', '.join(sorted(SETTINGS))}"
+        ) from None
