@@ -18,6 +18,7 @@ from app.models.customer import Customer
 from app.models.invoice import (
     QUANTITY_SCALE,
     DocumentState,
+    HasLineAmounts,
     Invoice,
     InvoiceId,
     InvoiceKind,
@@ -86,7 +87,7 @@ def _set_lines(invoice: Invoice, lines: Sequence[DraftLine]) -> None:
     invoice.total_minor = totals.total_minor
 
 
-def vars_of(amount: LineAmounts) -> dict[str, int]:
+def vars_of(amount: HasLineAmounts) -> dict[str, int]:
     """The stored columns of a line's amounts."""
     return {
         "quantity_milli": amount.quantity_milli,
@@ -303,7 +304,7 @@ def create_credit_note(
         )
         if lines is None:
             note.lines = [
-                InvoiceLine(position=line.position, description=line.description, **_columns(line))
+                InvoiceLine(position=line.position, description=line.description, **vars_of(line))
                 for line in invoice.lines
             ]
             note.net_minor, note.tax_minor = invoice.net_minor, invoice.tax_minor
@@ -359,15 +360,6 @@ def create_credit_note(
         )
         uow.commit()
         return InvoiceId(note.id), note.number
-
-
-def _columns(line: InvoiceLine) -> dict[str, int]:
-    return {
-        "quantity_milli": line.quantity_milli,
-        "unit_price_minor": line.unit_price_minor,
-        "discount_bp": line.discount_bp,
-        "tax_rate_bp": line.tax_rate_bp,
-    }
 
 
 def _check_allocations(

@@ -6,10 +6,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.models.company import Setting
+from app.models.company import Setting, TaxRate
 from app.models.money import is_currency_code
 from app.services.audit import record_audit
 from app.services.iban import normalize_iban
@@ -188,3 +189,61 @@ def _spec(key: str) -> SettingSpec:
         raise SettingError(
             f"unknown setting {key!r}; known: {', '.join(sorted(SETTINGS))}"
         ) from None
+
+
+@dataclass(frozen=True)
+class TaxRateView:
+    """A tax rate offered on invoice lines."""
+
+    name: str
+    percent: Decimal
+    is_default: bool = False
+
+
+DEFAULT_TAX_RATES = (
+    TaxRateView("Standard", Decimal(19), True),
+    TaxRateView("Reduced", Decimal(7)),
+    TaxRateView("Zero / reverse charge", Decimal(0)),
+)
+
+
+def list_tax_rates(uow: UnitOfWork) -> list[TaxRateView]:
+    """The active tax rates, the default first; the built-in set when none were saved."""
+    with uow:
+        rows = list(uow.session.scalars(select(TaxRate).where(TaxRate.active)))
+    if not rows:
+        return list(DEFAULT_TAX_RATES)
+    rates = [TaxRateView(r.name, Decimal(r.rate_bp) / 100, r.is_default) for r in rows]
+    return sorted(rates, key=lambda r: (not r.is_default, -r.percent))
+
+
+def save_tax_rates(uow: UnitOfWork, rates: list[TaxRateView]) -> None:
+    """Replace the offered tax rates; earlier ones are kept inactive (old invoices name them).
+
+    Raises:
+        SettingError: a rate is outside 0..100, a name is empty, or there is no rate at all.
+    """
+    if not rates:
+        raise SettingError("tax rates: keep at least one rate (0% for none)")
+    for rate in rates:
+        if not rate.name.strip():
+            raise SettingError("tax rates: every rate needs a name")
+        if not Decimal(0) <= rate.percent <= Decimal(100):
+            raise SettingError(f"tax rates: {rate.percent}% is not between 0 and 100")
+    with uow:
+        for row in uow.session.scalars(select(TaxRate).where(TaxRate.active)):
+            row.active = False
+        has_default = any(r.is_default for r in rates)
+        for i, rate in enumerate(rates):
+            uow.session.add(
+                TaxRate(
+                    name=rate.name.strip(),
+                    rate_bp=int((rate.percent * 100).to_integral_value()),
+                    is_default=rate.is_default or (not has_default and i == 0),
+                )
+            )
+        record_audit(
+            uow.session, uow.actor, "set", "tax_rates", None,
+            after={r.name: str(r.percent) for r in rates},
+        )  # fmt: skip
+        uow.commit()
