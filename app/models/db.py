@@ -10,6 +10,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, inspect
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,6 +77,14 @@ def backup_ledger(path: Path, suffix: str) -> Path:
     return target
 
 
+def _known_revision(revision: str) -> bool:
+    script = ScriptDirectory.from_config(_alembic_config())
+    try:
+        return script.get_revision(revision) is not None
+    except (ResolutionError, CommandError):
+        return False
+
+
 def migrate(engine: Engine, path: Path | None = None) -> None:
     """Bring the schema to the newest revision, backing an SQLite file up first.
 
@@ -91,8 +101,7 @@ def migrate(engine: Engine, path: Path | None = None) -> None:
         raise LedgerError(f"{where} cannot be read as a ledger: {exc.orig}") from exc
     if current == head:
         return
-    script = ScriptDirectory.from_config(_alembic_config())
-    if current is not None and script.get_revision(current) is None:
+    if current is not None and not _known_revision(current):
         raise LedgerError(
             f"{path or engine.url} was written by a newer version of Duebook "
             f"(schema {current}); update Duebook to open it"

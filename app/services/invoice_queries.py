@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.models.customer import Customer
 from app.models.invoice import (
@@ -355,7 +355,7 @@ def _allocation_view(session: Session, allocation: Allocation) -> AllocationView
         payment = session.get(Payment, allocation.payment_id)
         source = payment.reference if payment else ""
     elif allocation.credit_note_id is not None:
-        note = session.get(aliased(Invoice), allocation.credit_note_id)
+        note = session.get(Invoice, allocation.credit_note_id)
         source = note.number or "" if note else ""
     return AllocationView(
         id=allocation.id,

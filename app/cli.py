@@ -1,0 +1,148 @@
+"""The ``duebook`` command line (../shared/formats.md): a thin shell over the services.
+
+Exit status: 0 done; 1 bad input (one line on stderr naming the file, line or field); 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from app.models.db import LedgerError, open_ledger
+from app.paths import default_ledger_path
+from app.services.clock import SystemClock
+from app.services.demo import build_demo_ledger
+from app.services.excel_export import export_customers_xlsx, export_invoices_xlsx
+from app.services.file_import import ImportFileError, import_customers, import_invoices
+from app.services.settings import SettingError, load_settings, save_settings
+from app.services.uow import UnitOfWork
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """Bad input met by a command; printed as one line and exit status 1."""
+
+
+def _version() -> str:
+    try:
+        return version("duebook")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="duebook", description="Duebook: invoices, collections and cash application."
+    )
+    parser.add_argument("--version", action="version", version=f"duebook {_version()}")
+    parser.add_argument(
+        "--db", type=Path, help="ledger file (default: $DUEBOOK_DB, else the per-user data folder)"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="open the window on a fresh demo ledger"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    imp = commands.add_parser("import", help="import customers or invoices from CSV or XLSX")
+    imp_kinds = imp.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for kind in ("customers", "invoices"):
+        sub = imp_kinds.add_parser(kind, help=f"{kind} from CSV or XLSX (upsert)")
+        sub.add_argument("file", type=Path)
+
+    exp = commands.add_parser("export", help="export customers or invoices to XLSX")
+    exp_kinds = exp.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for kind in ("customers", "invoices"):
+        sub = exp_kinds.add_parser(kind, help=f"{kind} to an XLSX file")
+        sub.add_argument("file", type=Path)
+
+    settings = commands.add_parser("settings", help="show or change company settings")
+    actions = settings.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("show", help="every setting with its value")
+    set_cmd = actions.add_parser("set", help="change one setting by dotted key")
+    set_cmd.add_argument("key")
+    set_cmd.add_argument("value")
+    return parser
+
+
+def _import(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    run = import_customers if args.kind == "customers" else import_invoices
+    try:
+        result = run(uow, args.file)
+    except ImportFileError as exc:
+        raise CommandError(str(exc)) from exc
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"{args.file.name}: {result.created} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged {args.kind}"
+    )
+    return EXIT_OK
+
+
+def _export(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    if args.kind == "customers":
+        count = export_customers_xlsx(uow, args.file)
+    else:
+        count = export_invoices_xlsx(uow, args.file, SystemClock().today())
+    print(f"Wrote {count} {args.kind} to {args.file}")
+    return EXIT_OK
+
+
+def _settings(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    if args.action == "show":
+        for key, value in load_settings(uow).items():
+            print(f"{key} = {value}")
+        return EXIT_OK
+    try:
+        stored = save_settings(uow, {args.key: args.value})
+    except SettingError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"{args.key} = {stored[args.key]}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[UnitOfWork, argparse.Namespace], int]] = {
+    "import": _import,
+    "export": _export,
+    "settings": _settings,
+}
+
+
+def _open_window(ledger: Path, demo: bool) -> int:
+    # Qt is loaded only when a window is opened, so that commands run on machines without a screen.
+    from app.main import run_window
+
+    return run_window(ledger, demo=demo)
+
+
+def _demo_ledger() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="duebook-demo-"))
+    path = folder / "demo.sqlite3"
+    build_demo_ledger(UnitOfWork(open_ledger(path), actor="demo"), SystemClock().today())
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command is None:
+            ledger = _demo_ledger() if args.demo else (args.db or default_ledger_path())
+            if not args.demo:
+                open_ledger(ledger)  # create, migrate, or refuse with a clear message first
+            return _open_window(ledger, args.demo)
+        ledger = args.db or default_ledger_path()
+        uow = UnitOfWork(open_ledger(ledger), actor="cli")
+        return COMMANDS[args.command](uow, args)
+    except (LedgerError, CommandError) as exc:
+        print(f"duebook: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

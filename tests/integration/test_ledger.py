@@ -1,0 +1,79 @@
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from app.models.db import LedgerError, head_revision, open_ledger
+
+
+def test_a_missing_ledger_is_created_and_migrated(tmp_path):
+    path = tmp_path / "new" / "ledger.sqlite3"
+    factory = open_ledger(path)
+    with factory() as session:
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert revision == head_revision()
+
+
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(b"just some notes\n" * 10)
+    with pytest.raises(LedgerError, match="not an SQLite database"):
+        open_ledger(path)
+    assert path.read_bytes() == b"just some notes\n" * 10
+
+
+def test_a_corrupt_database_is_refused(tmp_path):
+    path = tmp_path / "corrupt.sqlite3"
+    open_ledger(path).kw["bind"].dispose()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    path.write_bytes(bytes(data))
+    with pytest.raises(LedgerError, match=r"corrupt\.sqlite3"):
+        open_ledger(path)
+
+
+def test_a_foreign_database_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE recipes (id INTEGER PRIMARY KEY, name TEXT)")
+    with pytest.raises(LedgerError, match="not a Duebook ledger"):
+        open_ledger(path)
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"recipes"}
+
+
+def test_a_ledger_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "newer.sqlite3"
+    open_ledger(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    with pytest.raises(LedgerError, match="newer version of Duebook"):
+        open_ledger(path)
+
+
+def test_an_older_ledger_is_backed_up_before_it_is_migrated(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    open_ledger(path)
+    with sqlite3.connect(path) as conn:  # pretend the schema is one step behind
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    if head_revision() == "0001":
+        pytest.skip("only one schema revision so far: nothing to migrate")
+    open_ledger(path)
+    assert list(tmp_path.glob("old.backup-0001-*.sqlite3"))
+
+
+def test_the_audit_log_is_append_only(tmp_path):
+    path = tmp_path / "audit.sqlite3"
+    open_ledger(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, action, entity, before, after) "
+            "VALUES ('2026-01-01', 'me', 'set', 'setting', '', '')"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE audit_log SET actor = 'someone else'")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM audit_log")
