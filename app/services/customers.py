@@ -249,7 +249,11 @@ def save_customer(uow: UnitOfWork, data: CustomerInput, customer_id: int | None 
             Contact(name=c.name.strip(), email=c.email.strip(), phone=c.phone.strip(), role=c.role)
             for c in data.contacts
         ]
-        customer.ibans = [CustomerIban(iban=i) for i in dict.fromkeys(ibans)]
+        kept = [row for row in customer.ibans if row.iban in ibans]
+        known = {row.iban for row in kept}
+        customer.ibans = kept + [
+            CustomerIban(iban=i) for i in dict.fromkeys(ibans) if i not in known
+        ]
         customer.aliases = [CustomerAlias(alias=a.strip()) for a in data.aliases if a.strip()]
         session.flush()
         action = "create" if before is None else "edit"
