@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from app.log import configure_logging
 from app.models.db import LedgerError, open_ledger
 from app.paths import default_ledger_path
 from app.services.clock import SystemClock
@@ -133,10 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             ledger = _demo_ledger() if args.demo else (args.db or default_ledger_path())
+            configure_logging(ledger)
             if not args.demo:
                 open_ledger(ledger)  # create, migrate, or refuse with a clear message first
             return _open_window(ledger, args.demo)
         ledger = args.db or default_ledger_path()
+        configure_logging(ledger)
         uow = UnitOfWork(open_ledger(ledger), actor="cli")
         return COMMANDS[args.command](uow, args)
     except (LedgerError, CommandError) as exc:
