@@ -1,0 +1,766 @@
+"""The Invoices screen: the filtered list, the selected invoice's detail, and what to do with it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QDate, QModelIndex, QPoint, QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.invoice import InvoiceKind, InvoiceStatus
+from app.models.money import Money
+from app.services.dto import InvoiceDetail, InvoiceRow
+from app.services.excel_export import export_invoices_xlsx
+from app.services.file_import import ImportResult, import_invoices
+from app.services.invoice_editor_support import CustomerChoice, list_customer_choices
+from app.services.invoice_queries import InvoiceQuery, get_invoice
+from app.services.invoicing import (
+    create_credit_note,
+    issue_invoice,
+    record_payment,
+    void_invoice,
+)
+from app.services.pdf_invoices import export_invoice_pdfs, write_invoice_pdf
+from app.services.tasks import TaskContext
+from app.views import ask
+from app.views.context import ViewContext
+from app.views.import_messages import import_summary
+from app.views.inputs import from_qdate
+from app.views.invoice_detail import InvoiceDetailPane
+from app.views.invoice_editor import InvoiceDialog
+from app.views.models.invoice_table_model import (
+    COLUMN_SORT_KEYS,
+    ROW_ROLE,
+    InvoiceTableModel,
+)
+from app.views.payment_dialog import RecordPaymentDialog
+from app.views.screen import Screen
+from app.views.style import heading, muted, per_currency_text
+from app.views.workers import show_error
+
+_OPEN = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE})
+STATUS_FILTERS: tuple[tuple[str, frozenset[InvoiceStatus]], ...] = (
+    ("All invoices", frozenset()),
+    ("Open", _OPEN),
+    ("Overdue", frozenset({InvoiceStatus.OVERDUE})),
+    ("Partly paid", frozenset({InvoiceStatus.PARTIALLY_PAID})),
+    ("Paid", frozenset({InvoiceStatus.PAID})),
+    ("Draft", frozenset({InvoiceStatus.DRAFT})),
+    ("Credited", frozenset({InvoiceStatus.CREDITED})),
+    ("Void", frozenset({InvoiceStatus.VOID})),
+)
+_NO_DATE = QDate(2000, 1, 1)
+_DEFAULT_WIDTHS = (140, 230, 105, 105, 115, 115, 110)
+
+
+class InvoicesView(Screen):
+    """The invoice list with filters, a detail pane, and the actions on the selected invoices."""
+
+    title = "Invoices"
+    search_placeholder = "Search number, customer, PO"
+    can_import = True
+
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setObjectName("InvoicesView")
+        self._detail_for: int | None = None
+        self._customers_loaded = False
+        self.model = InvoiceTableModel(ctx, self)
+        self._build_actions()
+        self._build_filters()
+        self._build_table()
+        self.detail = InvoiceDetailPane(ctx.locale)
+        self._totals = muted(QLabel())
+        self._totals.setObjectName("InvoiceTotals")
+        self._count = muted(QLabel())
+
+        list_box = QWidget()
+        list_layout = QVBoxLayout(list_box)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.addWidget(self.table, 1)
+        footer = QHBoxLayout()
+        footer.setContentsMargins(4, 2, 4, 2)
+        footer.addWidget(self._count)
+        footer.addStretch(1)
+        footer.addWidget(self._totals)
+        list_layout.addLayout(footer)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("InvoicesSplitter")
+        self.splitter.addWidget(list_box)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([820, 360])
+
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(8, 4, 8, 4)
+        content_layout.addLayout(self._filters)
+        content_layout.addWidget(self.splitter, 1)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(content)
+        self.pages.addWidget(self._build_empty_state())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        self.model.reloaded.connect(self._on_model_reloaded)
+        self.model.counted.connect(self._on_model_counted)
+        self.model.totals_loaded.connect(self._on_model_totals_loaded)
+        self.model.load_failed.connect(self._on_model_load_failed)
+        self._update_actions()
+
+    # -- building ----------------------------------------------------------------------------
+
+    def icon(self) -> QIcon:
+        return self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)
+
+    def _action(self, text: str, slot: Any, pixmap: QStyle.StandardPixmap | None = None) -> QAction:
+        action = QAction(text, self)
+        if pixmap is not None:
+            action.setIcon(self.style().standardIcon(pixmap))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        sp = QStyle.StandardPixmap
+        self.new_action = self._action("New invoice", self._on_new_action_triggered, sp.SP_FileIcon)
+        self.new_action.setToolTip("New invoice (Ctrl+N)")
+        self.open_action = self._action("Open", self._on_open_action_triggered, sp.SP_DirOpenIcon)
+        self.issue_action = self._action(
+            "Issue", self._on_issue_action_triggered, sp.SP_DialogApplyButton
+        )
+        self.void_action = self._action("Void…", self._on_void_action_triggered)
+        self.credit_action = self._action("Credit note…", self._on_credit_action_triggered)
+        self.payment_action = self._action("Record payment…", self._on_payment_action_triggered)
+        self.pdf_action = self._action(
+            "Save PDF…", self._on_pdf_action_triggered, sp.SP_DialogSaveButton
+        )
+        self.import_action = self._action(
+            "Import…", self._on_import_action_triggered, sp.SP_ArrowDown
+        )
+        self.import_action.setToolTip("Import invoices from CSV or Excel (Ctrl+I)")
+        self.export_action = self._action(
+            "Export XLSX…", self._on_export_action_triggered, sp.SP_ArrowUp
+        )
+        self.delete_shortcut = QKeySequence(QKeySequence.StandardKey.Delete)
+        self.void_action.setShortcut(self.delete_shortcut)
+        self.void_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.void_action)
+        for action in (
+            self.new_action,
+            self.open_action,
+            self.issue_action,
+            self.payment_action,
+            self.pdf_action,
+        ):
+            self.toolbar.addAction(action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.credit_action)
+        self.toolbar.addAction(self.void_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.import_action)
+        self.toolbar.addAction(self.export_action)
+
+    def _build_filters(self) -> None:
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Status")
+        for label, _ in STATUS_FILTERS:
+            self.status_filter.addItem(label)
+        self.customer_filter = QComboBox()
+        self.customer_filter.setAccessibleName("Customer")
+        self.customer_filter.setEditable(True)
+        self.customer_filter.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.customer_filter.setMinimumWidth(240)
+        self.customer_filter.addItem("All customers", None)
+        completer = self.customer_filter.completer()
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.issued_from = _optional_date_edit("Issued from")
+        self.issued_to = _optional_date_edit("Issued to")
+        self._filters = QHBoxLayout()
+        self._filters.setSpacing(6)
+        for label, widget in (
+            ("Status", self.status_filter),
+            ("Customer", self.customer_filter),
+            ("Issued from", self.issued_from),
+            ("to", self.issued_to),
+        ):
+            caption = QLabel(label)
+            caption.setBuddy(widget)
+            self._filters.addWidget(caption)
+            self._filters.addWidget(widget)
+        self._filters.addStretch(1)
+        self.status_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.customer_filter.activated.connect(self._on_filter_changed)
+        self.customer_filter.lineEdit().editingFinished.connect(
+            self._on_customer_filter_editing_finished
+        )
+        self.issued_from.dateChanged.connect(self._on_filter_changed)
+        self.issued_to.dateChanged.connect(self._on_filter_changed)
+
+    def _build_table(self) -> None:
+        self.table = QTableView()
+        self.table.setObjectName("InvoiceTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        vertical = self.table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(60)
+        for column, width in enumerate(_DEFAULT_WIDTHS):
+            header.resizeSection(column, width)
+        self._sync_sort_indicator()
+        self.table.setSortingEnabled(True)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.table.activated.connect(self._on_table_activated)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+
+    def _build_empty_state(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(2)
+        title = heading("No invoices yet", size_delta=6)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = muted(
+            QLabel(
+                "Write your first invoice, or bring in the invoices from your accounting "
+                "system as a CSV or Excel file."
+            )
+        )
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.empty_new_button = QPushButton("New invoice")
+        self.empty_new_button.setDefault(True)
+        self.empty_import_button = QPushButton("Import from CSV/Excel")
+        buttons.addWidget(self.empty_new_button)
+        buttons.addWidget(self.empty_import_button)
+        buttons.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addSpacing(12)
+        layout.addLayout(buttons)
+        layout.addStretch(3)
+        self.empty_new_button.clicked.connect(self._on_new_action_triggered)
+        self.empty_import_button.clicked.connect(self._on_import_action_triggered)
+        return page
+
+    # -- Screen hooks ------------------------------------------------------------------------
+
+    def set_search(self, text: str) -> None:
+        super().set_search(text)
+        if text.strip() != self.model.query().search:
+            self.model.set_query(replace(self.model.query(), search=text.strip()))
+
+    def refresh(self) -> None:
+        self.stale = False
+        self.model.reload()
+        self._load_customers()
+        self._load_detail(self._detail_for)
+
+    def start_import(self) -> None:
+        self._on_import_action_triggered()
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue("invoices/header", self.table.horizontalHeader().saveState())
+        settings.setValue("invoices/splitter", self.splitter.saveState())
+        query = self.model.query()
+        settings.setValue("invoices/sort_key", query.sort_key)
+        settings.setValue("invoices/descending", "1" if query.descending else "0")
+
+    def restore_state(self, settings: QSettings) -> None:
+        header_state = settings.value("invoices/header")
+        if isinstance(header_state, QByteArray) and not header_state.isEmpty():
+            self.table.horizontalHeader().restoreState(header_state)
+        splitter = settings.value("invoices/splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+        key = str(settings.value("invoices/sort_key", "issue_date"))
+        descending = str(settings.value("invoices/descending", "1")) == "1"
+        if key in COLUMN_SORT_KEYS:
+            self.table.setSortingEnabled(False)
+            query = replace(self.model.query(), sort_key=key, descending=descending)
+            self.model.set_query(query, reload=False)
+            self._sync_sort_indicator()
+            self.table.setSortingEnabled(True)
+
+    def _sync_sort_indicator(self) -> None:
+        query = self.model.query()
+        if query.sort_key in COLUMN_SORT_KEYS:
+            order = (
+                Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder
+            )
+            self.table.horizontalHeader().setSortIndicator(
+                COLUMN_SORT_KEYS.index(query.sort_key), order
+            )
+
+    # -- the list ----------------------------------------------------------------------------
+
+    def _current_query(self) -> InvoiceQuery:
+        statuses = STATUS_FILTERS[max(self.status_filter.currentIndex(), 0)][1]
+        customer = self.customer_filter.currentData()
+        issued_from = self.issued_from.date()
+        issued_to = self.issued_to.date()
+        return replace(
+            self.model.query(),
+            statuses=statuses,
+            include_credit_notes=not statuses,
+            customer_id=customer if isinstance(customer, int) else None,
+            issued_from=None if issued_from == _NO_DATE else from_qdate(issued_from),
+            issued_to=None if issued_to == _NO_DATE else from_qdate(issued_to),
+        )
+
+    def _is_unfiltered(self) -> bool:
+        query = self.model.query()
+        return query == InvoiceQuery(sort_key=query.sort_key, descending=query.descending)
+
+    @Slot()
+    def _on_filter_changed(self) -> None:
+        query = self._current_query()
+        if query != self.model.query():
+            self.model.set_query(query)
+
+    @Slot()
+    def _on_customer_filter_editing_finished(self) -> None:
+        text = self.customer_filter.currentText().strip()
+        index = self.customer_filter.findText(text, Qt.MatchFlag.MatchFixedString)
+        if not text:
+            index = 0
+        if index >= 0 and index != self.customer_filter.currentIndex():
+            self.customer_filter.setCurrentIndex(index)
+        self._on_filter_changed()
+
+    def select_status_filter(self, label: str) -> None:
+        """Choose a status filter by its label ("Overdue")."""
+        self.status_filter.setCurrentIndex(self.status_filter.findText(label))
+
+    def _load_customers(self) -> None:
+        uow_factory = self.ctx.uow_factory
+
+        def read(_: TaskContext) -> list[CustomerChoice]:
+            return list_customer_choices(uow_factory())
+
+        self.ctx.runner.fetch(read, self._on_customers_loaded, self._on_model_load_failed)
+
+    def _on_customers_loaded(self, customers: list[CustomerChoice]) -> None:
+        current = self.customer_filter.currentData()
+        self.customer_filter.blockSignals(True)
+        self.customer_filter.clear()
+        self.customer_filter.addItem("All customers", None)
+        for customer in customers:
+            self.customer_filter.addItem(customer.label, customer.id)
+        index = self.customer_filter.findData(current) if current is not None else 0
+        self.customer_filter.setCurrentIndex(max(index, 0))
+        self.customer_filter.blockSignals(False)
+        self._customers_loaded = True
+
+    @Slot(int)
+    def _on_model_reloaded(self, rows: int) -> None:
+        self._sync_sort_indicator()
+        self._show_empty_state_if_needed()
+        if self._detail_for is not None:
+            row = self.model.row_of(self._detail_for)
+            if row is not None:
+                self.table.selectRow(row)
+        self._count.setText(_count_text(rows, self.model.total_count()))
+        self._update_actions()
+
+    @Slot(int)
+    def _on_model_counted(self, count: int) -> None:
+        self._count.setText(_count_text(count, count))
+        self._show_empty_state_if_needed()
+
+    def _show_empty_state_if_needed(self) -> None:
+        empty = self.model.total_count() == 0 and self._is_unfiltered()
+        self.pages.setCurrentIndex(1 if empty else 0)
+
+    @Slot(dict)
+    def _on_model_totals_loaded(self, totals: dict[str, Money]) -> None:
+        text = per_currency_text(totals, self.ctx.locale)
+        self._totals.setText(f"Open: {text}" if text else "Nothing open")
+
+    @Slot(Exception)
+    def _on_model_load_failed(self, exc: Exception) -> None:
+        show_error(self, exc)
+
+    def is_empty_state_shown(self) -> bool:
+        """Whether the "No invoices yet" page is shown."""
+        return self.pages.currentIndex() == 1
+
+    # -- selection and detail ----------------------------------------------------------------
+
+    def selected_rows(self) -> list[InvoiceRow]:
+        """The selected invoices (those whose rows are loaded), top to bottom."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        found = [self.model.row_at(r) for r in rows]
+        return [r for r in found if r is not None]
+
+    def _current_row(self) -> InvoiceRow | None:
+        selected = self.selected_rows()
+        return selected[0] if len(selected) == 1 else None
+
+    @Slot()
+    def _on_table_selection_changed(self) -> None:
+        row = self._current_row()
+        self._update_actions()
+        if row is None:
+            if not self.selected_rows():
+                self._detail_for = None
+                self.detail.show_invoice(None)
+            return
+        if row.id != self._detail_for:
+            self._load_detail(row.id)
+
+    def _load_detail(self, invoice_id: int | None) -> None:
+        self._detail_for = invoice_id
+        if invoice_id is None:
+            self.detail.show_invoice(None)
+            return
+        uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
+
+        def read(_: TaskContext) -> InvoiceDetail:
+            return get_invoice(uow_factory(), invoice_id, today)
+
+        self.ctx.runner.fetch(read, self._on_detail_loaded, self._on_detail_failed)
+
+    def _on_detail_loaded(self, detail: InvoiceDetail) -> None:
+        if detail.id == self._detail_for:
+            self.detail.show_invoice(detail)
+
+    def _on_detail_failed(self, exc: Exception) -> None:
+        self.detail.show_invoice(None)
+
+    def _update_actions(self) -> None:
+        selected = self.selected_rows()
+        row = selected[0] if len(selected) == 1 else None
+        invoice = row is not None and row.kind == InvoiceKind.INVOICE
+        status = row.status if row is not None else None
+        self.open_action.setEnabled(row is not None)
+        self.issue_action.setEnabled(status == InvoiceStatus.DRAFT)
+        self.void_action.setEnabled(
+            row is not None
+            and status in {InvoiceStatus.DRAFT, InvoiceStatus.OPEN, InvoiceStatus.OVERDUE}
+        )
+        self.credit_action.setEnabled(invoice and status in _OPEN | {InvoiceStatus.PAID})
+        self.payment_action.setEnabled(invoice and status in _OPEN)
+        self.pdf_action.setEnabled(
+            bool(selected) and all(r.status != InvoiceStatus.VOID for r in selected)
+        )
+
+    @Slot(QModelIndex)
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        row = index.data(ROW_ROLE)
+        if isinstance(row, InvoiceRow):
+            self.open_invoice(row.id)
+
+    @Slot(QPoint)
+    def _on_table_context_menu_requested(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        for action in (
+            self.new_action,
+            self.open_action,
+            self.issue_action,
+            None,
+            self.void_action,
+            self.credit_action,
+            self.payment_action,
+            None,
+            self.pdf_action,
+            self.import_action,
+            self.export_action,
+        ):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def new_invoice(self) -> InvoiceDialog:
+        """Open the editor on a new draft (Ctrl+N)."""
+        return self._open_editor(None)
+
+    def open_invoice(self, invoice_id: int) -> InvoiceDialog:
+        """Open the editor on an invoice (read-only once issued)."""
+        return self._open_editor(invoice_id)
+
+    def _open_editor(self, invoice_id: int | None) -> InvoiceDialog:
+        dialog = InvoiceDialog(self.ctx, invoice_id, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.invoice_saved.connect(self._on_editor_invoice_saved)
+        dialog.open()
+        return dialog
+
+    @Slot(int, str)
+    def _on_editor_invoice_saved(self, invoice_id: int, message: str) -> None:
+        self._detail_for = invoice_id
+        self._after_change(message)
+
+    def _after_change(self, message: str) -> None:
+        self.status_reported.emit(message)
+        self.ledger_changed.emit()
+        self.model.reload()
+        self._load_detail(self._detail_for)
+
+    @Slot()
+    def _on_new_action_triggered(self) -> None:
+        self.new_invoice()
+
+    @Slot()
+    def _on_open_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is not None:
+            self.open_invoice(row.id)
+
+    @Slot()
+    def _on_issue_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is None or row.status != InvoiceStatus.DRAFT:
+            return
+        if not ask.confirm(
+            self,
+            "Issue invoice",
+            f"Issue the draft for {row.customer_name} ({self._money(row.total)})?\n\n"
+            "It gets the next invoice number and can no longer be edited; "
+            "corrections are made with a credit note.",
+            "Issue",
+        ):
+            return
+        uow_factory, invoice_id = self.ctx.uow_factory, row.id
+
+        def issue(_: TaskContext) -> str:
+            return issue_invoice(uow_factory(), invoice_id)
+
+        self._detail_for = invoice_id
+        self.ctx.runner.run(
+            issue,
+            progress_label="Issuing the invoice…",
+            parent=self,
+            on_success=lambda number: self._after_change(f"Issued {number}"),
+        )
+
+    @Slot()
+    def _on_void_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is None or not self.void_action.isEnabled():
+            return
+        label = row.number or f"the draft for {row.customer_name}"
+        reason = ask.ask_text(
+            self,
+            "Void invoice",
+            f"Why is {label} voided? Its number stays used; nothing is deleted.",
+        )
+        if reason is None:
+            return
+        uow_factory, invoice_id = self.ctx.uow_factory, row.id
+
+        def void(_: TaskContext) -> None:
+            void_invoice(uow_factory(), invoice_id, reason)
+
+        self.ctx.runner.run(
+            void,
+            progress_label="Voiding…",
+            parent=self,
+            on_success=lambda _: self._after_change(f"Voided {label}"),
+        )
+
+    @Slot()
+    def _on_credit_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is None or not self.credit_action.isEnabled():
+            return
+        reason = ask.ask_text(
+            self,
+            "Credit note",
+            f"Credit all of {row.number} ({self._money(row.total)}). Reason, printed on the "
+            "credit note:",
+            f"Credit for invoice {row.number}",
+        )
+        if reason is None:
+            return
+        uow_factory, clock, invoice_id = self.ctx.uow_factory, self.ctx.clock, row.id
+
+        def credit(_: TaskContext) -> tuple[int, str]:
+            return create_credit_note(uow_factory(), invoice_id, clock, reason)
+
+        self.ctx.runner.run(
+            credit,
+            progress_label="Issuing the credit note…",
+            parent=self,
+            on_success=lambda result: self._after_change(
+                f"Issued credit note {result[1]} against {row.number}"
+            ),
+        )
+
+    @Slot()
+    def _on_payment_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is None or not self.payment_action.isEnabled():
+            return
+        dialog = RecordPaymentDialog(row, self.ctx.clock.today(), self.ctx.locale, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._record_payment(row, dialog))
+        dialog.open()
+
+    def _record_payment(self, row: InvoiceRow, dialog: RecordPaymentDialog) -> None:
+        payment = dialog.payment()
+        if payment is None:
+            return
+        uow_factory = self.ctx.uow_factory
+        applied = min(payment.amount, row.open_amount)
+
+        def record(_: TaskContext) -> None:
+            record_payment(
+                uow_factory(),
+                row.customer_id,
+                payment.amount,
+                payment.received_on,
+                [(row.id, applied)],
+                reference=payment.reference,
+                method=payment.method,
+            )
+
+        message = f"Recorded {self._money(payment.amount)} from {row.customer_name} on {row.number}"
+        self.ctx.runner.run(
+            record,
+            progress_label="Recording the payment…",
+            parent=self,
+            on_success=lambda _: self._after_change(message),
+        )
+
+    @Slot()
+    def _on_pdf_action_triggered(self) -> None:
+        selected = [r for r in self.selected_rows() if r.status != InvoiceStatus.VOID]
+        if not selected:
+            return
+        uow_factory, today, locale = self.ctx.uow_factory, self.ctx.clock.today(), self.ctx.locale
+        if len(selected) == 1:
+            row = selected[0]
+            suggested = f"{row.number or 'draft-' + str(row.id)}.pdf"
+            target = ask.choose_save_file(self, "Save invoice PDF", suggested, "PDF (*.pdf)")
+            if target is None:
+                return
+
+            def write(_: TaskContext) -> Path:
+                return write_invoice_pdf(uow_factory(), row.id, target, today, locale)
+
+            self.ctx.runner.run(
+                write,
+                progress_label=f"Writing {target.name}…",
+                parent=self,
+                on_success=lambda path: self.status_reported.emit(f"Saved {path.name}"),
+                io=True,
+            )
+            return
+        folder = ask.choose_folder(self, f"Save {len(selected)} invoice PDFs into")
+        if folder is None:
+            return
+        ids = [r.id for r in selected]
+
+        def write_all(ctx: TaskContext) -> list[Path]:
+            return export_invoice_pdfs(uow_factory(), ids, folder, today, ctx, locale)
+
+        self.ctx.runner.run(
+            write_all,
+            progress_label=f"Writing {len(ids)} PDFs…",
+            parent=self,
+            on_success=lambda paths: self.status_reported.emit(
+                f"Saved {len(paths)} PDFs in {folder}"
+            ),
+            io=True,
+        )
+
+    @Slot()
+    def _on_import_action_triggered(self) -> None:
+        path = ask.choose_open_file(self, "Import invoices", ask.SPREADSHEET_FILTER)
+        if path is None:
+            return
+        uow_factory = self.ctx.uow_factory
+
+        def run_import(_: TaskContext) -> ImportResult:
+            return import_invoices(uow_factory(), path)
+
+        def done(result: ImportResult) -> None:
+            message, warnings = import_summary(result, "invoice", path)
+            self._after_change(message)
+            if warnings:
+                ask.inform(self, "Import finished with warnings", message, warnings)
+
+        self.ctx.runner.run(
+            run_import, progress_label=f"Importing {path.name}…", parent=self, on_success=done
+        )
+
+    @Slot()
+    def _on_export_action_triggered(self) -> None:
+        suggested = f"invoices-{self.ctx.clock.today().isoformat()}.xlsx"
+        path = ask.choose_save_file(self, "Export invoices", suggested, "Excel (*.xlsx)")
+        if path is None:
+            return
+        uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
+
+        def export(_: TaskContext) -> int:
+            return export_invoices_xlsx(uow_factory(), path, today)
+
+        self.ctx.runner.run(
+            export,
+            progress_label=f"Writing {path.name}…",
+            parent=self,
+            on_success=lambda n: self.status_reported.emit(f"Exported {n} invoices to {path.name}"),
+            io=True,
+        )
+
+    def _money(self, money: Money) -> str:
+        return per_currency_text({money.currency: money}, self.ctx.locale) or "0"
+
+
+def _optional_date_edit(name: str) -> QDateEdit:
+    edit = QDateEdit()
+    edit.setAccessibleName(name)
+    edit.setCalendarPopup(True)
+    edit.setMinimumDate(_NO_DATE)
+    edit.setSpecialValueText("Any")
+    edit.setDate(_NO_DATE)
+    edit.setMinimumWidth(110)
+    return edit
+
+
+def _count_text(rows: int, total: int | None) -> str:
+    if total is None:
+        return f"{rows:,}+ invoices"
+    return "1 invoice" if total == 1 else f"{total:,} invoices"

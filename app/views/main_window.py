@@ -1,0 +1,251 @@
+"""The main window: a sidebar of screens, each with its toolbar, a search field, a status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from typing_extensions import override
+
+from app.views.context import ViewContext
+from app.views.customers_view import CustomersView
+from app.views.invoices_view import InvoicesView
+from app.views.screen import Screen
+from app.views.settings_view import SettingsView
+
+SEARCH_DELAY_MS = 200
+STATUS_MESSAGE_MS = 10000
+
+
+class MainWindow(QMainWindow):
+    """The Duebook window.
+
+    Screens are added in sidebar order by :meth:`add_screen`; later screens (Worklist, Bank,
+    Disputes, Reports) plug in the same way.
+    """
+
+    def __init__(self, ctx: ViewContext, *, demo: bool = False) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self.setWindowTitle("Duebook (demo)" if demo else "Duebook")
+        self.setObjectName("MainWindow")
+        self._screens: list[Screen] = []
+
+        self._sidebar = QListWidget()
+        self._sidebar.setObjectName("Sidebar")
+        self._sidebar.setIconSize(QSize(20, 20))
+        self._sidebar.setSpacing(2)
+        self._sidebar.setFrameShape(QListWidget.Shape.NoFrame)
+        self._sidebar.setMinimumWidth(140)
+        self._sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._sidebar.setAccessibleName("Screens")
+
+        self._toolbars = QStackedWidget()
+        self._search = QLineEdit()
+        self._search.setObjectName("Search")
+        self._search.setClearButtonEnabled(True)
+        self._search.setMinimumWidth(260)
+        self._search.setAccessibleName("Search")
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._stack = QStackedWidget()
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 6, 0)
+        top.addWidget(self._toolbars, 1)
+        top.addWidget(self._search)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addLayout(top)
+        right_layout.addWidget(self._stack, 1)
+
+        self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        self._splitter.setObjectName("MainSplitter")
+        self._splitter.addWidget(self._sidebar)
+        self._splitter.addWidget(right)
+        self._splitter.setStretchFactor(1, 1)
+        self._splitter.setCollapsible(1, False)
+        self._splitter.setSizes([170, 1100])
+        self.setCentralWidget(self._splitter)
+
+        self._ledger_label = QLabel(str(ctx.ledger_path))
+        self._ledger_label.setToolTip("The ledger file")
+        self.statusBar().addPermanentWidget(self._ledger_label)
+
+        self.add_screen(InvoicesView(ctx))
+        self.add_screen(CustomersView(ctx))
+        self.add_screen(SettingsView(ctx))
+        self._build_shortcuts()
+
+        self._sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
+        self._search.textChanged.connect(self._on_search_text_changed)
+        self._search_timer.timeout.connect(self._on_search_timer_timeout)
+        self.resize(1280, 800)
+        self._restore_state()
+        if self._sidebar.currentRow() < 0:
+            self._sidebar.setCurrentRow(0)
+
+    # -- screens -----------------------------------------------------------------------------
+
+    def add_screen(self, screen: Screen) -> None:
+        """Add a screen to the sidebar (Ctrl+<its position> switches to it)."""
+        self._screens.append(screen)
+        self._stack.addWidget(screen)
+        self._toolbars.addWidget(screen.toolbar)
+        item = QListWidgetItem(screen.icon(), screen.title)
+        item.setSizeHint(QSize(0, 34))
+        self._sidebar.addItem(item)
+        screen.status_reported.connect(self._on_screen_status_reported)
+        screen.ledger_changed.connect(self._on_screen_ledger_changed)
+
+    def screens(self) -> list[Screen]:
+        """The screens in sidebar order."""
+        return list(self._screens)
+
+    def current_screen(self) -> Screen:
+        """The screen shown now."""
+        return self._screens[max(self._stack.currentIndex(), 0)]
+
+    def show_screen(self, position: int) -> None:
+        """Switch to the screen at ``position`` (0-based) in the sidebar."""
+        if 0 <= position < len(self._screens):
+            self._sidebar.setCurrentRow(position)
+
+    def search_field(self) -> QLineEdit:
+        """The search field (Ctrl+F)."""
+        return self._search
+
+    def invoices_view(self) -> InvoicesView:
+        """The Invoices screen."""
+        return next(s for s in self._screens if isinstance(s, InvoicesView))
+
+    # -- shortcuts ---------------------------------------------------------------------------
+
+    def _build_shortcuts(self) -> None:
+        for position in range(9):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(f"Ctrl+{position + 1}"))
+            action.triggered.connect(lambda _=False, p=position: self.show_screen(p))
+            self.addAction(action)
+        self._add_action("Ctrl+F", self._on_find_triggered)
+        self._add_action("Ctrl+N", self._on_new_invoice_triggered)
+        self._add_action("F5", self._on_refresh_triggered)
+        self._add_action("Ctrl+I", self._on_import_triggered)
+
+    def _add_action(self, keys: str, slot: object) -> None:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+
+    @Slot()
+    def _on_find_triggered(self) -> None:
+        self._search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._search.selectAll()
+
+    @Slot()
+    def _on_new_invoice_triggered(self) -> None:
+        view = self.invoices_view()
+        self.show_screen(self._screens.index(view))
+        view.new_invoice()
+
+    @Slot()
+    def _on_refresh_triggered(self) -> None:
+        self.current_screen().refresh()
+        self.statusBar().showMessage("Refreshed", 3000)
+
+    @Slot()
+    def _on_import_triggered(self) -> None:
+        screen = self.current_screen()
+        if not screen.can_import:
+            screen = self.invoices_view()
+            self.show_screen(self._screens.index(screen))
+        screen.start_import()
+
+    # -- slots -------------------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_sidebar_current_row_changed(self, row: int) -> None:
+        if not 0 <= row < len(self._screens):
+            return
+        screen = self._screens[row]
+        self._search_timer.stop()
+        self._stack.setCurrentIndex(row)
+        self._toolbars.setCurrentIndex(row)
+        self._search.blockSignals(True)
+        self._search.setText(screen.search_text)
+        self._search.blockSignals(False)
+        self._search.setPlaceholderText(f"{screen.search_placeholder}  (Ctrl+F)")
+        self._search.setEnabled(screen.search_placeholder != "")
+        screen.activate()
+
+    @Slot(str)
+    def _on_search_text_changed(self, _text: str) -> None:
+        self._search_timer.start()
+
+    @Slot()
+    def _on_search_timer_timeout(self) -> None:
+        self.current_screen().set_search(self._search.text())
+
+    @Slot(str)
+    def _on_screen_status_reported(self, message: str) -> None:
+        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+
+    @Slot()
+    def _on_screen_ledger_changed(self) -> None:
+        sender = self.sender()
+        for screen in self._screens:
+            if screen is not sender:
+                screen.mark_stale()
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        settings = self._ctx.settings
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        splitter = settings.value("window/splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self._splitter.restoreState(splitter)
+        for screen in self._screens:
+            screen.restore_state(settings)
+        row = settings.value("window/screen", 0)
+        try:
+            self._sidebar.setCurrentRow(int(str(row)))
+        except ValueError:
+            self._sidebar.setCurrentRow(0)
+
+    def save_state(self) -> None:
+        """Remember size, position, splitters, column widths, sort orders and the screen."""
+        settings = self._ctx.settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/splitter", self._splitter.saveState())
+        settings.setValue("window/screen", self._stack.currentIndex())
+        for screen in self._screens:
+            screen.save_state(settings)
+        settings.sync()
+
+    @override
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)

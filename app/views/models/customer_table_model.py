@@ -1,0 +1,135 @@
+"""The customer list as a Qt table model, with open and overdue amounts per currency."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from typing_extensions import override
+
+from app.services.dto import CustomerRow
+from app.views.style import per_currency_text, warm_colour
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class CustomerColumn(enum.IntEnum):
+    """The columns of the customer list."""
+
+    NAME = 0
+    CODE = 1
+    COUNTRY = 2
+    SEGMENT = 3
+    EMAIL = 4
+    OPEN = 5
+    OVERDUE = 6
+
+
+COLUMN_TITLES = ("Name", "Customer ID", "Country", "Segment", "Email", "Open", "Overdue")
+_AMOUNTS = {CustomerColumn.OPEN, CustomerColumn.OVERDUE}
+
+
+class CustomerTableModel(QAbstractTableModel):
+    """Customers as listed by ``list_customers`` (the whole list; it is one row per customer)."""
+
+    def __init__(self, locale: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._locale = locale
+        self._rows: list[CustomerRow] = []
+
+    def set_rows(self, rows: list[CustomerRow]) -> None:
+        """Show another list."""
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def row_at(self, row: int) -> CustomerRow | None:
+        """The customer in ``row``."""
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, customer_id: int) -> int | None:
+        """The row of a customer."""
+        return next((i for i, r in enumerate(self._rows) if r.id == customer_id), None)
+
+    @override
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    @override
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMN_TITLES)
+
+    @override
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMN_TITLES[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in _AMOUNTS:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    @override
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row_at(index.row()) if index.isValid() else None
+        if row is None:
+            return None
+        column = CustomerColumn(index.column())
+        handlers = {
+            Qt.ItemDataRole.DisplayRole: lambda: self._text(row, column),
+            Qt.ItemDataRole.ToolTipRole: lambda: self._text(row, column),
+            Qt.ItemDataRole.TextAlignmentRole: lambda: _alignment(column),
+            Qt.ItemDataRole.ForegroundRole: lambda: (
+                warm_colour()
+                if column == CustomerColumn.OVERDUE and row.overdue_by_currency
+                else None
+            ),
+            ROW_ROLE: lambda: row,
+            SORT_ROLE: lambda: _sort_value(row, column),
+        }
+        handler = handlers.get(role)
+        return handler() if handler is not None else None
+
+    def _text(self, row: CustomerRow, column: CustomerColumn) -> str:
+        values = {
+            CustomerColumn.NAME: row.name,
+            CustomerColumn.CODE: row.code,
+            CustomerColumn.COUNTRY: row.country,
+            CustomerColumn.SEGMENT: row.segment,
+            CustomerColumn.EMAIL: row.email,
+        }
+        if column == CustomerColumn.OPEN:
+            return per_currency_text(row.open_by_currency, self._locale)
+        if column == CustomerColumn.OVERDUE:
+            return per_currency_text(row.overdue_by_currency, self._locale)
+        return values[column]
+
+
+def _alignment(column: CustomerColumn) -> Qt.AlignmentFlag:
+    if column in _AMOUNTS:
+        return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+def _sort_value(row: CustomerRow, column: CustomerColumn) -> Any:
+    """Amounts sort by the customer's own currency (never summed across currencies)."""
+    if column in _AMOUNTS:
+        amounts = row.open_by_currency if column == CustomerColumn.OPEN else row.overdue_by_currency
+        home = amounts.get(row.currency)
+        if home is not None:
+            return home.minor
+        return max((m.minor for m in amounts.values()), default=0)
+    text = {
+        CustomerColumn.NAME: row.name,
+        CustomerColumn.CODE: row.code,
+        CustomerColumn.COUNTRY: row.country,
+        CustomerColumn.SEGMENT: row.segment,
+        CustomerColumn.EMAIL: row.email,
+    }[column]
+    return text.casefold()

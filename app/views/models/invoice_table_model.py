@@ -1,0 +1,363 @@
+"""The invoice list as a Qt table model over paged, sorted and filtered SQL queries.
+
+The model never holds the whole list: ``rowCount`` comes from ``count_invoices``, rows are read in
+pages of :data:`PAGE_SIZE` by offset when the view first asks for them, and a few recent pages
+are kept (least recently used first out). Sorting and filtering re-query in SQL. Reads run in the
+background through the runner; until a page arrives its rows show a placeholder, so scrolling to
+the end of a hundred thousand invoices never freezes the window.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import OrderedDict
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from typing_extensions import override
+
+from app.models.invoice import InvoiceKind, InvoiceStatus
+from app.models.money import Money
+from app.services.dto import InvoiceRow
+from app.services.invoice_editor_support import open_totals_by_currency
+from app.services.invoice_queries import InvoiceQuery, count_invoices, list_invoices
+from app.services.money_format import format_date
+from app.services.tasks import TaskContext
+from app.views.context import ViewContext
+from app.views.style import STATUS_TEXT, money_text, status_marker, warm_colour
+
+PAGE_SIZE = 200
+CACHED_PAGES = 10
+MAX_IN_FLIGHT = 2
+#: Pages asked for but not started yet; older wishes are dropped when the user scrolls on.
+MAX_WANTED = 6
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 2
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class InvoiceColumn(enum.IntEnum):
+    """The columns of the invoice list."""
+
+    NUMBER = 0
+    CUSTOMER = 1
+    ISSUED = 2
+    DUE = 3
+    TOTAL = 4
+    OPEN = 5
+    STATUS = 6
+
+
+COLUMN_TITLES = ("Number", "Customer", "Issued", "Due", "Total", "Open", "Status")
+#: The SQL sort key of each column (``app.services.invoice_queries.SORT_KEYS``).
+COLUMN_SORT_KEYS = (
+    "number",
+    "customer",
+    "issue_date",
+    "due_date",
+    "total",
+    "open_amount",
+    "status",
+)
+_AMOUNT_COLUMNS = {InvoiceColumn.TOTAL, InvoiceColumn.OPEN}
+_OVERDUE_COLUMNS = {InvoiceColumn.DUE, InvoiceColumn.OPEN}
+
+
+class InvoiceTableModel(QAbstractTableModel):
+    """Invoices matching an :class:`InvoiceQuery`, read page by page in the background."""
+
+    #: The first page of a new query is shown; the argument is the number of rows known.
+    reloaded = Signal(int)
+    #: The number of matching invoices is known.
+    counted = Signal(int)
+    #: Open amounts of the listed invoices per currency (``dict[str, Money]``).
+    totals_loaded = Signal(dict)
+    #: A read failed; the view shows it.
+    load_failed = Signal(Exception)
+
+    def __init__(self, ctx: ViewContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._query = InvoiceQuery()
+        self._generation = 0
+        self._row_count = 0
+        self._total_count: int | None = None
+        self._first_page_shown = False
+        self._pending_count: int | None = None
+        self._pages: OrderedDict[int, list[InvoiceRow]] = OrderedDict()
+        self._wanted: OrderedDict[int, None] = OrderedDict()
+        self._in_flight: set[int] = set()
+
+    # -- the query ---------------------------------------------------------------------------
+
+    def query(self) -> InvoiceQuery:
+        """What the model lists now."""
+        return self._query
+
+    def set_query(self, query: InvoiceQuery, *, reload: bool = True) -> None:
+        """List other invoices or in another order; re-queries in SQL unless told not to yet."""
+        self._query = query
+        if reload:
+            self.reload()
+
+    def total_count(self) -> int | None:
+        """How many invoices match, once counted."""
+        return self._total_count
+
+    def is_loading(self) -> bool:
+        """Whether the first page of the current query is still on its way."""
+        return not self._first_page_shown
+
+    def reload(self) -> None:
+        """Read the current query again (after a change, or F5); the old rows stay until then."""
+        self._generation += 1
+        generation = self._generation
+        self._first_page_shown = False
+        self._pending_count = None
+        self._wanted.clear()
+        self._in_flight.clear()
+        query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
+
+        def first_page(_: TaskContext) -> list[InvoiceRow]:
+            return list_invoices(uow_factory(), query, today, 0, PAGE_SIZE)
+
+        def count(_: TaskContext) -> int:
+            return count_invoices(uow_factory(), query, today)
+
+        def totals(_: TaskContext) -> dict[str, Money]:
+            return open_totals_by_currency(uow_factory(), query, today)
+
+        self._ctx.runner.fetch(
+            first_page, lambda rows: self._on_first_page_loaded(generation, rows), self._failed
+        )
+        self._ctx.runner.fetch(count, lambda n: self._on_count_loaded(generation, n), self._failed)
+        self._ctx.runner.fetch(
+            totals, lambda t: self._on_totals_loaded(generation, t), self._failed
+        )
+
+    def _failed(self, exc: Exception) -> None:
+        self.load_failed.emit(exc)
+
+    def _on_first_page_loaded(self, generation: int, rows: list[InvoiceRow]) -> None:
+        if generation != self._generation:
+            return
+        self.beginResetModel()
+        self._pages.clear()
+        self._pages[0] = rows
+        self._first_page_shown = True
+        if len(rows) < PAGE_SIZE:
+            self._row_count = len(rows)
+            self._total_count = len(rows)
+        elif self._pending_count is not None:
+            self._row_count = self._pending_count
+            self._total_count = self._pending_count
+        else:
+            self._row_count = len(rows)
+            self._total_count = None
+        self.endResetModel()
+        self.reloaded.emit(self._row_count)
+        if self._total_count is not None:
+            self.counted.emit(self._total_count)
+
+    def _on_count_loaded(self, generation: int, count: int) -> None:
+        if generation != self._generation:
+            return
+        if not self._first_page_shown:
+            self._pending_count = count
+            return
+        if self._total_count is not None:
+            return
+        self._total_count = count
+        if count > self._row_count:
+            self.beginInsertRows(QModelIndex(), self._row_count, count - 1)
+            self._row_count = count
+            self.endInsertRows()
+        self.counted.emit(count)
+
+    def _on_totals_loaded(self, generation: int, totals: dict[str, Money]) -> None:
+        if generation == self._generation:
+            self.totals_loaded.emit(totals)
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def row_at(self, row: int) -> InvoiceRow | None:
+        """The invoice shown in ``row``, if its page is loaded (it is asked for otherwise)."""
+        if not 0 <= row < self._row_count:
+            return None
+        page_no = row // PAGE_SIZE
+        page = self._pages.get(page_no)
+        if page is None:
+            self._want(page_no)
+            page = self._pages.get(page_no)  # a synchronous runner has already read it
+            if page is None:
+                return None
+        self._pages.move_to_end(page_no)
+        offset = row % PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def row_of(self, invoice_id: int) -> int | None:
+        """The row of an invoice among the loaded pages."""
+        for page_no, page in self._pages.items():
+            for offset, row in enumerate(page):
+                if row.id == invoice_id:
+                    return page_no * PAGE_SIZE + offset
+        return None
+
+    def _want(self, page_no: int) -> None:
+        if not self._first_page_shown or page_no in self._in_flight:
+            return
+        self._wanted[page_no] = None
+        self._wanted.move_to_end(page_no)
+        while len(self._wanted) > MAX_WANTED:
+            self._wanted.popitem(last=False)
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._wanted and len(self._in_flight) < MAX_IN_FLIGHT:
+            page_no, _ = self._wanted.popitem(last=True)
+            if page_no in self._pages or page_no in self._in_flight:
+                continue
+            self._in_flight.add(page_no)
+            generation = self._generation
+            query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
+
+            def page(_: TaskContext, offset: int = page_no * PAGE_SIZE) -> list[InvoiceRow]:
+                return list_invoices(uow_factory(), query, today, offset, PAGE_SIZE)
+
+            self._ctx.runner.fetch(
+                page,
+                lambda rows, n=page_no: self._on_page_loaded(generation, n, rows),
+                lambda exc, n=page_no: self._on_page_failed(generation, n, exc),
+            )
+
+    def _on_page_loaded(self, generation: int, page_no: int, rows: list[InvoiceRow]) -> None:
+        if generation != self._generation:
+            return
+        self._in_flight.discard(page_no)
+        self._pages[page_no] = rows
+        self._pages.move_to_end(page_no)
+        while len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
+        first = page_no * PAGE_SIZE
+        last = min(first + PAGE_SIZE, self._row_count) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMN_TITLES) - 1))
+        self._pump()
+
+    def _on_page_failed(self, generation: int, page_no: int, exc: Exception) -> None:
+        if generation == self._generation:
+            self._in_flight.discard(page_no)
+            self.load_failed.emit(exc)
+
+    # -- Qt overrides ------------------------------------------------------------------------
+
+    @override
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._row_count
+
+    @override
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMN_TITLES)
+
+    @override
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMN_TITLES[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in _AMOUNT_COLUMNS:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    @override
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMN_SORT_KEYS):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        key = COLUMN_SORT_KEYS[column]
+        if key == self._query.sort_key and descending == self._query.descending:
+            return
+        self.set_query(replace(self._query, sort_key=key, descending=descending))
+
+    @override
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        column = InvoiceColumn(index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column in _AMOUNT_COLUMNS:
+                return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        row = self.row_at(index.row())
+        if row is None:
+            if role == Qt.ItemDataRole.DisplayRole and column == InvoiceColumn.NUMBER:
+                return "…"
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == ROW_ROLE:
+            return row
+        if role == OVERDUE_ROLE:
+            return _is_overdue(row)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column in _OVERDUE_COLUMNS and _is_overdue(row):
+                return warm_colour()
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and column == InvoiceColumn.STATUS:
+            return status_marker(_status_key(row))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row)
+        return None
+
+    def _text(self, row: InvoiceRow, column: InvoiceColumn) -> str:
+        locale = self._ctx.locale
+        match column:
+            case InvoiceColumn.NUMBER:
+                return row.number or "(draft)"
+            case InvoiceColumn.CUSTOMER:
+                return row.customer_name
+            case InvoiceColumn.ISSUED:
+                return format_date(row.issue_date, locale)
+            case InvoiceColumn.DUE:
+                return "" if _is_credit_note(row) else format_date(row.due_date, locale)
+            case InvoiceColumn.TOTAL:
+                return money_text(-row.total if _is_credit_note(row) else row.total, locale)
+            case InvoiceColumn.OPEN:
+                return "—" if _is_credit_note(row) else money_text(row.open_amount, locale)
+            case InvoiceColumn.STATUS:
+                return STATUS_TEXT[_status_key(row)]
+
+    def _tooltip(self, row: InvoiceRow) -> str:
+        if _is_credit_note(row):
+            return f"Credit note {row.number} for {row.customer_name}"
+        if row.status == InvoiceStatus.OVERDUE:
+            days = "1 day" if row.days_overdue == 1 else f"{row.days_overdue} days"
+            return f"Overdue by {days}"
+        return STATUS_TEXT[row.status]
+
+
+def _is_credit_note(row: InvoiceRow) -> bool:
+    return row.kind == InvoiceKind.CREDIT_NOTE
+
+
+def _is_overdue(row: InvoiceRow) -> bool:
+    return row.status == InvoiceStatus.OVERDUE and not _is_credit_note(row)
+
+
+def _status_key(row: InvoiceRow) -> str:
+    """Credit notes show as such; their derived payment status means nothing to a user."""
+    return (
+        "credit_note" if _is_credit_note(row) and row.status != InvoiceStatus.VOID else row.status
+    )

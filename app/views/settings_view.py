@@ -1,0 +1,485 @@
+"""The Settings screen: company, bank details, invoicing, tax rates and the mail account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.invoice_editor_support import next_sequence_values
+from app.services.settings import (
+    SETTINGS,
+    SettingError,
+    TaxRateView,
+    format_number,
+    list_tax_rates,
+    load_settings,
+    save_settings,
+    save_tax_rates,
+)
+from app.services.tasks import TaskContext
+from app.views import ask
+from app.views.context import ViewContext
+from app.views.inputs import InputError, decimal_text, parse_decimal
+from app.views.screen import Screen
+from app.views.style import error_label, heading, muted, show_form_error
+
+_MULTILINE = {"company.address", "invoice.footer"}
+_PAYMENT_LINK_HELP = (
+    "A link printed on the invoice and in its QR code. It may use {number} (the invoice "
+    "number), {amount} (the open amount, e.g. 119.00), {currency} and {reference} (the RF "
+    "creditor reference). Example: https://pay.example.com/?inv={number}&amount={amount}"
+)
+_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Company",
+        (
+            "company.name",
+            "company.address",
+            "company.country",
+            "company.email",
+            "company.phone",
+            "company.vat_id",
+            "company.currency",
+            "company.logo_path",
+        ),
+    ),
+    ("Bank details", ("company.iban", "company.bic", "company.bank_name")),
+    (
+        "Invoicing",
+        (
+            "invoice.number_pattern",
+            "invoice.credit_note_pattern",
+            "invoice.payment_terms_days",
+            "invoice.payment_link",
+            "invoice.footer",
+        ),
+    ),
+    (
+        "Email",
+        (
+            "smtp.host",
+            "smtp.port",
+            "smtp.security",
+            "smtp.user",
+            "smtp.from",
+            "reminders.send_time",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    values: dict[str, str]
+    rates: list[TaxRateView]
+    next_numbers: dict[str, int]
+
+
+class SettingsView(Screen):
+    """Business settings, stored in the ledger; checked by the settings service on save."""
+
+    title = "Settings"
+    search_placeholder = ""
+
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setObjectName("SettingsView")
+        self.fields: dict[str, QLineEdit | QPlainTextEdit | QComboBox] = {}
+        self.field_errors: dict[str, QLabel] = {}
+        self._next_numbers = {"invoice": 1, "credit_note": 1}
+        self._saved: dict[str, str] = {}
+        self._saved_rates: list[TaxRateView] = []
+
+        self.save_button = QPushButton("Save settings")
+        self.save_button.setDefault(True)
+        self.revert_button = QPushButton("Revert")
+        self.error = error_label()
+        self.error.setObjectName("SettingsError")
+
+        body = QWidget()
+        grid = QGridLayout(body)
+        grid.setContentsMargins(16, 8, 16, 16)
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(12)
+        grid.addWidget(heading("Settings", size_delta=5), 0, 0, 1, 2)
+        grid.addWidget(self._group(*_GROUPS[0]), 1, 0, 2, 1)
+        grid.addWidget(self._group(*_GROUPS[1]), 1, 1)
+        grid.addWidget(self._tax_group(), 2, 1)
+        grid.addWidget(self._group(*_GROUPS[2]), 3, 0)
+        grid.addWidget(self._group(*_GROUPS[3]), 3, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(4, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(16, 6, 16, 8)
+        buttons.addWidget(self.error, 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+
+        save_action = self.toolbar.addAction(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton), "Save settings"
+        )
+        save_action.triggered.connect(self._on_save_button_clicked)
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.revert_button.clicked.connect(self._on_revert_button_clicked)
+        self._pattern_field("invoice.number_pattern").textChanged.connect(self._update_examples)
+        self._pattern_field("invoice.credit_note_pattern").textChanged.connect(
+            self._update_examples
+        )
+        self._pattern_field("company.logo_path").textChanged.connect(self._update_logo_preview)
+
+    def icon(self) -> QIcon:
+        return self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _group(self, title: str, keys: tuple[str, ...]) -> QGroupBox:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key in keys:
+            form.addRow(SETTINGS[key].label, self._field(key))
+        if title == "Email":
+            note = muted(
+                QLabel(
+                    "The mail password is not kept here: it goes into the system keyring, "
+                    "set from this screen in a later version."
+                )
+            )
+            note.setWordWrap(True)
+            form.addRow(note)
+        return box
+
+    def _field(self, key: str) -> QWidget:
+        editor: QLineEdit | QPlainTextEdit | QComboBox
+        if key in _MULTILINE:
+            editor = QPlainTextEdit()
+            editor.setTabChangesFocus(True)
+            editor.setFixedHeight(64)
+        elif key == "smtp.security":
+            editor = QComboBox()
+            for value, text in (
+                ("starttls", "STARTTLS (port 587)"),
+                ("tls", "TLS (port 465)"),
+                ("none", "None (not recommended)"),
+            ):
+                editor.addItem(text, value)
+        else:
+            editor = QLineEdit()
+        editor.setObjectName(key)
+        editor.setAccessibleName(SETTINGS[key].label)
+        editor.setToolTip(key)
+        self.fields[key] = editor
+        error = error_label()
+        self.field_errors[key] = error
+        container = QWidget()
+        layout = QVBoxLayout(container)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        if key == "company.logo_path":
+            row = QHBoxLayout()
+            row.addWidget(editor, 1)
+            browse = QPushButton("Choose…")
+            browse.clicked.connect(self._on_logo_button_clicked)
+            row.addWidget(browse)
+            layout.addLayout(row)
+            self.logo_preview = QLabel("No logo")
+            self.logo_preview.setFixedSize(160, 60)
+            self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.logo_preview.setFrameShape(QFrame.Shape.StyledPanel)
+            layout.addWidget(self.logo_preview)
+        else:
+            layout.addWidget(editor)
+        if key in {"invoice.number_pattern", "invoice.credit_note_pattern"}:
+            example = muted(QLabel())
+            example.setObjectName(f"{key}.example")
+            layout.addWidget(example)
+            if key == "invoice.number_pattern":
+                self.number_example = example
+            else:
+                self.credit_note_example = example
+        if key == "invoice.payment_link":
+            editor.setPlaceholderText("https://pay.example.com/?inv={number}")  # type: ignore[union-attr]
+            help_text = muted(QLabel(_PAYMENT_LINK_HELP))
+            help_text.setWordWrap(True)
+            help_text.setTextFormat(Qt.TextFormat.PlainText)
+            layout.addWidget(help_text)
+        layout.addWidget(error)
+        return container
+
+    def _tax_group(self) -> QGroupBox:
+        box = QGroupBox("Tax rates")
+        layout = QVBoxLayout(box)
+        self.tax_table = QTableWidget(0, 3)
+        self.tax_table.setObjectName("TaxRates")
+        self.tax_table.setHorizontalHeaderLabels(["Name", "Rate %", "Default"])
+        self.tax_table.verticalHeader().hide()
+        self.tax_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.tax_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(1, 80)
+        header.resizeSection(2, 70)
+        self.tax_table.setMinimumHeight(130)
+        add = QPushButton("Add rate")
+        remove = QPushButton("Remove rate")
+        add.clicked.connect(self._on_add_rate_button_clicked)
+        remove.clicked.connect(self._on_remove_rate_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        self.tax_error = error_label()
+        layout.addWidget(self.tax_table)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tax_error)
+        return box
+
+    def _pattern_field(self, key: str) -> QLineEdit:
+        field = self.fields[key]
+        if not isinstance(field, QLineEdit):
+            raise TypeError(f"{key} is not edited in a line")
+        return field
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.stale = False
+        uow_factory, year = self.ctx.uow_factory, self.ctx.clock.today().year
+
+        def read(_: TaskContext) -> _Loaded:
+            uow = uow_factory()
+            return _Loaded(load_settings(uow), list_tax_rates(uow), next_sequence_values(uow, year))
+
+        self.ctx.runner.fetch(
+            read, self._on_loaded, lambda exc: show_form_error(self.error, str(exc))
+        )
+
+    def _on_loaded(self, loaded: _Loaded) -> None:
+        self._saved = dict(loaded.values)
+        self._saved_rates = list(loaded.rates)
+        self._next_numbers = loaded.next_numbers
+        for key, value in loaded.values.items():
+            self.set_value(key, value)
+        self.tax_table.setRowCount(0)
+        for rate in loaded.rates:
+            self._add_rate_row(rate)
+        self._clear_errors()
+        self._update_examples()
+
+    def set_value(self, key: str, value: str) -> None:
+        """Put a value into a field (as if typed)."""
+        field = self.fields.get(key)
+        if isinstance(field, QPlainTextEdit):
+            field.setPlainText(value)
+        elif isinstance(field, QComboBox):
+            field.setCurrentIndex(max(field.findData(value), 0))
+        elif isinstance(field, QLineEdit):
+            field.setText(value)
+
+    def value(self, key: str) -> str:
+        """A field's current text."""
+        field = self.fields[key]
+        if isinstance(field, QPlainTextEdit):
+            return field.toPlainText()
+        if isinstance(field, QComboBox):
+            return str(field.currentData())
+        return field.text()
+
+    def _add_rate_row(self, rate: TaxRateView) -> None:
+        row = self.tax_table.rowCount()
+        self.tax_table.insertRow(row)
+        self.tax_table.setItem(row, 0, QTableWidgetItem(rate.name))
+        percent = QTableWidgetItem(decimal_text(rate.percent))
+        percent.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.tax_table.setItem(row, 1, percent)
+        default = QCheckBox()
+        default.setChecked(rate.is_default)
+        default.setAccessibleName("Default rate")
+        default.toggled.connect(lambda on, box=default: self._on_default_toggled(box, on))
+        holder = QWidget()
+        holder_layout = QHBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        holder_layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        holder_layout.addWidget(default)
+        self.tax_table.setCellWidget(row, 2, holder)
+
+    def _default_box(self, row: int) -> QCheckBox | None:
+        holder = self.tax_table.cellWidget(row, 2)
+        return holder.findChild(QCheckBox) if holder is not None else None
+
+    def _on_default_toggled(self, box: QCheckBox, on: bool) -> None:
+        if not on:
+            return
+        for row in range(self.tax_table.rowCount()):
+            other = self._default_box(row)
+            if other is not None and other is not box:
+                other.setChecked(False)
+
+    def tax_rates(self) -> list[TaxRateView]:
+        """The rates in the table.
+
+        Raises:
+            InputError: a rate is not a number.
+        """
+        rates: list[TaxRateView] = []
+        for row in range(self.tax_table.rowCount()):
+            name_item, percent_item = self.tax_table.item(row, 0), self.tax_table.item(row, 1)
+            name = name_item.text().strip() if name_item else ""
+            text = percent_item.text() if percent_item else ""
+            if not name and not text.strip():
+                continue
+            percent = parse_decimal(text, what=f"rate of {name or 'line ' + str(row + 1)}")
+            box = self._default_box(row)
+            rates.append(TaxRateView(name, percent, box is not None and box.isChecked()))
+        return rates
+
+    # -- examples and preview ----------------------------------------------------------------
+
+    @Slot()
+    def _update_examples(self) -> None:
+        today = self.ctx.clock.today()
+        for key, series, label in (
+            ("invoice.number_pattern", "invoice", self.number_example),
+            ("invoice.credit_note_pattern", "credit_note", self.credit_note_example),
+        ):
+            pattern = self.value(key).strip()
+            try:
+                example = format_number(pattern, today, self._next_numbers.get(series, 1))
+            except (KeyError, ValueError, IndexError):
+                label.setText("Use {seq} for the running number, {year} and {month} for the date")
+                continue
+            label.setText(f"Next: {example}" if "{seq" in pattern else "The pattern needs {seq}")
+
+    @Slot(str)
+    def _update_logo_preview(self, path_text: str) -> None:
+        path = Path(path_text.strip()) if path_text.strip() else None
+        pixmap = QPixmap(str(path)) if path is not None and path.is_file() else QPixmap()
+        if pixmap.isNull():
+            self.logo_preview.setPixmap(QPixmap())
+            self.logo_preview.setText("No logo" if path is None else "Not a PNG or JPEG image")
+            return
+        self.logo_preview.setPixmap(
+            pixmap.scaled(
+                self.logo_preview.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+    @Slot()
+    def _on_logo_button_clicked(self) -> None:
+        path = ask.choose_open_file(self, "Choose the logo", "Images (*.png *.jpg *.jpeg)")
+        if path is not None:
+            self.set_value("company.logo_path", str(path))
+
+    # -- tax rate table ----------------------------------------------------------------------
+
+    @Slot()
+    def _on_add_rate_button_clicked(self) -> None:
+        self._add_rate_row(TaxRateView("", Decimal(0)))
+        row = self.tax_table.rowCount() - 1
+        self.tax_table.setCurrentCell(row, 0)
+        self.tax_table.editItem(self.tax_table.item(row, 0))
+
+    @Slot()
+    def _on_remove_rate_button_clicked(self) -> None:
+        row = self.tax_table.currentRow()
+        if row >= 0:
+            self.tax_table.removeRow(row)
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def _clear_errors(self) -> None:
+        for label in self.field_errors.values():
+            show_form_error(label, "")
+        show_form_error(self.tax_error, "")
+        show_form_error(self.error, "")
+
+    @Slot()
+    def _on_revert_button_clicked(self) -> None:
+        self.refresh()
+
+    @Slot()
+    def _on_save_button_clicked(self) -> None:
+        self.save()
+
+    def save(self) -> None:
+        """Check and store every setting and the tax rates."""
+        self._clear_errors()
+        try:
+            rates = self.tax_rates()
+        except InputError as exc:
+            show_form_error(self.tax_error, str(exc))
+            show_form_error(self.error, "Tax rates: check the rates.")
+            return
+        values = {key: self.value(key) for key in self.fields}
+        changed = {k: v for k, v in values.items() if v != self._saved.get(k)}
+        rates_changed = rates != self._saved_rates
+        uow_factory = self.ctx.uow_factory
+
+        def save(_: TaskContext) -> dict[str, str]:
+            uow = uow_factory()
+            stored = save_settings(uow, changed) if changed else {}
+            if rates_changed:
+                save_tax_rates(uow, rates)
+            return stored
+
+        self.ctx.runner.run(
+            save,
+            progress_label="Saving settings…",
+            parent=self,
+            on_success=self._on_saved,
+            on_failure=self._on_save_failed,
+        )
+
+    def _on_saved(self, _stored: object) -> None:
+        self.status_reported.emit("Settings saved")
+        self.ledger_changed.emit()
+        self.refresh()
+
+    def _on_save_failed(self, exc: Exception) -> None:
+        message = str(exc)
+        key, _, text = message.partition(": ")
+        if isinstance(exc, SettingError) and key in self.field_errors:
+            label = SETTINGS[key].label
+            show_form_error(self.field_errors[key], text)
+            show_form_error(self.error, f"{label} ({key}): {text}")
+            self.fields[key].setFocus()
+            return
+        if message.startswith("tax rates"):
+            show_form_error(self.tax_error, message)
+        show_form_error(self.error, message)

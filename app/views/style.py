@@ -1,0 +1,120 @@
+"""Colours, markers and text shared by the screens; palette-aware so dark mode works too."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from app.models.invoice import InvoiceStatus
+from app.models.money import Money
+from app.services.money_format import format_money
+
+#: (light palette, dark palette) colours.
+_WARM = ("#b34700", "#ffa057")
+_STATUS_COLOURS: dict[str, tuple[str, str]] = {
+    InvoiceStatus.DRAFT: ("#7a7a7a", "#a8a8a8"),
+    InvoiceStatus.OPEN: ("#1f6fd1", "#6aa8ff"),
+    InvoiceStatus.PARTIALLY_PAID: ("#7b4fc9", "#b195f0"),
+    InvoiceStatus.PAID: ("#2e8540", "#6fcf7f"),
+    InvoiceStatus.OVERDUE: _WARM,
+    InvoiceStatus.VOID: ("#9a9a9a", "#777777"),
+    InvoiceStatus.CREDITED: ("#2e8540", "#6fcf7f"),
+    "credit_note": ("#00838f", "#4dd0e1"),
+}
+
+STATUS_TEXT: dict[str, str] = {
+    InvoiceStatus.DRAFT: "Draft",
+    InvoiceStatus.OPEN: "Open",
+    InvoiceStatus.PARTIALLY_PAID: "Partly paid",
+    InvoiceStatus.PAID: "Paid",
+    InvoiceStatus.OVERDUE: "Overdue",
+    InvoiceStatus.VOID: "Void",
+    InvoiceStatus.CREDITED: "Credited",
+    "credit_note": "Credit note",
+}
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    """Whether the palette is a dark one (light text on a dark window)."""
+    pal = palette if palette is not None else QApplication.palette()
+    return pal.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def warm_colour(palette: QPalette | None = None) -> QColor:
+    """The colour of overdue amounts and dates, readable on the palette's base colour."""
+    return QColor(_WARM[1] if is_dark(palette) else _WARM[0])
+
+
+def status_colour(status: str, palette: QPalette | None = None) -> QColor:
+    """The colour of a status marker."""
+    light, dark = _STATUS_COLOURS.get(status, ("#7a7a7a", "#a8a8a8"))
+    return QColor(dark if is_dark(palette) else light)
+
+
+@cache
+def _marker(colour_name: str) -> QIcon:
+    size = 12
+    pixmap = QPixmap(QSize(size, size))
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour_name))
+    painter.drawEllipse(2, 2, size - 4, size - 4)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def status_marker(status: str, palette: QPalette | None = None) -> QIcon:
+    """A small coloured dot shown beside the status text (never colour alone)."""
+    return _marker(status_colour(status, palette).name())
+
+
+def money_text(money: Money | None, locale: str) -> str:
+    """An amount as the locale writes it, or an empty text for none."""
+    return "" if money is None else format_money(money, locale)
+
+
+def per_currency_text(amounts: dict[str, Money], locale: str) -> str:
+    """Amounts in several currencies side by side, never added: ``"€1,200.00 · £300.00"``."""
+    return " · ".join(format_money(m, locale) for m in amounts.values() if m.minor)
+
+
+def heading(text: str, parent: QWidget | None = None, *, size_delta: int = 3) -> QLabel:
+    """A bold label a little larger than the body text."""
+    label = QLabel(text, parent)
+    font = label.font()
+    font.setBold(True)
+    font.setPointSize(font.pointSize() + size_delta)
+    label.setFont(font)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def muted(label: QLabel) -> QLabel:
+    """A label in the palette's secondary text colour."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
+
+
+def error_label() -> QLabel:
+    """A hidden label for a form's error message, in the warm colour, with an icon-free text."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, warm_colour(palette))
+    label.setPalette(palette)
+    label.setObjectName("FormError")
+    label.hide()
+    return label
+
+
+def show_form_error(label: QLabel, text: str) -> None:
+    """Show an error sentence in a form's error label (first letter capitalised)."""
+    text = text.strip()
+    label.setText(text[:1].upper() + text[1:])
+    label.setVisible(bool(text))
