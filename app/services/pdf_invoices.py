@@ -1,0 +1,976 @@
+"""Invoice and credit note PDFs: one document, a file, or a batch for a folder.
+
+The layout is built with reportlab's platypus from an :class:`InvoiceDetail` and the business
+settings (``company.*``, ``invoice.payment_link``, ``invoice.footer``), so rendering needs no
+database. Text that comes from the ledger or the settings is escaped before it goes into a
+paragraph. Amounts and dates go through :mod:`app.services.money_format`; nothing here does
+arithmetic on money except through ``Money``.
+
+What is drawn once per company (fonts, styles, the header, the logo) is kept in a small cache, so
+a batch spends its time on the invoices themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+import segno
+from PIL import Image as PILImage
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+)
+
+from app.models.invoice import DocumentState, InvoiceKind
+from app.models.money import Money
+from app.services.dto import InvoiceDetail
+from app.services.iban import creditor_reference, format_iban, normalize_iban
+from app.services.invoice_queries import get_invoice
+from app.services.money_format import format_date, format_money, format_percent, format_quantity
+from app.services.resources import resources_dir
+from app.services.settings import load_settings
+from app.services.tasks import TaskContext
+from app.services.uow import UnitOfWork
+
+FONT: Final = "DuebookSans"
+FONT_BOLD: Final = "DuebookSans-Bold"
+_FONT_FILES: Final = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN: Final = 18 * mm
+BOTTOM_MARGIN: Final = 28 * mm
+#: platypus frames pad their content by 6 points; the page margins leave room for it.
+FRAME_PADDING: Final = 6
+CONTENT_WIDTH: Final = PAGE_WIDTH - 2 * MARGIN
+LOGO_MAX_WIDTH: Final = 55 * mm
+LOGO_MAX_HEIGHT: Final = 22 * mm
+#: Logos are shrunk to this resolution at their printed size, so big files do not slow PDFs down.
+LOGO_DPI: Final = 300
+QR_SIZE: Final = 38 * mm
+
+#: The largest amount an EPC payment QR code can carry (EPC069-12: EUR 999,999,999.99).
+EPC_MAX_MINOR: Final = 99_999_999_999
+EPC_NAME_MAX: Final = 70
+EPC_MAX_BYTES: Final = 331
+_PAGE_TOTAL_FORM: Final = "duebookPageTotal"
+_GREY = colors.HexColor("#555555")
+_RULE = colors.HexColor("#999999")
+_SHADE = colors.HexColor("#EEEEEE")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+
+
+class PdfError(Exception):
+    """An invoice PDF cannot be made; the message names the file or setting at fault."""
+
+
+# --------------------------------------------------------------------------- small public helpers
+
+
+def epc_qr_payload(name: str, iban: str, amount: Money, reference: str, bic: str = "") -> str:
+    """The text of an EPC069-12 ("GiroCode", SEPA credit transfer) payment QR code.
+
+    Version 002, UTF-8, SCT; the BIC may be empty; the name is cut at 70 characters (and the
+    whole payload kept within 331 bytes); the
+    structured remittance carries the RF creditor reference, so no free text follows it.
+
+    Args:
+        name: the beneficiary (the company's name).
+        iban: the beneficiary's IBAN, spaces allowed.
+        amount: what to pay, in EUR.
+        reference: the ISO 11649 creditor reference (``RF..``).
+        bic: the beneficiary's BIC, or ``""``.
+
+    Returns:
+        The payload, its lines separated by line feeds.
+
+    Raises:
+        PdfError: the amount is not in EUR or outside 0.01..999,999,999.99, the IBAN is not
+            valid, the name is empty or the reference is longer than 35 characters.
+    """
+    if amount.currency != "EUR":
+        raise PdfError(f"an EPC payment QR code is for EUR only, not {amount.currency}")
+    if not 0 < amount.minor <= EPC_MAX_MINOR:
+        raise PdfError(f"an EPC payment QR code carries 0.01 to 999999999.99 EUR, not {amount}")
+    try:
+        account = normalize_iban(iban)
+    except ValueError as exc:
+        raise PdfError(f"company.iban: {exc}") from exc
+    beneficiary = " ".join(name.split())[:EPC_NAME_MAX]
+    if not beneficiary:
+        raise PdfError("an EPC payment QR code needs the company name (company.name)")
+    ref = "".join(reference.split()).upper()
+    if len(ref) > 35:
+        raise PdfError(f"the reference {reference!r} is longer than 35 characters")
+    head = ["BCD", "002", "1", "SCT", "".join(bic.split()).upper()]
+    tail = [account, f"EUR{amount.amount:f}", "", ref]
+    payload = "\n".join([*head, beneficiary, *tail])
+    while len(payload.encode("utf-8")) > EPC_MAX_BYTES:
+        # Names in scripts of 3 or 4 bytes a letter are cut further to keep within the standard.
+        beneficiary = beneficiary[:-1].rstrip()
+        payload = "\n".join([*head, beneficiary, *tail])
+    return payload
+
+
+def invoice_qr_payload(invoice: InvoiceDetail, company: Mapping[str, str]) -> str | None:
+    """The EPC payment QR payload printed on an invoice, or ``None`` when it gets none.
+
+    Only an issued EUR invoice (not a credit note, draft or void one) with ``company.iban`` set
+    and a total an EPC code can carry gets a QR code.
+
+    Raises:
+        PdfError: ``company.iban`` is not a valid IBAN, or ``company.name`` is empty.
+    """
+    iban = company.get("company.iban", "").strip()
+    if not iban or not _is_payable(invoice) or invoice.currency != "EUR":
+        return None
+    if not 0 < invoice.total.minor <= EPC_MAX_MINOR:
+        return None
+    return epc_qr_payload(
+        name=company.get("company.name", ""),
+        iban=iban,
+        amount=invoice.total,
+        reference=creditor_reference(invoice.number),
+        bic=company.get("company.bic", ""),
+    )
+
+
+def invoice_payment_link(invoice: InvoiceDetail, template: str) -> str:
+    """The payment link of an invoice from the ``invoice.payment_link`` template.
+
+    The template may use ``{number}``, ``{amount}`` (a plain decimal such as ``1234.50``),
+    ``{currency}`` and ``{reference}``; each value is URL-encoded.
+
+    Returns:
+        The URL, or ``""`` when the template is empty or the document is not payable (a draft,
+        a void invoice or a credit note).
+
+    Raises:
+        PdfError: the template uses another placeholder or is not an http(s) URL.
+    """
+    template = template.strip()
+    if not template or not _is_payable(invoice):
+        return ""
+    if not re.match(r"^https?://", template):
+        raise PdfError(f"invoice.payment_link: expected a URL starting with https://: {template!r}")
+    try:
+        return template.format(
+            number=quote(invoice.number, safe=""),
+            amount=quote(f"{invoice.total.amount:f}", safe=""),
+            currency=quote(invoice.currency, safe=""),
+            reference=quote(creditor_reference(invoice.number), safe=""),
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PdfError(
+            "invoice.payment_link may use only {number}, {amount}, {currency} and {reference}: "
+            f"{template!r}"
+        ) from exc
+
+
+def invoice_pdf_name(invoice: InvoiceDetail) -> str:
+    """The file name of an invoice's PDF: ``<number>.pdf``, safe on every system.
+
+    Characters other than letters, digits, ``.``, ``_`` and ``-`` become ``_``; a draft, which has
+    no number yet, is ``draft-<id>.pdf``.
+    """
+    stem = _SAFE_NAME.sub("_", invoice.number).strip("._") if invoice.number else ""
+    if not stem:
+        stem = (
+            f"draft-{invoice.id}" if invoice.state == DocumentState.DRAFT else f"doc-{invoice.id}"
+        )
+    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        stem = f"{stem}_"
+    return f"{stem}.pdf"
+
+
+# --------------------------------------------------------------------------- fonts, styles, cache
+
+_font_lock = threading.Lock()
+
+
+def _prepare_reportlab() -> None:
+    """Register the bundled DejaVu fonts with reportlab and set its output options, once.
+
+    Raises:
+        PdfError: a font file is missing or damaged.
+    """
+    with _font_lock:
+        if FONT_BOLD in pdfmetrics.getRegisteredFontNames():
+            return
+        # Streams are zlib-compressed binary, as every PDF reader expects; reportlab's extra ASCII85
+        # layer (for 7-bit mail of the 1990s) would make each file a quarter larger and cost a
+        # tenth of the time spent on a one-page invoice.
+        rl_config.useA85 = 0
+        folder = resources_dir() / "fonts"
+        for name, file_name in _FONT_FILES.items():
+            path = folder / file_name
+            try:
+                pdfmetrics.registerFont(TTFont(name, str(path)))
+            except (TTFError, OSError, ValueError) as exc:
+                raise PdfError(f"cannot load the invoice font {path}: {exc}") from exc
+        pdfmetrics.registerFontFamily(
+            FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+        )
+
+
+@dataclass(frozen=True)
+class _Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    bold: ParagraphStyle
+    right: ParagraphStyle
+    title: ParagraphStyle
+    heading: ParagraphStyle
+    footer: ParagraphStyle
+    cell: ParagraphStyle
+
+
+@functools.cache
+def _styles() -> _Styles:
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
+    return _Styles(
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=_GREY),
+        bold=ParagraphStyle("bold", parent=body, fontName=FONT_BOLD),
+        right=ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+        title=ParagraphStyle(
+            "title", parent=body, fontName=FONT_BOLD, fontSize=20, leading=24, alignment=TA_RIGHT
+        ),
+        heading=ParagraphStyle(
+            "heading", parent=body, fontName=FONT_BOLD, fontSize=10, leading=14, spaceBefore=4
+        ),
+        footer=ParagraphStyle(
+            "footer", parent=body, fontSize=7.5, leading=9.5, textColor=_GREY, alignment=TA_CENTER
+        ),
+        cell=ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5),
+    )
+
+
+@dataclass(frozen=True)
+class _Logo:
+    """The logo, decoded and shrunk to print resolution once, and its size on the page."""
+
+    reader: ImageReader
+    width: float
+    height: float
+
+    def flowable(self) -> Flowable:
+        """A flowable drawing the logo at its size, left-aligned."""
+        return _LogoFlowable(self)
+
+
+class _LogoFlowable(Flowable):
+    def __init__(self, logo: _Logo) -> None:
+        super().__init__()
+        self._logo = logo
+        self.width, self.height = logo.width, logo.height
+        self.hAlign = "LEFT"
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self._logo.width, self._logo.height
+
+    def draw(self) -> None:
+        logo = self._logo
+        self.canv.drawImage(logo.reader, 0, 0, logo.width, logo.height, mask="auto")
+
+
+@dataclass(frozen=True)
+class _Company:
+    """What every document of one company shares, prepared once."""
+
+    name: str
+    header_markup: str
+    logo: _Logo | None
+    iban: str
+    bic: str
+    bank_name: str
+    payment_link: str
+    footer_markup: str
+    settings: tuple[tuple[str, str], ...]
+
+
+def _text(value: str) -> str:
+    """Ledger or settings text made safe for a paragraph; line breaks are kept."""
+    return "<br/>".join(escape(line) for line in value.strip().splitlines())
+
+
+def _cell(text: str, width: float, style: ParagraphStyle) -> str | Paragraph:
+    """Plain text when it fits on one line (drawn as it is, and cheaply), else a paragraph."""
+    text = text.strip()
+    if "\n" not in text and pdfmetrics.stringWidth(text, style.fontName, style.fontSize) <= width:
+        return text
+    return Paragraph(_text(text), style)
+
+
+def _load_logo(path_text: str) -> _Logo:
+    """Read, check and shrink the logo once; every PDF then reuses the decoded image."""
+    path = Path(path_text).expanduser()
+    where = f"the logo file {path} (company.logo_path)"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PdfError(f"cannot read the logo file {path} (company.logo_path): {reason}") from exc
+    if not data.startswith((_PNG_MAGIC, _JPEG_MAGIC)):
+        raise PdfError(f"{where} is not a PNG or JPEG image")
+    try:
+        with PILImage.open(io.BytesIO(data)) as opened:
+            opened.load()
+            image = opened.copy()
+    except (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError) as exc:
+        raise PdfError(f"{where} is damaged or not an image: {exc}") from exc
+    if image.width <= 0 or image.height <= 0:
+        raise PdfError(f"{where} is empty")
+    scale = min(LOGO_MAX_WIDTH / image.width, LOGO_MAX_HEIGHT / image.height)
+    width, height = image.width * scale, image.height * scale
+    pixels = (math.ceil(width / 72 * LOGO_DPI), math.ceil(height / 72 * LOGO_DPI))
+    if data.startswith(_JPEG_MAGIC) and image.width <= pixels[0]:
+        # Small enough: the JPEG goes into each PDF as it is, without decoding.
+        return _Logo(ImageReader(io.BytesIO(data)), width, height)
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        has_alpha = image.mode == "P" and "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    if image.width > pixels[0]:
+        image = image.resize(pixels, PILImage.Resampling.LANCZOS)
+    # The reader keeps the pixels it decodes for the first PDF; later PDFs reuse them.
+    return _Logo(ImageReader(image), width, height)
+
+
+def _logo_stamp(path_text: str) -> tuple[int, int] | None:
+    """The logo's modification time and size, so an edited logo is read again."""
+    if not path_text:
+        return None
+    try:
+        stat = Path(path_text).expanduser().stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+_COMPANY_KEYS: Final = (
+    "company.name",
+    "company.address",
+    "company.country",
+    "company.email",
+    "company.phone",
+    "company.vat_id",
+    "company.iban",
+    "company.bic",
+    "company.bank_name",
+    "company.logo_path",
+    "invoice.payment_link",
+    "invoice.footer",
+)
+
+
+def _company(settings: Mapping[str, str]) -> _Company:
+    """The prepared company of these settings, from the cache when nothing changed."""
+    values = tuple((key, settings.get(key, "").strip()) for key in _COMPANY_KEYS)
+    return _prepared_company(values, _logo_stamp(settings.get("company.logo_path", "").strip()))
+
+
+@functools.lru_cache(maxsize=8)
+def _prepared_company(
+    values: tuple[tuple[str, str], ...], logo_stamp: tuple[int, int] | None
+) -> _Company:
+    _prepare_reportlab()
+    get = dict(values).__getitem__
+    logo = _load_logo(get("company.logo_path")) if logo_stamp is not None else None
+    iban = get("company.iban")
+    if iban:
+        try:
+            iban = normalize_iban(iban)
+        except ValueError as exc:
+            raise PdfError(f"company.iban: {exc}") from exc
+    parts = [f"<b>{_text(get('company.name'))}</b>"] if get("company.name") else []
+    parts += [_text(get(key)) for key in ("company.address", "company.country") if get(key)]
+    contact = " · ".join(escape(get(k)) for k in ("company.email", "company.phone") if get(k))
+    if contact:
+        parts.append(contact)
+    if get("company.vat_id"):
+        parts.append(f"VAT {escape(get('company.vat_id'))}")
+    return _Company(
+        name=get("company.name"),
+        header_markup="<br/>".join(parts),
+        logo=logo,
+        iban=iban,
+        bic=get("company.bic"),
+        bank_name=get("company.bank_name"),
+        payment_link=get("invoice.payment_link"),
+        footer_markup=_text(get("invoice.footer")),
+        settings=values,
+    )
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+class _QrCode(Flowable):
+    """A QR code drawn as vector squares, one filled path."""
+
+    def __init__(self, payload: str, size: float) -> None:
+        super().__init__()
+        qr = segno.make_qr(payload, error="m", encoding="utf-8", boost_error=False)
+        self._matrix: tuple[bytearray, ...] = tuple(qr.matrix)
+        self._size = size
+        self.width = self.height = size
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self._size, self._size
+
+    def draw(self) -> None:
+        count = len(self._matrix)
+        quiet = 2
+        module = self._size / (count + 2 * quiet)
+        top = self._size - quiet * module
+        squares: list[str] = []
+        for row_index, row in enumerate(self._matrix):
+            y = top - (row_index + 1) * module
+            squares.extend(
+                f"{(quiet + start) * module:.3f} {y:.3f} {(end - start) * module:.3f} "
+                f"{module * 1.02:.3f} re"
+                for start, end in _dark_runs(row)
+            )
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        canvas.addLiteral("\n".join(squares) + "\nf")
+        canvas.restoreState()
+
+
+def _dark_runs(row: bytearray) -> Iterator[tuple[int, int]]:
+    start = -1
+    for index, value in enumerate(row):
+        if value and start < 0:
+            start = index
+        elif not value and start >= 0:
+            yield start, index
+            start = -1
+    if start >= 0:
+        yield start, len(row)
+
+
+class _PagedCanvas(Canvas):
+    """A canvas that can print "Page n of N": the total is a form filled in when saving."""
+
+    def save(self) -> None:
+        total = self.getPageNumber() - 1
+        self.beginForm(_PAGE_TOTAL_FORM)
+        self.setFont(FONT, 7.5)
+        self.setFillColor(_GREY)
+        self.drawString(0, 0, str(max(total, 1)))
+        self.endForm()
+        super().save()
+
+
+@dataclass(frozen=True)
+class _PageDecor:
+    """What every page gets: footer text, page numbers and a DRAFT or VOID marker."""
+
+    footer: Paragraph | None
+    marker: str
+
+    def __call__(self, canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        if self.marker:
+            canvas.saveState()
+            canvas.setFont(FONT_BOLD, 110)
+            canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
+            canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+            canvas.rotate(40)
+            canvas.drawCentredString(0, -40, self.marker)
+            canvas.restoreState()
+        canvas.saveState()
+        canvas.setStrokeColor(_RULE)
+        canvas.setLineWidth(0.4)
+        canvas.line(MARGIN, BOTTOM_MARGIN - 6 * mm, PAGE_WIDTH - MARGIN, BOTTOM_MARGIN - 6 * mm)
+        if self.footer is not None:
+            _, height = self.footer.wrapOn(canvas, CONTENT_WIDTH - 30 * mm, BOTTOM_MARGIN)
+            self.footer.drawOn(canvas, MARGIN + 15 * mm, BOTTOM_MARGIN - 8 * mm - height)
+        label = f"Page {canvas.getPageNumber()} of "
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(_GREY)
+        x = PAGE_WIDTH - MARGIN - 16 * mm
+        y = 10 * mm
+        canvas.drawString(x, y, label)
+        canvas.translate(x + pdfmetrics.stringWidth(label, FONT, 7.5), y)
+        canvas.doForm(_PAGE_TOTAL_FORM)
+        canvas.restoreState()
+
+
+def _is_payable(invoice: InvoiceDetail) -> bool:
+    return (
+        invoice.kind != InvoiceKind.CREDIT_NOTE
+        and invoice.state == DocumentState.ISSUED
+        and bool(invoice.number)
+    )
+
+
+def _terms(invoice: InvoiceDetail) -> str:
+    days = (invoice.due_date - invoice.issue_date).days
+    if days <= 0:
+        return "Payable on receipt"
+    return f"Payable within {days} day{'s' if days != 1 else ''}"
+
+
+def _title(invoice: InvoiceDetail) -> str:
+    is_credit = invoice.kind == InvoiceKind.CREDIT_NOTE
+    if invoice.state == DocumentState.DRAFT:
+        return "Draft credit note" if is_credit else "Draft invoice"
+    return "Credit note" if is_credit else "Invoice"
+
+
+def _meta_rows(invoice: InvoiceDetail, locale: str) -> list[tuple[str, str]]:
+    is_credit = invoice.kind == InvoiceKind.CREDIT_NOTE
+    rows: list[tuple[str, str]] = []
+    if invoice.number:
+        rows.append(("Credit note no." if is_credit else "Invoice no.", invoice.number))
+    rows.append(("Date" if is_credit else "Issue date", format_date(invoice.issue_date, locale)))
+    if is_credit:
+        if invoice.credited_invoice_number:
+            rows.append(("Credits invoice", invoice.credited_invoice_number))
+    else:
+        rows.append(("Due date", format_date(invoice.due_date, locale)))
+        rows.append(("Terms", _terms(invoice)))
+    if invoice.po_number:
+        rows.append(("PO number", invoice.po_number))
+    if invoice.customer_code:
+        rows.append(("Customer no.", invoice.customer_code))
+    if _is_payable(invoice):
+        rows.append(("Reference", creditor_reference(invoice.number)))
+    return rows
+
+
+def _header(invoice: InvoiceDetail, company: _Company, locale: str) -> Table:
+    styles = _styles()
+    left: list[Flowable] = []
+    if company.logo is not None:
+        left += [company.logo.flowable(), Spacer(1, 3 * mm)]
+    if company.header_markup:
+        left.append(Paragraph(company.header_markup, styles.small))
+    customer = [f"<b>{_text(invoice.customer_name)}</b>"]
+    for value in (invoice.customer_address, invoice.customer_country):
+        if value.strip():
+            customer.append(_text(value))
+    if invoice.customer_vat_id.strip():
+        customer.append(f"VAT {escape(invoice.customer_vat_id.strip())}")
+    meta = Table(
+        [
+            [label, _cell(value, 52 * mm, styles.right)]
+            for label, value in _meta_rows(invoice, locale)
+        ],
+        colWidths=[28 * mm, 52 * mm],
+        style=[
+            ("FONT", (0, 0), (0, -1), FONT, 8),
+            ("TEXTCOLOR", (0, 0), (0, -1), _GREY),
+            ("FONT", (1, 0), (1, -1), FONT, 9),
+            ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ],
+        hAlign="RIGHT",
+    )
+    bill_to = [Paragraph("Bill to", styles.small), Paragraph("<br/>".join(customer), styles.body)]
+    return Table(
+        [
+            [left or "", Paragraph(escape(_title(invoice)), styles.title)],
+            [bill_to, meta],
+        ],
+        colWidths=[CONTENT_WIDTH - 82 * mm, 82 * mm],
+        style=[
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 1), (-1, 1), 8 * mm),
+        ],
+    )
+
+
+_LINE_COLUMNS: Final = (
+    ("Description", None),
+    ("Qty", 15 * mm),
+    ("Unit price", 26 * mm),
+    ("Discount", 16 * mm),
+    ("Tax", 13 * mm),
+    ("Net", 28 * mm),
+)
+
+
+def _lines_table(invoice: InvoiceDetail, locale: str) -> Table:
+    styles = _styles()
+    fixed = sum(width for _, width in _LINE_COLUMNS if width is not None)
+    widths = [width if width is not None else CONTENT_WIDTH - fixed for _, width in _LINE_COLUMNS]
+    data: list[list[Any]] = [[label for label, _ in _LINE_COLUMNS]]
+    for line in invoice.lines:
+        data.append(
+            [
+                _cell(line.description, widths[0] - 6, styles.cell),
+                format_quantity(line.quantity, locale),
+                format_money(line.unit_price, locale),
+                format_percent(line.discount_percent, locale) if line.discount_percent else "",
+                format_percent(line.tax_rate_percent, locale),
+                format_money(line.net, locale),
+            ]
+        )
+    return Table(
+        data,
+        colWidths=widths,
+        repeatRows=1,
+        splitInRow=1,
+        style=[
+            ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
+            ("FONT", (0, 1), (-1, -1), FONT, 8.5),
+            ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
+            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, _RULE),
+            ("LINEBELOW", (0, 1), (-1, -1), 0.25, _SHADE),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ],
+    )
+
+
+def _totals_table(invoice: InvoiceDetail, locale: str) -> Table:
+    data: list[list[str]] = [["Tax rate", "Net", "Tax"]]
+    for rate, net, tax in invoice.tax_by_rate:
+        data.append(
+            [
+                f"VAT {format_percent(rate, locale)}",
+                format_money(net, locale),
+                format_money(tax, locale),
+            ]
+        )
+    first_total = len(data)
+    label = "Total credited" if invoice.kind == InvoiceKind.CREDIT_NOTE else "Total"
+    data += [
+        ["Net total", "", format_money(invoice.net, locale)],
+        ["Tax total", "", format_money(invoice.tax, locale)],
+        [label, "", format_money(invoice.total, locale)],
+    ]
+    return Table(
+        data,
+        colWidths=[30 * mm, 30 * mm, 30 * mm],
+        hAlign="RIGHT",
+        style=[
+            ("FONT", (0, 0), (-1, -1), FONT, 8.5),
+            ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
+            ("TEXTCOLOR", (0, 0), (-1, first_total - 1), _GREY),
+            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.4, _RULE),
+            ("LINEABOVE", (0, first_total), (-1, first_total), 0.4, _RULE),
+            ("FONT", (0, -1), (-1, -1), FONT_BOLD, 10),
+            ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
+            ("TOPPADDING", (0, -1), (-1, -1), 4),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ],
+    )
+
+
+def _payment_section(invoice: InvoiceDetail, company: _Company, locale: str) -> list[Flowable]:
+    styles = _styles()
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        if invoice.state == DocumentState.VOID:
+            return []
+        target = escape(invoice.credited_invoice_number or "the credited invoice")
+        return [
+            Paragraph(
+                f"This credit note reduces the amount due on invoice {target} by "
+                f"{escape(format_money(invoice.total, locale))}.",
+                styles.body,
+            )
+        ]
+    if invoice.state == DocumentState.VOID:
+        reason = f": {_text(invoice.void_reason)}" if invoice.void_reason.strip() else ""
+        return [Paragraph(f"This invoice is void{reason}. Please do not pay it.", styles.bold)]
+    payable = _is_payable(invoice)
+    rows: list[tuple[str, str]] = [
+        ("Amount due", format_money(invoice.total, locale)),
+        ("Due date", format_date(invoice.due_date, locale)),
+    ]
+    if company.bank_name:
+        rows.append(("Bank", company.bank_name))
+    if company.iban:
+        rows.append(("IBAN", format_iban(company.iban)))
+    if company.bic:
+        rows.append(("BIC", company.bic))
+    if payable:
+        rows.append(("Reference", creditor_reference(invoice.number)))
+    value_width = CONTENT_WIDTH - QR_SIZE - 30 * mm
+    cells: list[list[Any]] = [
+        [label, _cell(value, value_width, styles.body)] for label, value in rows
+    ]
+    link = invoice_payment_link(invoice, company.payment_link)
+    if link:
+        href = escape(link, {'"': "&quot;"})
+        cells.append(
+            [
+                "Pay online",
+                Paragraph(
+                    f'<link href="{href}" color="blue"><u>{escape(link)}</u></link>', styles.body
+                ),
+            ]
+        )
+    details = Table(
+        cells,
+        colWidths=[24 * mm, value_width],
+        style=[
+            ("FONT", (0, 0), (0, -1), FONT, 8),
+            ("TEXTCOLOR", (0, 0), (0, -1), _GREY),
+            ("FONT", (1, 0), (1, -1), FONT, 9),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ],
+        hAlign="LEFT",
+    )
+    payload = invoice_qr_payload(invoice, dict(company.settings))
+    qr: list[Flowable] = []
+    if payload is not None:
+        qr = [_QrCode(payload, QR_SIZE), Paragraph("Scan to pay (SEPA)", styles.footer)]
+    instruction = (
+        f"Please pay {escape(format_money(invoice.total, locale))} by "
+        f"{escape(format_date(invoice.due_date, locale))}"
+        + (
+            f", quoting the reference {escape(creditor_reference(invoice.number))}."
+            if payable
+            else "."
+        )
+    )
+    block = Table(
+        [[[details, Spacer(1, 2 * mm), Paragraph(instruction, styles.body)], qr or ""]],
+        colWidths=[CONTENT_WIDTH - QR_SIZE - 4 * mm, QR_SIZE + 4 * mm],
+        style=[
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ],
+    )
+    return [Paragraph("Payment", styles.heading), block]
+
+
+def _story(invoice: InvoiceDetail, company: _Company, locale: str) -> list[Flowable]:
+    styles = _styles()
+    story: list[Flowable] = [_header(invoice, company, locale), Spacer(1, 8 * mm)]
+    if invoice.description.strip():
+        story += [Paragraph(_text(invoice.description), styles.body), Spacer(1, 4 * mm)]
+    story += [_lines_table(invoice, locale), Spacer(1, 4 * mm)]
+    closing: list[Flowable] = [_totals_table(invoice, locale), Spacer(1, 6 * mm)]
+    if invoice.notes.strip():
+        closing += [Paragraph(_text(invoice.notes), styles.body), Spacer(1, 4 * mm)]
+    story.append(KeepTogether(closing))
+    payment = _payment_section(invoice, company, locale)
+    if payment:
+        story.append(KeepTogether(payment))
+    return story
+
+
+def _marker(invoice: InvoiceDetail) -> str:
+    if invoice.state == DocumentState.DRAFT:
+        return "DRAFT"
+    if invoice.state == DocumentState.VOID:
+        return "VOID"
+    return ""
+
+
+def _document_title(invoice: InvoiceDetail) -> str:
+    return f"{_title(invoice)} {invoice.number}".strip()
+
+
+def _render(invoice: InvoiceDetail, company: _Company, out: BinaryIO, locale: str) -> None:
+    styles = _styles()
+    footer = Paragraph(company.footer_markup, styles.footer) if company.footer_markup else None
+    decor = _PageDecor(footer, _marker(invoice))
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=MARGIN - FRAME_PADDING,
+        rightMargin=MARGIN - FRAME_PADDING,
+        topMargin=MARGIN - FRAME_PADDING,
+        bottomMargin=BOTTOM_MARGIN - FRAME_PADDING,
+        title=_document_title(invoice),
+        author=company.name,
+        subject=f"{_title(invoice)} for {invoice.customer_name}",
+        creator="Duebook",
+        invariant=1,
+    )
+    try:
+        doc.build(
+            _story(invoice, company, locale),
+            onFirstPage=decor,
+            onLaterPages=decor,
+            canvasmaker=_PagedCanvas,
+        )
+    except PdfError:
+        raise
+    except Exception as exc:
+        label = invoice.number or f"draft {invoice.id}"
+        raise PdfError(f"cannot lay out the PDF of {label}: {exc}") from exc
+
+
+def _write_file(invoice: InvoiceDetail, company: _Company, path: Path, locale: str) -> None:
+    """Render to memory, then replace the file in one step: no half-written PDFs."""
+    buffer = io.BytesIO()
+    _render(invoice, company, buffer, locale)
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        partial.write_bytes(buffer.getvalue())
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise PdfError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def render_invoice_pdf(
+    invoice: InvoiceDetail,
+    company: Mapping[str, str],
+    target: Path | BinaryIO,
+    locale: str = "en",
+) -> None:
+    """Draw an invoice or credit note as a PDF; needs no database.
+
+    Args:
+        invoice: the document, as :func:`app.services.invoice_queries.get_invoice` returns it.
+        company: the business settings by key (``company.name``, ``company.iban``,
+            ``company.logo_path``, ``invoice.payment_link``, ``invoice.footer``...), as
+            :func:`app.services.settings.load_settings` returns them; missing keys count as empty.
+        target: a file path (written in one step, replacing it) or a binary stream.
+        locale: how amounts and dates are written, e.g. ``"en"`` or ``"de_DE"``.
+
+    Raises:
+        PdfError: the logo file is set but unreadable, the fonts are missing, a setting is
+            malformed, or the file cannot be written.
+        ValueError: the locale is unknown.
+    """
+    prepared = _company(company)
+    if isinstance(target, Path):
+        _write_file(invoice, prepared, target, locale)
+    else:
+        _render(invoice, prepared, target, locale)
+
+
+def write_invoice_pdf(
+    uow: UnitOfWork, invoice_id: int, target: Path, today: date, locale: str = "en"
+) -> Path:
+    """Write one invoice's PDF; a draft gets a DRAFT marker and no number, reference or QR code.
+
+    Args:
+        uow: the unit of work to read the invoice and settings with.
+        invoice_id: the invoice or credit note.
+        target: the PDF file to write, or an existing folder to write ``<number>.pdf`` into.
+        today: the date the invoice's status is seen on.
+        locale: how amounts and dates are written.
+
+    Returns:
+        The path of the file written.
+
+    Raises:
+        InvoicingError: there is no such invoice.
+        PdfError: the PDF cannot be made or written (the message says why).
+    """
+    settings = load_settings(uow)
+    company = _company(settings)
+    invoice = get_invoice(uow, invoice_id, today)
+    path = target / invoice_pdf_name(invoice) if target.is_dir() else target
+    _write_file(invoice, company, path, locale)
+    return path
+
+
+def export_invoice_pdfs(
+    uow: UnitOfWork,
+    invoice_ids: Sequence[int],
+    folder: Path,
+    today: date,
+    ctx: TaskContext,
+    locale: str = "en",
+) -> list[Path]:
+    """Write the PDFs of several invoices into a folder as ``<number>.pdf``.
+
+    Progress goes to ``ctx.report(done, total, file name)``; a cancel request is honoured before
+    each invoice. The batch is all or nothing: when it is cancelled or fails, the files it had
+    already written are removed again.
+
+    Args:
+        uow: the unit of work to read invoices and settings with.
+        invoice_ids: the invoices and credit notes, in the order to write them.
+        folder: where the files go; created if missing.
+        today: the date the invoices' status is seen on.
+        ctx: progress and cancel.
+        locale: how amounts and dates are written.
+
+    Returns:
+        The files written, in the order of ``invoice_ids``.
+
+    Raises:
+        TaskCancelledError: the user cancelled; nothing of the batch is left in the folder.
+        InvoicingError: an invoice does not exist.
+        PdfError: a PDF cannot be made or written.
+    """
+    settings = load_settings(uow)
+    company = _company(settings)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PdfError(f"cannot create the folder {folder}: {exc.strerror or exc}") from exc
+    total = len(invoice_ids)
+    ctx.report(0, total, "")
+    written: list[Path] = []
+    names: set[str] = set()
+    finished = False
+    try:
+        for done, invoice_id in enumerate(invoice_ids, start=1):
+            ctx.check_cancelled()
+            invoice = get_invoice(uow, invoice_id, today)
+            name = invoice_pdf_name(invoice)
+            if name in names:
+                name = f"{name.removesuffix('.pdf')}-{invoice.id}.pdf"
+            path = folder / name
+            _write_file(invoice, company, path, locale)
+            names.add(name)
+            written.append(path)
+            ctx.report(done, total, name)
+        finished = True
+    finally:
+        if not finished:
+            for path in written:
+                path.unlink(missing_ok=True)
+    return written
