@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.models.company import NumberSequence
+from app.models.company import NumberSequence, TaxRate
 from app.models.customer import Customer
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.money import Money, sum_by_currency
 from app.services.invoice_queries import InvoiceQuery, _base_query
+from app.services.settings import DEFAULT_TAX_RATES, TaxRateView
 from app.services.uow import UnitOfWork
 
 
@@ -78,3 +80,19 @@ def open_totals_by_currency(uow: UnitOfWork, query: InvoiceQuery, today: date) -
     with uow:
         rows = uow.session.execute(totals).all()
     return sum_by_currency(Money(int(total or 0), currency) for currency, total in rows)
+
+
+def active_tax_rates(uow: UnitOfWork) -> list[TaxRateView]:
+    """The tax rates offered on invoice lines, the default first.
+
+    What ``settings.list_tax_rates`` returns, read while the session is open: that function reads
+    the rows' attributes after its ``with uow`` block, which fails once any rate was saved.
+    """
+    with uow:
+        rates = [
+            TaxRateView(r.name, Decimal(r.rate_bp) / 100, r.is_default)
+            for r in uow.session.scalars(select(TaxRate).where(TaxRate.active))
+        ]
+    if not rates:
+        return list(DEFAULT_TAX_RATES)
+    return sorted(rates, key=lambda r: (not r.is_default, -r.percent))

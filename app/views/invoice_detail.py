@@ -34,7 +34,7 @@ class InvoiceDetailPane(QScrollArea):
         self._locale = locale
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(260)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 8, 12, 8)

@@ -43,7 +43,11 @@ from app.models.invoice import (
 )
 from app.models.money import Money, is_currency_code
 from app.services.dto import DraftInvoice, DraftLine, InvoiceDetail
-from app.services.invoice_editor_support import CustomerChoice, list_customer_choices
+from app.services.invoice_editor_support import (
+    CustomerChoice,
+    active_tax_rates,
+    list_customer_choices,
+)
 from app.services.invoice_queries import get_invoice
 from app.services.invoicing import (
     InvoicingError,
@@ -54,7 +58,7 @@ from app.services.invoicing import (
 )
 from app.services.money_format import format_percent
 from app.services.pdf_invoices import write_invoice_pdf
-from app.services.settings import TaxRateView, list_tax_rates
+from app.services.settings import TaxRateView
 from app.services.tasks import TaskContext
 from app.services.uow import UnitOfWork
 from app.views import ask
@@ -266,7 +270,7 @@ class InvoiceDialog(QDialog):
         ) -> tuple[list[CustomerChoice], list[TaxRateView], InvoiceDetail | None]:
             uow: UnitOfWork = uow_factory()
             detail = get_invoice(uow, invoice_id, today) if invoice_id is not None else None
-            return list_customer_choices(uow), list_tax_rates(uow), detail
+            return list_customer_choices(uow), active_tax_rates(uow), detail
 
         self.setEnabled(False)
         self._ctx.runner.fetch(read, self._on_loaded, self._on_load_failed)

@@ -52,7 +52,7 @@ from app.views.models.invoice_table_model import (
     ROW_ROLE,
     InvoiceTableModel,
 )
-from app.views.payment_dialog import RecordPaymentDialog
+from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
 from app.views.screen import Screen
 from app.views.style import heading, muted, per_currency_text
 from app.views.workers import show_error
@@ -84,6 +84,8 @@ class InvoicesView(Screen):
         self.setObjectName("InvoicesView")
         self._detail_for: int | None = None
         self._customers_loaded = False
+        self._payment_row: InvoiceRow | None = None
+        self.payment_dialog: RecordPaymentDialog | None = None
         self.model = InvoiceTableModel(ctx, self)
         self._build_actions()
         self._build_filters()
@@ -192,7 +194,11 @@ class InvoicesView(Screen):
         self.customer_filter.setAccessibleName("Customer")
         self.customer_filter.setEditable(True)
         self.customer_filter.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.customer_filter.setMinimumWidth(240)
+        self.customer_filter.setMinimumWidth(140)
+        self.customer_filter.setMinimumContentsLength(12)
+        self.customer_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.customer_filter.addItem("All customers", None)
         completer = self.customer_filter.completer()
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -204,7 +210,7 @@ class InvoicesView(Screen):
         for label, widget in (
             ("Status", self.status_filter),
             ("Customer", self.customer_filter),
-            ("Issued from", self.issued_from),
+            ("Issued", self.issued_from),
             ("to", self.issued_to),
         ):
             caption = QLabel(label)
@@ -633,14 +639,18 @@ class InvoicesView(Screen):
         row = self._current_row()
         if row is None or not self.payment_action.isEnabled():
             return
-        dialog = RecordPaymentDialog(row, self.ctx.clock.today(), self.ctx.locale, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._record_payment(row, dialog))
-        dialog.open()
+        self._payment_row = row
+        self.payment_dialog = RecordPaymentDialog(
+            row, self.ctx.clock.today(), self.ctx.locale, self
+        )
+        self.payment_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.payment_dialog.payment_entered.connect(self._on_payment_dialog_payment_entered)
+        self.payment_dialog.open()
 
-    def _record_payment(self, row: InvoiceRow, dialog: RecordPaymentDialog) -> None:
-        payment = dialog.payment()
-        if payment is None:
+    @Slot(object)
+    def _on_payment_dialog_payment_entered(self, payment: PaymentInput) -> None:
+        row = self._payment_row
+        if row is None:
             return
         uow_factory = self.ctx.uow_factory
         applied = min(payment.amount, row.open_amount)
@@ -756,7 +766,7 @@ def _optional_date_edit(name: str) -> QDateEdit:
     edit.setMinimumDate(_NO_DATE)
     edit.setSpecialValueText("Any")
     edit.setDate(_NO_DATE)
-    edit.setMinimumWidth(110)
+    edit.setMinimumWidth(96)
     return edit
 
 

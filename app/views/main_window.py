@@ -47,7 +47,7 @@ class MainWindow(QMainWindow):
         self._sidebar.setIconSize(QSize(20, 20))
         self._sidebar.setSpacing(2)
         self._sidebar.setFrameShape(QListWidget.Shape.NoFrame)
-        self._sidebar.setMinimumWidth(140)
+        self._sidebar.setMinimumWidth(120)
         self._sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._sidebar.setAccessibleName("Screens")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -39,6 +39,9 @@ class PaymentInput:
 
 class RecordPaymentDialog(QDialog):
     """Asks how much was received for an invoice; :meth:`payment` holds the answer."""
+
+    #: Accepted with a valid amount: the :class:`PaymentInput`.
+    payment_entered = Signal(object)
 
     def __init__(
         self, invoice: InvoiceRow, today: date, locale: str, parent: QWidget | None = None
@@ -96,6 +99,7 @@ class RecordPaymentDialog(QDialog):
             reference=self._reference.text().strip(),
             method=self._method.currentText(),
         )
+        self.payment_entered.emit(self._payment)
         super().accept()
 
     def _show_error(self, text: str) -> None:

@@ -30,13 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.invoice_editor_support import next_sequence_values
+from app.services.invoice_editor_support import active_tax_rates, next_sequence_values
 from app.services.settings import (
     SETTINGS,
     SettingError,
     TaxRateView,
     format_number,
-    list_tax_rates,
     load_settings,
     save_settings,
     save_tax_rates,
@@ -282,7 +281,9 @@ class SettingsView(Screen):
 
         def read(_: TaskContext) -> _Loaded:
             uow = uow_factory()
-            return _Loaded(load_settings(uow), list_tax_rates(uow), next_sequence_values(uow, year))
+            return _Loaded(
+                load_settings(uow), active_tax_rates(uow), next_sequence_values(uow, year)
+            )
 
         self.ctx.runner.fetch(
             read, self._on_loaded, lambda exc: show_form_error(self.error, str(exc))

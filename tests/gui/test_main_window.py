@@ -1,0 +1,105 @@
+"""The main window: screens, shortcuts, search, status bar and remembered state."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QApplication
+
+from app.views.customers_view import CustomersView
+from app.views.invoices_view import InvoicesView
+from app.views.main_window import MainWindow
+from app.views.settings_view import SettingsView
+
+pytestmark = pytest.mark.gui
+
+
+def _window(qtbot, view_ctx) -> MainWindow:
+    window = MainWindow(view_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    return window
+
+
+def test_sidebar_lists_the_screens(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+
+    assert [s.title for s in window.screens()] == ["Invoices", "Customers", "Settings"]
+    assert isinstance(window.current_screen(), InvoicesView)
+    assert window.statusBar().findChild(type(window._ledger_label)).text() == str(
+        view_ctx.ledger_path
+    )
+
+
+def test_ctrl_number_switches_screens(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.current_screen(), CustomersView)
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.current_screen(), SettingsView)
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.current_screen(), InvoicesView)
+
+
+def test_ctrl_f_focuses_the_search_and_typing_filters_after_a_pause(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is window.search_field()
+
+    qtbot.keyClicks(window.search_field(), "acme")
+    model = window.invoices_view().model
+    qtbot.waitUntil(lambda: model.query().search == "acme", timeout=2000)
+
+    assert model.rowCount() == 2
+
+
+def test_ctrl_n_opens_a_new_invoice(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+    window.show_screen(1)
+
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+
+    assert isinstance(window.current_screen(), InvoicesView)
+    dialogs = [w for w in QApplication.topLevelWidgets() if w.objectName() == "InvoiceDialog"]
+    assert dialogs
+    for dialog in dialogs:
+        dialog.deleteLater()
+
+
+def test_status_bar_shows_what_an_action_did(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+
+    window.invoices_view().status_reported.emit("Issued INV-2026-00042")
+
+    assert window.statusBar().currentMessage() == "Issued INV-2026-00042"
+
+
+def test_geometry_and_columns_are_restored(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+    window.resize(780, 530)  # the offscreen screen is 800 x 600
+    header = window.invoices_view().table.horizontalHeader()
+    header.resizeSection(0, 177)
+    window.show_screen(1)
+    window.close()
+
+    again = _window(qtbot, view_ctx)
+
+    assert again.size() == QSize(780, 530)
+    assert again.invoices_view().table.horizontalHeader().sectionSize(0) == 177
+    assert isinstance(again.current_screen(), CustomersView)
+
+
+def test_sort_order_is_remembered(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+    window.invoices_view().table.sortByColumn(5, Qt.SortOrder.AscendingOrder)
+    assert window.invoices_view().model.query().sort_key == "open_amount"
+    window.close()
+
+    again = _window(qtbot, view_ctx)
+
+    query = again.invoices_view().model.query()
+    assert (query.sort_key, query.descending) == ("open_amount", False)
