@@ -51,6 +51,7 @@ class InvoiceStatus(enum.StrEnum):
     OVERDUE = "overdue"
     VOID = "void"
     CREDITED = "credited"
+    CREDIT_NOTE = "credit note"
 
 
 class Frequency(enum.StrEnum):

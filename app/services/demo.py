@@ -402,7 +402,7 @@ def build_demo_ledger(uow: UnitOfWork, today: date, seed: int = 7) -> None:
         today: the date the ledger is seen on; nothing in it happens later.
         seed: the random seed; the same seed and ``today`` give the same ledger.
     """
-    demo = DemoBuild(uow=uow, today=today, rng=random.Random(seed))  # noqa: S311 - demo data
+    demo = DemoBuild(uow=uow, today=today, rng=random.Random(seed))
     add_company(demo)
     add_users(demo)
     add_customers(demo)

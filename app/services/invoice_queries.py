@@ -20,6 +20,7 @@ from app.models.invoice import (
     QUANTITY_SCALE,
     DocumentState,
     Invoice,
+    InvoiceKind,
     InvoiceStatus,
     compute_totals,
     derive_status,
@@ -84,6 +85,7 @@ def _status_expression(
     return case(
         (Invoice.state == DocumentState.DRAFT, InvoiceStatus.DRAFT.value),
         (Invoice.state == DocumentState.VOID, InvoiceStatus.VOID.value),
+        (Invoice.kind == InvoiceKind.CREDIT_NOTE, InvoiceStatus.CREDIT_NOTE.value),
         (
             open_ <= 0,
             case(
@@ -97,6 +99,12 @@ def _status_expression(
     )
 
 
+def _open_expression(allocated: ColumnElement[int]) -> ColumnElement[int]:
+    """What is still receivable: nothing on drafts, voids and credit notes."""
+    receivable = and_(Invoice.state == DocumentState.ISSUED, Invoice.kind == InvoiceKind.INVOICE)
+    return case((receivable, Invoice.total_minor - allocated), else_=0)
+
+
 def _base_query(query: InvoiceQuery, today: date) -> tuple[Select[Any], dict[str, Any]]:
     alloc = _allocation_totals()
     allocated = func.coalesce(alloc.c.allocated, 0)
@@ -108,7 +116,7 @@ def _base_query(query: InvoiceQuery, today: date) -> tuple[Select[Any], dict[str
         "issue_date": Invoice.issue_date,
         "due_date": Invoice.due_date,
         "total": Invoice.total_minor,
-        "open_amount": Invoice.total_minor - allocated,
+        "open_amount": _open_expression(allocated),
         "status": status,
         "currency": Invoice.currency,
         "allocated": allocated,
@@ -288,13 +296,6 @@ def _detail(session: Session, invoice: Invoice, today: date) -> InvoiceDetail:
     active = [a for a in allocations if a.reversed_at is None]
     paid = sum(a.amount_minor for a in active)
     credited = sum(a.amount_minor for a in active if a.kind == AllocationKind.CREDIT_NOTE)
-    if invoice.is_credit_note:
-        used = session.scalar(
-            select(func.coalesce(func.sum(Allocation.amount_minor), 0)).where(
-                Allocation.credit_note_id == invoice.id, Allocation.reversed_at.is_(None)
-            )
-        )
-        paid, credited = int(used or 0), 0
     totals = compute_totals(invoice.lines, cur) if invoice.lines else None
     tax_rows: tuple[tuple[Decimal, Money, Money], ...] = ()
     if totals is not None:
@@ -307,14 +308,18 @@ def _detail(session: Session, invoice: Invoice, today: date) -> InvoiceDetail:
         original = session.get(Invoice, invoice.credited_invoice_id)
         credited_number = original.number or "" if original else ""
     customer = invoice.customer
+    status = derive_status(
+        invoice.state, invoice.total_minor, paid, credited, invoice.due_date, today
+    )
+    receivable = invoice.state == DocumentState.ISSUED and not invoice.is_credit_note
+    if invoice.is_credit_note and invoice.state == DocumentState.ISSUED:
+        status = InvoiceStatus.CREDIT_NOTE
     return InvoiceDetail(
         id=invoice.id,
         number=invoice.number or "",
         kind=invoice.kind,
         state=invoice.state,
-        status=derive_status(
-            invoice.state, invoice.total_minor, paid, credited, invoice.due_date, today
-        ),
+        status=status,
         customer_id=customer.id,
         customer_code=customer.code,
         customer_name=customer.name,
@@ -342,7 +347,7 @@ def _detail(session: Session, invoice: Invoice, today: date) -> InvoiceDetail:
         tax_by_rate=tax_rows,
         tax=Money(invoice.tax_minor, cur),
         total=Money(invoice.total_minor, cur),
-        open_amount=Money(max(invoice.total_minor - paid, 0), cur),
+        open_amount=Money(max(invoice.total_minor - paid, 0) if receivable else 0, cur),
         allocations=tuple(_allocation_view(session, a) for a in allocations),
         credited_invoice_number=credited_number,
         void_reason=invoice.void_reason,

@@ -1,3 +1,4 @@
+import contextlib
 import itertools
 from datetime import date
 from decimal import Decimal
