@@ -77,3 +77,15 @@ def test_the_audit_log_is_append_only(tmp_path):
             conn.execute("UPDATE audit_log SET actor = 'someone else'")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute("DELETE FROM audit_log")
+
+
+def test_the_migrations_build_exactly_the_models_schema(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from app.models import Base
+
+    engine = open_ledger(tmp_path / "drift.sqlite3").kw["bind"]
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
