@@ -122,7 +122,9 @@ class InvoiceDetailPane(QScrollArea):
             f"{kind} {invoice.number}" if invoice.number else f"Draft {kind.lower()}"
         )
         status_key = (
-            "credit_note" if credit and invoice.status != InvoiceStatus.VOID else invoice.status
+            InvoiceStatus.CREDIT_NOTE
+            if credit and invoice.status != InvoiceStatus.VOID
+            else invoice.status
         )
         status = STATUS_TEXT[status_key]
         if not credit and invoice.status in _OPEN_STATES:

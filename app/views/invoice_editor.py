@@ -64,6 +64,7 @@ from app.services.uow import UnitOfWork
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, from_qdate, parse_decimal, to_qdate
+from app.views.qt_compat import emit
 from app.views.style import error_label, heading, money_text, muted, show_form_error, warm_colour
 
 COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY")
@@ -751,7 +752,7 @@ class InvoiceDialog(QDialog):
         if then == "issue":
             self._issue_saved()
             return
-        self.invoice_saved.emit(invoice_id, f"Saved the draft for {name}")
+        emit(self.invoice_saved, invoice_id, f"Saved the draft for {name}")
         if then in {"pdf", "open"}:
             self._write_pdf(open_after=then == "open")
 
@@ -795,7 +796,7 @@ class InvoiceDialog(QDialog):
     def _on_issued(self, number: object) -> None:
         self.issued_number = str(number)
         if self.invoice_id is not None:
-            self.invoice_saved.emit(self.invoice_id, f"Issued {self.issued_number}")
+            emit(self.invoice_saved, self.invoice_id, f"Issued {self.issued_number}")
         self._reload_detail()
         ask.inform(
             self,

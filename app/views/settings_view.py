@@ -44,6 +44,7 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, parse_decimal
+from app.views.qt_compat import emit
 from app.views.screen import Screen
 from app.views.style import error_label, heading, muted, show_form_error
 
@@ -468,8 +469,8 @@ class SettingsView(Screen):
         )
 
     def _on_saved(self, _stored: object) -> None:
-        self.status_reported.emit("Settings saved")
-        self.ledger_changed.emit()
+        emit(self.status_reported, "Settings saved")
+        emit(self.ledger_changed)
         self.refresh()
 
     def _on_save_failed(self, exc: Exception) -> None:

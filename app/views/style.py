@@ -22,7 +22,7 @@ _STATUS_COLOURS: dict[str, tuple[str, str]] = {
     InvoiceStatus.OVERDUE: _WARM,
     InvoiceStatus.VOID: ("#9a9a9a", "#777777"),
     InvoiceStatus.CREDITED: ("#2e8540", "#6fcf7f"),
-    "credit_note": ("#00838f", "#4dd0e1"),
+    InvoiceStatus.CREDIT_NOTE: ("#00838f", "#4dd0e1"),
 }
 
 STATUS_TEXT: dict[str, str] = {
@@ -33,7 +33,7 @@ STATUS_TEXT: dict[str, str] = {
     InvoiceStatus.OVERDUE: "Overdue",
     InvoiceStatus.VOID: "Void",
     InvoiceStatus.CREDITED: "Credited",
-    "credit_note": "Credit note",
+    InvoiceStatus.CREDIT_NOTE: "Credit note",
 }
 
 

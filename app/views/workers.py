@@ -20,6 +20,7 @@ from app.services.customers import CustomerError
 from app.services.invoicing import InvoicingError
 from app.services.settings import SettingError
 from app.services.tasks import TaskCancelledError, TaskContext
+from app.views.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,11 @@ class Worker(QRunnable):
         super().__init__()
         self._fn = fn
         self.signals = WorkerSignals()
-        self.ctx = TaskContext(report=self.signals.progressed.emit)
+        self.ctx = TaskContext(report=self._report)
         self.setAutoDelete(False)
+
+    def _report(self, done: int, total: int, label: str) -> None:
+        emit(self.signals.progressed, done, total, label)
 
     def cancel(self) -> None:
         """Ask the service to stop at its next check; it rolls its transaction back."""
@@ -58,12 +62,12 @@ class Worker(QRunnable):
         try:
             result = self._fn(self.ctx)
         except TaskCancelledError:
-            self.signals.cancelled.emit()
+            emit(self.signals.cancelled)
         except Exception as exc:  # noqa: BLE001 - the one boundary: a worker thread must hand every error to the GUI thread, which shows it in plain words
             log.error("background task failed", exc_info=exc)
-            self.signals.failed.emit(exc)
+            emit(self.signals.failed, exc)
         else:
-            self.signals.succeeded.emit(result)
+            emit(self.signals.succeeded, result)
 
 
 class Runner(Protocol):
@@ -82,8 +86,14 @@ class Runner(Protocol):
         """Run a long task with a progress dialog and a Cancel button."""
         ...
 
-    def fetch(self, fn: TaskFn, on_result: SuccessFn, on_failure: FailureFn) -> None:
+    def fetch(
+        self, fn: TaskFn, on_result: SuccessFn, on_failure: FailureFn, *, group: str = ""
+    ) -> None:
         """Run a quick read in the background, with no dialog."""
+        ...
+
+    def drop_queued(self, group: str) -> None:
+        """Forget reads of ``group`` that have not started yet (their answer is no longer wanted)."""
         ...
 
 
@@ -102,6 +112,7 @@ class _Task(QObject):
     ) -> None:
         super().__init__()
         self.worker = worker
+        self.group = ""
         self._dialog = dialog
         self._parent_widget = parent_widget
         self._on_success = on_success
@@ -151,7 +162,7 @@ class _Task(QObject):
             self._dialog.reset()
             self._dialog.deleteLater()
             self._dialog = None
-        self.finished.emit(self)
+        emit(self.finished, self)
 
 
 class TaskRunner(QObject):
@@ -202,13 +213,26 @@ class TaskRunner(QObject):
         dialog.setValue(0)
         self._start(_Task(worker, dialog, parent, on_success, on_failure), io)
 
-    def fetch(self, fn: TaskFn, on_result: SuccessFn, on_failure: FailureFn) -> None:
-        """Run a quick read on the read pool; ``on_result`` gets its value on the GUI thread."""
+    def fetch(
+        self, fn: TaskFn, on_result: SuccessFn, on_failure: FailureFn, *, group: str = ""
+    ) -> None:
+        """Run a quick read on the read pool; ``on_result`` gets its value on the GUI thread.
+
+        Reads of a ``group`` that are still queued can be dropped with :meth:`drop_queued`.
+        """
         worker = Worker(fn)
         task = _Task(worker, None, None, on_result, on_failure)
+        task.group = group
         self._tasks.add(task)
         task.finished.connect(self._on_task_finished)
         self.read_pool.start(worker)
+
+    def drop_queued(self, group: str) -> None:
+        """Take the queued, not yet started reads of ``group`` off the read pool."""
+        for task in [t for t in self._tasks if t.group == group and group]:
+            if self.read_pool.tryTake(task.worker):
+                self._tasks.discard(task)
+                task.deleteLater()
 
     def _start(self, task: _Task, io: bool) -> None:
         self._tasks.add(task)

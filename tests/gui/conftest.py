@@ -56,8 +56,13 @@ class SyncTaskRunner:
         fn: Callable[[TaskContext], Any],
         on_result: Callable[[Any], None],
         on_failure: Callable[[Exception], None],
+        *,
+        group: str = "",
     ) -> None:
         self._call(fn, on_result, on_failure, raise_unhandled=False)
+
+    def drop_queued(self, group: str) -> None:
+        """Nothing is ever queued: every task ran at once."""
 
     def _call(
         self,

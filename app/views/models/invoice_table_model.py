@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +33,7 @@ from app.services.invoice_queries import InvoiceQuery, count_invoices, list_invo
 from app.services.money_format import format_date
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
+from app.views.qt_compat import emit
 from app.views.style import STATUS_TEXT, money_text, status_marker, warm_colour
 
 PAGE_SIZE = 200
@@ -39,11 +41,14 @@ CACHED_PAGES = 10
 MAX_IN_FLIGHT = 2
 #: Pages asked for but not started yet; older wishes are dropped when the user scrolls on.
 MAX_WANTED = 6
+#: The runner group of this model's reads: a new query drops the queued reads of the old one.
+READ_GROUP = "invoice-list"
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 2
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_NOTHING_RECEIVABLE = {InvoiceStatus.DRAFT, InvoiceStatus.VOID, InvoiceStatus.CREDIT_NOTE}
 
 
 class InvoiceColumn(enum.IntEnum):
@@ -94,6 +99,7 @@ class InvoiceTableModel(QAbstractTableModel):
         self._total_count: int | None = None
         self._first_page_shown = False
         self._pending_count: int | None = None
+        self._count_task: Callable[[TaskContext], tuple[int, dict[str, Money]]] | None = None
         self._pages: OrderedDict[int, list[InvoiceRow]] = OrderedDict()
         self._wanted: OrderedDict[int, None] = OrderedDict()
         self._in_flight: set[int] = set()
@@ -137,20 +143,33 @@ class InvoiceTableModel(QAbstractTableModel):
         def totals(_: TaskContext) -> dict[str, Money]:
             return open_totals_by_currency(uow_factory(), query, today)
 
+        def counted_and_totalled(_: TaskContext) -> tuple[int, dict[str, Money]]:
+            return count(_), totals(_)
+
+        self._count_task = counted_and_totalled
+        self._ctx.runner.drop_queued(READ_GROUP)
         self._ctx.runner.fetch(
-            first_page, lambda rows: self._on_first_page_loaded(generation, rows), self._failed
-        )
-        self._ctx.runner.fetch(count, lambda n: self._on_count_loaded(generation, n), self._failed)
-        self._ctx.runner.fetch(
-            totals, lambda t: self._on_totals_loaded(generation, t), self._failed
+            first_page,
+            lambda rows: self._on_first_page_loaded(generation, rows),
+            self._failed,
+            group=READ_GROUP,
         )
 
     def _failed(self, exc: Exception) -> None:
-        self.load_failed.emit(exc)
+        emit(self.load_failed, exc)
 
     def _on_first_page_loaded(self, generation: int, rows: list[InvoiceRow]) -> None:
         if generation != self._generation:
             return
+        if self._count_task is not None:
+            # counted after the first page, so that the page has the machine to itself
+            self._ctx.runner.fetch(
+                self._count_task,
+                lambda result: self._on_count_loaded(generation, *result),
+                self._failed,
+                group=READ_GROUP,
+            )
+            self._count_task = None
         self.beginResetModel()
         self._pages.clear()
         self._pages[0] = rows
@@ -165,13 +184,14 @@ class InvoiceTableModel(QAbstractTableModel):
             self._row_count = len(rows)
             self._total_count = None
         self.endResetModel()
-        self.reloaded.emit(self._row_count)
+        emit(self.reloaded, self._row_count)
         if self._total_count is not None:
-            self.counted.emit(self._total_count)
+            emit(self.counted, self._total_count)
 
-    def _on_count_loaded(self, generation: int, count: int) -> None:
+    def _on_count_loaded(self, generation: int, count: int, totals: dict[str, Money]) -> None:
         if generation != self._generation:
             return
+        emit(self.totals_loaded, totals)
         if not self._first_page_shown:
             self._pending_count = count
             return
@@ -182,11 +202,7 @@ class InvoiceTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), self._row_count, count - 1)
             self._row_count = count
             self.endInsertRows()
-        self.counted.emit(count)
-
-    def _on_totals_loaded(self, generation: int, totals: dict[str, Money]) -> None:
-        if generation == self._generation:
-            self.totals_loaded.emit(totals)
+        emit(self.counted, count)
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -238,6 +254,7 @@ class InvoiceTableModel(QAbstractTableModel):
                 page,
                 lambda rows, n=page_no: self._on_page_loaded(generation, n, rows),
                 lambda exc, n=page_no: self._on_page_failed(generation, n, exc),
+                group=READ_GROUP,
             )
 
     def _on_page_loaded(self, generation: int, page_no: int, rows: list[InvoiceRow]) -> None:
@@ -251,13 +268,13 @@ class InvoiceTableModel(QAbstractTableModel):
         first = page_no * PAGE_SIZE
         last = min(first + PAGE_SIZE, self._row_count) - 1
         if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMN_TITLES) - 1))
+            emit(self.dataChanged, self.index(first, 0), self.index(last, len(COLUMN_TITLES) - 1))
         self._pump()
 
     def _on_page_failed(self, generation: int, page_no: int, exc: Exception) -> None:
         if generation == self._generation:
             self._in_flight.discard(page_no)
-            self.load_failed.emit(exc)
+            emit(self.load_failed, exc)
 
     # -- Qt overrides ------------------------------------------------------------------------
 
@@ -335,7 +352,9 @@ class InvoiceTableModel(QAbstractTableModel):
             case InvoiceColumn.TOTAL:
                 return money_text(-row.total if _is_credit_note(row) else row.total, locale)
             case InvoiceColumn.OPEN:
-                return "—" if _is_credit_note(row) else money_text(row.open_amount, locale)
+                if _is_credit_note(row) or row.status in _NOTHING_RECEIVABLE:
+                    return "—"
+                return money_text(row.open_amount, locale)
             case InvoiceColumn.STATUS:
                 return STATUS_TEXT[_status_key(row)]
 
@@ -357,7 +376,7 @@ def _is_overdue(row: InvoiceRow) -> bool:
 
 
 def _status_key(row: InvoiceRow) -> str:
-    """Credit notes show as such; their derived payment status means nothing to a user."""
-    return (
-        "credit_note" if _is_credit_note(row) and row.status != InvoiceStatus.VOID else row.status
-    )
+    """Credit notes show as such, whatever their derived payment status."""
+    if _is_credit_note(row) and row.status != InvoiceStatus.VOID:
+        return InvoiceStatus.CREDIT_NOTE
+    return row.status
