@@ -41,7 +41,7 @@ from app.views.models.invoice_table_model import COLUMN_TITLES, InvoiceColumn
 from app.views.workers import TaskRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate_ledger import generate_ledger  # noqa: E402
+from generate_ledger import generate_ledger
 
 TODAY = date(2026, 11, 23)
 CACHE = Path(tempfile.gettempdir()) / "duebook-bench"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -66,7 +66,7 @@ from app.views.style import (
 )
 from app.views.workers import show_error
 
-_DEFAULT_WIDTHS = (240, 100, 70, 100, 200, 150, 150)
+_DEFAULT_WIDTHS = (180, 76, 58, 90, 140, 100, 100)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -78,7 +78,7 @@ class CustomerDetailPane(QScrollArea):
         self._locale = locale
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(320)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -87,7 +87,7 @@ class CustomerDetailPane(QScrollArea):
         self.subtitle.setWordWrap(True)
         self.hint = muted(QLabel("Select a customer to see their account."))
         self.facts = QFormLayout()
-        self.contacts = _tree(["Name", "Role", "Email", "Phone"])
+        self.contacts = _tree(["Name", "Role", "Email", "Phone"], stretch=2)
         self.payer = QLabel()
         self.payer.setWordWrap(True)
         self.payer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -99,7 +99,7 @@ class CustomerDetailPane(QScrollArea):
         self.note.setTabChangesFocus(True)
         self.add_note_button = QPushButton("Add note")
         self.note_error = error_label()
-        self.timeline = _tree(["When", "What", "By"])
+        self.timeline = _tree(["When", "What", "By"], stretch=1)
         self.timeline.setObjectName("Timeline")
         self.timeline.setWordWrap(True)
 
@@ -250,7 +250,7 @@ class CustomersView(Screen):
         header.setSectionsMovable(True)
         for column, width in enumerate(_DEFAULT_WIDTHS):
             header.resizeSection(column, width)
-        header.setSectionResizeMode(CustomerColumn.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.detail = CustomerDetailPane(ctx.locale)
@@ -266,8 +266,8 @@ class CustomersView(Screen):
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([700, 480])
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([800, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.splitter)
@@ -281,7 +281,9 @@ class CustomersView(Screen):
     def icon(self) -> QIcon:
         return self.style().standardIcon(QStyle.StandardPixmap.SP_DirHomeIcon)
 
-    def _action(self, text: str, slot: Any, pixmap: QStyle.StandardPixmap | None = None) -> QAction:
+    def _action(
+        self, text: str, slot: Callable[[], None], pixmap: QStyle.StandardPixmap | None = None
+    ) -> QAction:
         action = QAction(text, self)
         if pixmap is not None:
             action.setIcon(self.style().standardIcon(pixmap))
@@ -527,7 +529,7 @@ class CustomersView(Screen):
         )
 
 
-def _tree(headers: list[str]) -> QTreeWidget:
+def _tree(headers: list[str], stretch: int = 0) -> QTreeWidget:
     tree = QTreeWidget()
     tree.setHeaderLabels(headers)
     tree.setRootIsDecorated(False)
@@ -535,15 +537,16 @@ def _tree(headers: list[str]) -> QTreeWidget:
     tree.setAlternatingRowColors(False)
     tree.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
     tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     header = tree.header()
     header.setStretchLastSection(False)
     for column in range(len(headers)):
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(1 if len(headers) == 3 else 0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return tree
 
 
 def _fit(tree: QTreeWidget, max_rows: int) -> None:
     rows = min(max(tree.topLevelItemCount(), 1), max_rows)
-    row_height = tree.sizeHintForRow(0) if tree.topLevelItemCount() else 20
+    row_height = max(tree.sizeHintForRow(0), tree.fontMetrics().height() + 4)
     tree.setFixedHeight(tree.header().sizeHint().height() + rows * row_height + 6)

@@ -66,7 +66,7 @@ class InvoiceDetailPane(QScrollArea):
         self._lines = _small_tree(["Description", "Qty", "Unit price", "Tax", "Net"])
         self._totals = QFormLayout()
         self._totals.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        self._allocations = _small_tree(["Date", "Kind", "From", "Amount"])
+        self._allocations = _small_tree(["Date", "Kind", "From", "Amount"], stretch=2)
         self._allocations_title = heading("Payments and credits", size_delta=0)
 
         layout.addWidget(self._title)
@@ -167,9 +167,7 @@ class InvoiceDetailPane(QScrollArea):
 
         self._totals.addRow("Net", _amount(money_text(invoice.net, loc)))
         for rate, _net, tax in invoice.tax_by_rate:
-            self._totals.addRow(
-                f"Tax {format_percent(rate * 100, loc)}", _amount(money_text(tax, loc))
-            )
+            self._totals.addRow(f"Tax {format_percent(rate, loc)}", _amount(money_text(tax, loc)))
         total = _amount(money_text(invoice.total, loc))
         font = total.font()
         font.setBold(True)
@@ -201,7 +199,7 @@ def _amount(text: str) -> QLabel:
     return label
 
 
-def _small_tree(headers: list[str]) -> QTreeWidget:
+def _small_tree(headers: list[str], stretch: int = 0) -> QTreeWidget:
     tree = QTreeWidget()
     tree.setHeaderLabels(headers)
     tree.setRootIsDecorated(False)
@@ -211,16 +209,17 @@ def _small_tree(headers: list[str]) -> QTreeWidget:
     tree.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     header = tree.header()
     header.setStretchLastSection(False)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    for column in range(1, len(headers)):
+    tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    for column in range(len(headers)):
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return tree
 
 
 def _fit(tree: QTreeWidget) -> None:
     """Make a small tree exactly as tall as its rows, so the pane scrolls rather than the tree."""
     rows = tree.topLevelItemCount()
-    row_height = tree.sizeHintForRow(0) if rows else 20
+    row_height = max(tree.sizeHintForRow(0), tree.fontMetrics().height() + 4)
     tree.setFixedHeight(tree.header().sizeHint().height() + max(rows, 1) * row_height + 6)
 
 

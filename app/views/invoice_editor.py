@@ -67,6 +67,8 @@ from app.views.inputs import InputError, decimal_text, from_qdate, parse_decimal
 from app.views.qt_compat import emit
 from app.views.style import error_label, heading, money_text, muted, show_form_error, warm_colour
 
+#: Unambiguous in every locale (never 03/04 for March or April).
+DATE_FORMAT = "d MMM yyyy"
 COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY")
 
 
@@ -135,8 +137,10 @@ class InvoiceDialog(QDialog):
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.issue_date = QDateEdit(to_qdate(self._ctx.clock.today()))
         self.issue_date.setCalendarPopup(True)
+        self.issue_date.setDisplayFormat(DATE_FORMAT)
         self.due_date = QDateEdit(to_qdate(self._ctx.clock.today()))
         self.due_date.setCalendarPopup(True)
+        self.due_date.setDisplayFormat(DATE_FORMAT)
         self.due_hint = muted(QLabel())
         self.currency = QComboBox()
         self.currency.setEditable(True)
@@ -158,7 +162,7 @@ class InvoiceDialog(QDialog):
         due_row = QHBoxLayout()
         due_row.addWidget(self.due_date)
         due_row.addWidget(self.due_hint, 1)
-        right.addRow("D&ue date", due_row)
+        right.addRow("Due date", due_row)
         right.addRow("C&urrency", self.currency)
         header.addLayout(left, 0, 0)
         header.addLayout(right, 0, 1)
@@ -180,7 +184,7 @@ class InvoiceDialog(QDialog):
             (LineColumn.QUANTITY, 90),
             (LineColumn.UNIT_PRICE, 110),
             (LineColumn.DISCOUNT, 90),
-            (LineColumn.TAX, 170),
+            (LineColumn.TAX, 230),
             (LineColumn.NET, 120),
         ):
             head.resizeSection(column, width)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QByteArray, QDate, QModelIndex, QPoint, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -70,7 +70,7 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[InvoiceStatus]], ...] = (
     ("Void", frozenset({InvoiceStatus.VOID})),
 )
 _NO_DATE = QDate(2000, 1, 1)
-_DEFAULT_WIDTHS = (140, 230, 105, 105, 115, 115, 110)
+_DEFAULT_WIDTHS = (124, 180, 94, 94, 100, 100, 110)
 
 
 class InvoicesView(Screen):
@@ -113,7 +113,7 @@ class InvoicesView(Screen):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([820, 360])
+        self.splitter.setSizes([880, 320])
 
         content = QWidget()
         content_layout = QVBoxLayout(content)
@@ -139,7 +139,9 @@ class InvoicesView(Screen):
     def icon(self) -> QIcon:
         return self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)
 
-    def _action(self, text: str, slot: Any, pixmap: QStyle.StandardPixmap | None = None) -> QAction:
+    def _action(
+        self, text: str, slot: Callable[[], None], pixmap: QStyle.StandardPixmap | None = None
+    ) -> QAction:
         action = QAction(text, self)
         if pixmap is not None:
             action.setIcon(self.style().standardIcon(pixmap))

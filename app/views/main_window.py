@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         self._search.setText(screen.search_text)
         self._search.blockSignals(False)
         self._search.setPlaceholderText(f"{screen.search_placeholder}  (Ctrl+F)")
-        self._search.setEnabled(screen.search_placeholder != "")
+        self._search.setVisible(screen.search_placeholder != "")
         screen.activate()
 
     @Slot(str)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import sys
 from functools import cache
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
@@ -39,7 +38,7 @@ def emit_drops_a_reference() -> bool:
     return sum(lost.values()) >= 10
 
 
-def emit(signal: SignalInstance, *args: Any) -> None:
+def emit(signal: SignalInstance, *args: object) -> None:
     """Emit ``signal`` with ``args``; safe on PySide6 builds that lose a reference to the result."""
     result = signal.emit(*args)
     if emit_drops_a_reference():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QToolBar, QWidget
-from typing_extensions import override
 
 from app.views.context import ViewContext
 

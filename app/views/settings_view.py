@@ -143,6 +143,7 @@ class SettingsView(Screen):
         buttons = QHBoxLayout()
         buttons.setContentsMargins(16, 6, 16, 8)
         buttons.addWidget(self.error, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)

@@ -63,7 +63,9 @@ class Worker(QRunnable):
             result = self._fn(self.ctx)
         except TaskCancelledError:
             emit(self.signals.cancelled)
-        except Exception as exc:  # noqa: BLE001 - the one boundary: a worker thread must hand every error to the GUI thread, which shows it in plain words
+        # The one broad catch of the window: a worker thread must hand every error to the GUI
+        # thread, which shows it in plain words; the traceback goes to the log file.
+        except Exception as exc:
             log.error("background task failed", exc_info=exc)
             emit(self.signals.failed, exc)
         else:
@@ -253,12 +255,22 @@ class TaskRunner(QObject):
         return ok
 
 
+_USER_ERRORS = (InvoicingError, CustomerError, SettingError, LedgerError, ValueError)
+
+
 def describe_error(exc: BaseException) -> str:
     """An error in plain words: what happened and, where known, what to do next."""
-    if isinstance(exc, InvoicingError | CustomerError | SettingError | LedgerError):
+    if isinstance(exc, _USER_ERRORS) or type(exc).__name__ in {"ImportFileError", "PdfError"}:
         return _sentence(str(exc))
-    if type(exc).__name__ in {"ImportFileError", "PdfError", "ExportError"}:
-        return _sentence(str(exc))
+    if isinstance(exc, OSError):
+        return _file_error(exc)
+    return (
+        f"Something went wrong that Duebook did not expect ({type(exc).__name__}: {exc}). "
+        "Nothing was changed. The details are in the log file."
+    )
+
+
+def _file_error(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return (
             f"Duebook may not use the file {exc.filename or ''}. "
@@ -266,15 +278,8 @@ def describe_error(exc: BaseException) -> str:
         )
     if isinstance(exc, FileNotFoundError):
         return f"The file {exc.filename or ''} does not exist any more. Choose it again."
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"The file could not be read or written{where}: {exc.strerror or exc}."
-    if isinstance(exc, ValueError):
-        return _sentence(str(exc))
-    return (
-        f"Something went wrong that Duebook did not expect ({type(exc).__name__}: {exc}). "
-        "Nothing was changed. The details are in the log file."
-    )
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"The file could not be read or written{where}: {exc.strerror or exc}."
 
 
 def _sentence(text: str) -> str:

@@ -117,7 +117,7 @@ def _alignment(column: CustomerColumn) -> Qt.AlignmentFlag:
     return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
-def _sort_value(row: CustomerRow, column: CustomerColumn) -> Any:
+def _sort_value(row: CustomerRow, column: CustomerColumn) -> int | str:
     """Amounts sort by the customer's own currency (never summed across currencies)."""
     if column in _AMOUNTS:
         amounts = row.open_by_currency if column == CustomerColumn.OPEN else row.overdue_by_currency

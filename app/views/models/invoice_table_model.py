@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QColor, QIcon
 from typing_extensions import override
 
 from app.models.invoice import InvoiceKind, InvoiceStatus
@@ -241,21 +242,23 @@ class InvoiceTableModel(QAbstractTableModel):
     def _pump(self) -> None:
         while self._wanted and len(self._in_flight) < MAX_IN_FLIGHT:
             page_no, _ = self._wanted.popitem(last=True)
-            if page_no in self._pages or page_no in self._in_flight:
-                continue
-            self._in_flight.add(page_no)
-            generation = self._generation
-            query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
+            if page_no not in self._pages and page_no not in self._in_flight:
+                self._fetch_page(page_no)
 
-            def page(_: TaskContext, offset: int = page_no * PAGE_SIZE) -> list[InvoiceRow]:
-                return list_invoices(uow_factory(), query, today, offset, PAGE_SIZE)
+    def _fetch_page(self, page_no: int) -> None:
+        self._in_flight.add(page_no)
+        generation = self._generation
+        query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
 
-            self._ctx.runner.fetch(
-                page,
-                lambda rows, n=page_no: self._on_page_loaded(generation, n, rows),
-                lambda exc, n=page_no: self._on_page_failed(generation, n, exc),
-                group=READ_GROUP,
-            )
+        def page(_: TaskContext) -> list[InvoiceRow]:
+            return list_invoices(uow_factory(), query, today, page_no * PAGE_SIZE, PAGE_SIZE)
+
+        self._ctx.runner.fetch(
+            page,
+            lambda rows: self._on_page_loaded(generation, page_no, rows),
+            lambda exc: self._on_page_failed(generation, page_no, exc),
+            group=READ_GROUP,
+        )
 
     def _on_page_loaded(self, generation: int, page_no: int, rows: list[InvoiceRow]) -> None:
         if generation != self._generation:
@@ -314,49 +317,44 @@ class InvoiceTableModel(QAbstractTableModel):
             return None
         column = InvoiceColumn(index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in _AMOUNT_COLUMNS:
-                return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            right = column in _AMOUNT_COLUMNS
+            horizontal = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
+            return horizontal | Qt.AlignmentFlag.AlignVCenter
         row = self.row_at(index.row())
         if row is None:
-            if role == Qt.ItemDataRole.DisplayRole and column == InvoiceColumn.NUMBER:
-                return "…"
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
-        if role == ROW_ROLE:
-            return row
-        if role == OVERDUE_ROLE:
-            return _is_overdue(row)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column in _OVERDUE_COLUMNS and _is_overdue(row):
-                return warm_colour()
-            return None
-        if role == Qt.ItemDataRole.DecorationRole and column == InvoiceColumn.STATUS:
-            return status_marker(_status_key(row))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row)
-        return None
+            placeholder = role == Qt.ItemDataRole.DisplayRole and column == InvoiceColumn.NUMBER
+            return "…" if placeholder else None
+        handler = self._role_handlers.get(role)
+        return handler(row, column) if handler is not None else None
+
+    @property
+    def _role_handlers(self) -> dict[int, Callable[[InvoiceRow, InvoiceColumn], Any]]:
+        return {
+            Qt.ItemDataRole.DisplayRole: self._text,
+            ROW_ROLE: lambda row, _column: row,
+            OVERDUE_ROLE: lambda row, _column: _is_overdue(row),
+            Qt.ItemDataRole.ForegroundRole: _foreground,
+            Qt.ItemDataRole.DecorationRole: _decoration,
+            Qt.ItemDataRole.ToolTipRole: lambda row, _column: self._tooltip(row),
+        }
 
     def _text(self, row: InvoiceRow, column: InvoiceColumn) -> str:
         locale = self._ctx.locale
-        match column:
-            case InvoiceColumn.NUMBER:
-                return row.number or "(draft)"
-            case InvoiceColumn.CUSTOMER:
-                return row.customer_name
-            case InvoiceColumn.ISSUED:
-                return format_date(row.issue_date, locale)
-            case InvoiceColumn.DUE:
-                return "" if _is_credit_note(row) else format_date(row.due_date, locale)
-            case InvoiceColumn.TOTAL:
-                return money_text(-row.total if _is_credit_note(row) else row.total, locale)
-            case InvoiceColumn.OPEN:
-                if _is_credit_note(row) or row.status in _NOTHING_RECEIVABLE:
-                    return "—"
-                return money_text(row.open_amount, locale)
-            case InvoiceColumn.STATUS:
-                return STATUS_TEXT[_status_key(row)]
+        credit = _is_credit_note(row)
+        texts: dict[InvoiceColumn, Callable[[], str]] = {
+            InvoiceColumn.NUMBER: lambda: row.number or "(draft)",
+            InvoiceColumn.CUSTOMER: lambda: row.customer_name,
+            InvoiceColumn.ISSUED: lambda: format_date(row.issue_date, locale),
+            InvoiceColumn.DUE: lambda: "" if credit else format_date(row.due_date, locale),
+            InvoiceColumn.TOTAL: lambda: money_text(-row.total if credit else row.total, locale),
+            InvoiceColumn.OPEN: lambda: (
+                "—"
+                if credit or row.status in _NOTHING_RECEIVABLE
+                else money_text(row.open_amount, locale)
+            ),
+            InvoiceColumn.STATUS: lambda: STATUS_TEXT[_status_key(row)],
+        }
+        return texts[column]()
 
     def _tooltip(self, row: InvoiceRow) -> str:
         if _is_credit_note(row):
@@ -365,6 +363,14 @@ class InvoiceTableModel(QAbstractTableModel):
             days = "1 day" if row.days_overdue == 1 else f"{row.days_overdue} days"
             return f"Overdue by {days}"
         return STATUS_TEXT[row.status]
+
+
+def _foreground(row: InvoiceRow, column: InvoiceColumn) -> QColor | None:
+    return warm_colour() if column in _OVERDUE_COLUMNS and _is_overdue(row) else None
+
+
+def _decoration(row: InvoiceRow, column: InvoiceColumn) -> QIcon | None:
+    return status_marker(_status_key(row)) if column == InvoiceColumn.STATUS else None
 
 
 def _is_credit_note(row: InvoiceRow) -> bool:
