@@ -309,7 +309,9 @@ class CustomerDialog(QDialog):
     def _on_add_contact_button_clicked(self) -> None:
         row = self.add_contact(ContactView("", "", "", "billing"))
         self.contacts.setCurrentCell(row, 0)
-        self.contacts.editItem(self.contacts.item(row, 0))
+        cell = self.contacts.item(row, 0)
+        if cell is not None:
+            self.contacts.editItem(cell)
 
     @Slot()
     def _on_remove_contact_button_clicked(self) -> None:

@@ -212,9 +212,8 @@ class CustomerDetailPane(QScrollArea):
 
     def timeline_texts(self) -> list[str]:
         """The timeline's summaries, newest first."""
-        return [
-            self.timeline.topLevelItem(i).text(1) for i in range(self.timeline.topLevelItemCount())
-        ]
+        items = (self.timeline.topLevelItem(i) for i in range(self.timeline.topLevelItemCount()))
+        return [item.text(1) for item in items if item is not None]
 
 
 class CustomersView(Screen):

@@ -107,9 +107,10 @@ class InvoiceDetailPane(QScrollArea):
         self._hint.setVisible(invoice is None)
         for row in range(self._form.rowCount()):
             for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):
-                item = self._form.itemAt(row, role)
-                if item is not None and item.widget() is not None:
-                    item.widget().setVisible(invoice is not None)
+                layout_item = self._form.itemAt(row, role)
+                field = layout_item.widget() if layout_item is not None else None
+                if field is not None:
+                    field.setVisible(invoice is not None)
         _clear_form(self._totals)
         self._lines.clear()
         self._allocations.clear()
@@ -149,7 +150,7 @@ class InvoiceDetailPane(QScrollArea):
         )
 
         for line in invoice.lines:
-            item = QTreeWidgetItem(
+            tree_item = QTreeWidgetItem(
                 [
                     line.description,
                     format_quantity(line.quantity, loc),
@@ -159,10 +160,10 @@ class InvoiceDetailPane(QScrollArea):
                 ]
             )
             for column in range(1, 5):
-                item.setTextAlignment(column, _RIGHT)
+                tree_item.setTextAlignment(column, _RIGHT)
             if line.discount_percent:
-                item.setToolTip(0, f"Discount {format_percent(line.discount_percent, loc)}")
-            self._lines.addTopLevelItem(item)
+                tree_item.setToolTip(0, f"Discount {format_percent(line.discount_percent, loc)}")
+            self._lines.addTopLevelItem(tree_item)
         _fit(self._lines)
 
         self._totals.addRow("Net", _amount(money_text(invoice.net, loc)))
@@ -177,7 +178,7 @@ class InvoiceDetailPane(QScrollArea):
             self._totals.addRow("Open", _amount(money_text(invoice.open_amount, loc)))
 
         for allocation in invoice.allocations:
-            item = QTreeWidgetItem(
+            tree_item = QTreeWidgetItem(
                 [
                     format_date(allocation.allocated_on, loc),
                     _ALLOCATION_KINDS.get(allocation.kind, allocation.kind)
@@ -186,8 +187,8 @@ class InvoiceDetailPane(QScrollArea):
                     money_text(allocation.amount, loc),
                 ]
             )
-            item.setTextAlignment(3, _RIGHT)
-            self._allocations.addTopLevelItem(item)
+            tree_item.setTextAlignment(3, _RIGHT)
+            self._allocations.addTopLevelItem(tree_item)
         if not invoice.allocations:
             self._allocations.addTopLevelItem(QTreeWidgetItem(["", "None yet", "", ""]))
         _fit(self._allocations)

@@ -131,10 +131,7 @@ class InvoiceDialog(QDialog):
         self.customer.setEditable(True)
         self.customer.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.customer.setMinimumWidth(320)
-        self.customer.lineEdit().setPlaceholderText("Type to search customers")
-        completer = self.customer.completer()
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        search_as_you_type(self.customer, "Type to search customers")
         self.issue_date = QDateEdit(to_qdate(self._ctx.clock.today()))
         self.issue_date.setCalendarPopup(True)
         self.issue_date.setDisplayFormat(DATE_FORMAT)
@@ -441,10 +438,15 @@ class InvoiceDialog(QDialog):
         discount: str = "",
     ) -> None:
         """Fill a line as if typed (used by tests and by pasting)."""
-        self.lines.item(row, LineColumn.DESCRIPTION).setText(description)
-        self.lines.item(row, LineColumn.QUANTITY).setText(quantity)
-        self.lines.item(row, LineColumn.UNIT_PRICE).setText(unit_price)
-        self.lines.item(row, LineColumn.DISCOUNT).setText(discount)
+        for column, text in (
+            (LineColumn.DESCRIPTION, description),
+            (LineColumn.QUANTITY, quantity),
+            (LineColumn.UNIT_PRICE, unit_price),
+            (LineColumn.DISCOUNT, discount),
+        ):
+            cell = self.lines.item(row, column)
+            if cell is not None:
+                cell.setText(text)
         combo = self.lines.cellWidget(row, LineColumn.TAX)
         if isinstance(combo, QComboBox):
             combo.setCurrentIndex(self._rate_index(combo, tax_percent))
@@ -465,7 +467,7 @@ class InvoiceDialog(QDialog):
         nets: dict[int, int] = {}
         for row in range(self.lines.rowCount()):
             texts = {
-                c: (self.lines.item(row, c).text() if self.lines.item(row, c) else "")
+                c: (cell.text() if (cell := self.lines.item(row, c)) is not None else "")
                 for c in range(4)
             }
             if not any(texts[c].strip() for c in (LineColumn.DESCRIPTION, LineColumn.UNIT_PRICE)):
@@ -591,9 +593,10 @@ class InvoiceDialog(QDialog):
         loc = self._ctx.locale
         self.net_label.setText(money_text(Money(totals.net_minor, currency), loc))
         while self.tax_box.count():
-            item = self.tax_box.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            layout_item = self.tax_box.takeAt(0)
+            widget = layout_item.widget() if layout_item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         if not totals.tax_by_rate:
             self.tax_box.addWidget(_amount_label(money_text(Money(0, currency), loc)))
         for rate_bp, tax in sorted(totals.tax_by_rate.items(), reverse=True):
@@ -700,7 +703,9 @@ class InvoiceDialog(QDialog):
     def _on_add_line_button_clicked(self) -> None:
         row = self.add_line()
         self.lines.setCurrentCell(row, LineColumn.DESCRIPTION)
-        self.lines.editItem(self.lines.item(row, LineColumn.DESCRIPTION))
+        cell = self.lines.item(row, LineColumn.DESCRIPTION)
+        if cell is not None:
+            self.lines.editItem(cell)
 
     @Slot()
     def _on_remove_line_button_clicked(self) -> None:
@@ -901,6 +906,17 @@ class InvoiceDialog(QDialog):
         ):
             return
         super().reject()
+
+
+def search_as_you_type(combo: QComboBox, placeholder: str = "") -> None:
+    """Let an editable combo box find its items by any part of their text."""
+    line = combo.lineEdit()
+    if line is not None and placeholder:
+        line.setPlaceholderText(placeholder)
+    completer = combo.completer()
+    if completer is not None:
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
 
 
 def _amount_label(text: str = "", *, bold: bool = False) -> QLabel:

@@ -11,7 +11,6 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QCompleter,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
@@ -46,7 +45,7 @@ from app.views.context import ViewContext
 from app.views.import_messages import import_summary
 from app.views.inputs import from_qdate
 from app.views.invoice_detail import InvoiceDetailPane
-from app.views.invoice_editor import InvoiceDialog
+from app.views.invoice_editor import InvoiceDialog, search_as_you_type
 from app.views.models.invoice_table_model import (
     COLUMN_SORT_KEYS,
     ROW_ROLE,
@@ -203,9 +202,7 @@ class InvoicesView(Screen):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.customer_filter.addItem("All customers", None)
-        completer = self.customer_filter.completer()
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        search_as_you_type(self.customer_filter)
         self.issued_from = _optional_date_edit("Issued from")
         self.issued_to = _optional_date_edit("Issued to")
         self._filters = QHBoxLayout()
@@ -223,9 +220,9 @@ class InvoicesView(Screen):
         self._filters.addStretch(1)
         self.status_filter.currentIndexChanged.connect(self._on_filter_changed)
         self.customer_filter.activated.connect(self._on_filter_changed)
-        self.customer_filter.lineEdit().editingFinished.connect(
-            self._on_customer_filter_editing_finished
-        )
+        line = self.customer_filter.lineEdit()
+        if line is not None:
+            line.editingFinished.connect(self._on_customer_filter_editing_finished)
         self.issued_from.dateChanged.connect(self._on_filter_changed)
         self.issued_to.dateChanged.connect(self._on_filter_changed)
 

@@ -40,6 +40,6 @@ def emit_drops_a_reference() -> bool:
 
 def emit(signal: SignalInstance, *args: object) -> None:
     """Emit ``signal`` with ``args``; safe on PySide6 builds that lose a reference to the result."""
-    result = signal.emit(*args)
+    result: object = signal.emit(*args)  # type: ignore[func-returns-value]  # returns bool
     if emit_drops_a_reference():
         _incref(result)

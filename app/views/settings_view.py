@@ -233,8 +233,8 @@ class SettingsView(Screen):
                 self.number_example = example
             else:
                 self.credit_note_example = example
-        if key == "invoice.payment_link":
-            editor.setPlaceholderText("https://pay.example.com/?inv={number}")  # type: ignore[union-attr]
+        if key == "invoice.payment_link" and isinstance(editor, QLineEdit):
+            editor.setPlaceholderText("https://pay.example.com/?inv={number}")
             help_text = muted(QLabel(_PAYMENT_LINK_HELP))
             help_text.setWordWrap(True)
             help_text.setTextFormat(Qt.TextFormat.PlainText)
@@ -416,7 +416,9 @@ class SettingsView(Screen):
         self._add_rate_row(TaxRateView("", Decimal(0)))
         row = self.tax_table.rowCount() - 1
         self.tax_table.setCurrentCell(row, 0)
-        self.tax_table.editItem(self.tax_table.item(row, 0))
+        cell = self.tax_table.item(row, 0)
+        if cell is not None:
+            self.tax_table.editItem(cell)
 
     @Slot()
     def _on_remove_rate_button_clicked(self) -> None:

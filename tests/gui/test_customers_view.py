@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QComboBox, QTableWidgetItem, QTreeWidget
+from pytestqt.qtbot import QtBot
 
 from app.services.customers import get_customer
+from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.models.customer_table_model import CustomerColumn
 from tests.gui.conftest import TODAY
@@ -12,7 +15,7 @@ from tests.gui.conftest import TODAY
 pytestmark = pytest.mark.gui
 
 
-def _view(qtbot, view_ctx) -> CustomersView:
+def _view(qtbot: QtBot, view_ctx: ViewContext) -> CustomersView:
     view = CustomersView(view_ctx)
     qtbot.addWidget(view)
     view.refresh()
@@ -21,7 +24,19 @@ def _view(qtbot, view_ctx) -> CustomersView:
 
 def _row_of(view: CustomersView, name: str) -> int:
     model = view.model
-    return next(r for r in range(model.rowCount()) if model.row_at(r).name == name)
+    return next(r for r in range(model.rowCount()) if _name(view, r) == name)
+
+
+def _name(view: CustomersView, row: int) -> str:
+    customer = view.model.row_at(row)
+    assert customer is not None
+    return customer.name
+
+
+def _cell(tree: QTreeWidget, row: int, column: int) -> str:
+    item = tree.topLevelItem(row)
+    assert item is not None
+    return item.text(column)
 
 
 def test_list_shows_open_and_overdue_per_currency(qtbot, view_ctx, sample_ledger):
@@ -42,7 +57,7 @@ def test_search_requeries(qtbot, view_ctx, sample_ledger):
     view.set_search("nord")
 
     assert view.model.rowCount() == 1
-    assert view.model.row_at(0).name == "Nordlicht Handel AG"
+    assert _name(view, 0) == "Nordlicht Handel AG"
 
 
 def test_detail_shows_open_invoices_and_the_timeline_gets_a_note(qtbot, view_ctx, sample_ledger):
@@ -51,11 +66,10 @@ def test_detail_shows_open_invoices_and_the_timeline_gets_a_note(qtbot, view_ctx
     detail = view.detail
     assert detail.title.text() == "Acme Tools GmbH"
     numbers = [
-        detail.open_invoices.topLevelItem(i).text(0)
-        for i in range(detail.open_invoices.topLevelItemCount())
+        _cell(detail.open_invoices, i, 0) for i in range(detail.open_invoices.topLevelItemCount())
     ]
     assert numbers == [sample_ledger.numbers["overdue"], sample_ledger.numbers["open"]]
-    assert detail.open_invoices.topLevelItem(0).text(3) == "30"
+    assert _cell(detail.open_invoices, 0, 3) == "30"
 
     detail.note.setPlainText("Called Ana: payment promised for Friday")
     detail.add_note_button.click()
@@ -81,9 +95,11 @@ def test_customer_form_creates_a_customer_with_a_contact(qtbot, view_ctx, sample
     dialog.currency.setText("gbp")
     dialog.terms.setValue(21)
     dialog.credit_limit.setText("5000")
-    dialog.contacts.item(0, 0).setText("Tom Reed")
-    dialog.contacts.item(0, 1).setText("tom@kiwi.example")
-    dialog.contacts.cellWidget(0, 3).setCurrentIndex(1)  # reminders
+    dialog.contacts.setItem(0, 0, QTableWidgetItem("Tom Reed"))
+    dialog.contacts.setItem(0, 1, QTableWidgetItem("tom@kiwi.example"))
+    role = dialog.contacts.cellWidget(0, 3)
+    assert isinstance(role, QComboBox)
+    role.setCurrentIndex(1)  # reminders
     dialog.ibans.setPlainText("GB82 WEST 1234 5698 7654 32")
 
     dialog.accept()

@@ -6,8 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.services.invoice_queries import get_invoice
+from app.views.context import ViewContext
 from app.views.invoice_editor import InvoiceDialog
 from app.views.invoices_view import InvoicesView
 from app.views.models.invoice_table_model import InvoiceColumn
@@ -16,7 +18,7 @@ from tests.gui.conftest import TODAY
 pytestmark = pytest.mark.gui
 
 
-def _two_line_draft(qtbot, view_ctx, customer_id: int) -> InvoiceDialog:
+def _two_line_draft(qtbot: QtBot, view_ctx: ViewContext, customer_id: int) -> InvoiceDialog:
     dialog = InvoiceDialog(view_ctx)
     qtbot.addWidget(dialog)
     dialog.set_customer(customer_id)
@@ -33,7 +35,9 @@ def test_live_totals_follow_the_lines(qtbot, view_ctx, sample_ledger):
     assert dialog.net_label.text() == "€228.35"
     assert dialog.tax_texts() == ["19% on €200.00:  €38.00", "7% on €28.35:  €1.98"]
     assert dialog.total_label.text() == "€268.33"
-    assert dialog.lines.item(1, 5).text() == "€28.35"
+    net = dialog.lines.item(1, 5)
+    assert net is not None
+    assert net.text() == "€28.35"
 
     dialog.set_line(0, "Design work", "3", "100.00", Decimal(19))
     assert dialog.total_label.text() == "€387.33"

@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.models.invoice import InvoiceStatus
-from app.services.invoice_queries import InvoiceQuery
+from app.models.money import Money
+from app.services.invoice_queries import InvoiceQuery, list_invoices
 from app.views.models import invoice_table_model
 from app.views.models.invoice_table_model import (
     OVERDUE_ROLE,
@@ -103,7 +104,7 @@ def test_rows_are_read_in_pages_and_only_a_few_pages_are_kept(view_ctx, sample_l
     monkeypatch.setattr(invoice_table_model, "PAGE_SIZE", 2)
     monkeypatch.setattr(invoice_table_model, "CACHED_PAGES", 2)
     offsets: list[int] = []
-    real = invoice_table_model.list_invoices
+    real = list_invoices
 
     def counting(uow, query, today, offset=0, limit=200):
         offsets.append(offset)
@@ -126,7 +127,7 @@ def test_rows_are_read_in_pages_and_only_a_few_pages_are_kept(view_ctx, sample_l
 
 def test_footer_totals_are_per_currency(view_ctx, sample_ledger):
     model = InvoiceTableModel(view_ctx)
-    received: list[dict] = []
+    received: list[dict[str, Money]] = []
     model.totals_loaded.connect(received.append)
     model.reload()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel
+from pytestqt.qtbot import QtBot
 
 from app.services.invoice_queries import get_invoice
+from app.views.context import ViewContext
 from app.views.invoices_view import InvoicesView
 from app.views.models.invoice_table_model import ROW_ROLE, InvoiceColumn
 from tests.gui.conftest import TODAY
@@ -13,7 +15,7 @@ from tests.gui.conftest import TODAY
 pytestmark = pytest.mark.gui
 
 
-def _view(qtbot, view_ctx) -> InvoicesView:
+def _view(qtbot: QtBot, view_ctx: ViewContext) -> InvoicesView:
     view = InvoicesView(view_ctx)
     qtbot.addWidget(view)
     view.refresh()

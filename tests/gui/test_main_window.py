@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
+from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
 from app.views.main_window import MainWindow
@@ -14,7 +16,7 @@ from app.views.settings_view import SettingsView
 pytestmark = pytest.mark.gui
 
 
-def _window(qtbot, view_ctx) -> MainWindow:
+def _window(qtbot: QtBot, view_ctx: ViewContext) -> MainWindow:
     window = MainWindow(view_ctx)
     qtbot.addWidget(window)
     window.show()
@@ -29,9 +31,7 @@ def test_sidebar_lists_the_screens(qtbot, view_ctx, sample_ledger):
 
     assert [s.title for s in window.screens()] == ["Invoices", "Customers", "Settings"]
     assert isinstance(window.current_screen(), InvoicesView)
-    assert window.statusBar().findChild(type(window._ledger_label)).text() == str(
-        view_ctx.ledger_path
-    )
+    assert window._ledger_label.text() == str(view_ctx.ledger_path)
 
 
 def test_ctrl_number_switches_screens(qtbot, view_ctx, sample_ledger):

@@ -5,15 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.services.invoice_editor_support import active_tax_rates
 from app.services.settings import load_settings
+from app.views.context import ViewContext
 from app.views.settings_view import SettingsView
 
 pytestmark = pytest.mark.gui
 
 
-def _view(qtbot, view_ctx) -> SettingsView:
+def _view(qtbot: QtBot, view_ctx: ViewContext) -> SettingsView:
     view = SettingsView(view_ctx)
     qtbot.addWidget(view)
     view.refresh()
@@ -67,7 +69,9 @@ def test_number_pattern_shows_the_next_number(qtbot, view_ctx):
 def test_tax_rates_are_edited_in_the_table(qtbot, view_ctx):
     view = _view(qtbot, view_ctx)
     assert view.tax_table.rowCount() == 3
-    view.tax_table.item(1, 1).setText("5")
+    cell = view.tax_table.item(1, 1)
+    assert cell is not None
+    cell.setText("5")
 
     view.save()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -81,7 +82,7 @@ class CustomerTableModel(QAbstractTableModel):
         if row is None:
             return None
         column = CustomerColumn(index.column())
-        handlers = {
+        handlers: dict[int, Callable[[], Any]] = {
             Qt.ItemDataRole.DisplayRole: lambda: self._text(row, column),
             Qt.ItemDataRole.ToolTipRole: lambda: self._text(row, column),
             Qt.ItemDataRole.TextAlignmentRole: lambda: _alignment(column),
