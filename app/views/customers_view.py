@@ -92,16 +92,7 @@ class CustomerDetailPane(QScrollArea):
         self.payer.setWordWrap(True)
         self.payer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_invoices = _tree(["Number", "Due", "Open", "Days overdue"])
-        self.note = QPlainTextEdit()
-        self.note.setObjectName("NoteEdit")
-        self.note.setPlaceholderText("Write a note for the timeline: a call, a promise, a remark")
-        self.note.setFixedHeight(64)
-        self.note.setTabChangesFocus(True)
-        self.add_note_button = QPushButton("Add note")
-        self.note_error = error_label()
-        self.timeline = _tree(["When", "What", "By"], stretch=1)
-        self.timeline.setObjectName("Timeline")
-        self.timeline.setWordWrap(True)
+        self._build_timeline_widgets()
 
         self._sections: list[QWidget] = []
         layout.addWidget(self.title)
@@ -132,6 +123,18 @@ class CustomerDetailPane(QScrollArea):
         layout.addStretch(1)
         self.setWidget(body)
         self.show_customer(None)
+
+    def _build_timeline_widgets(self) -> None:
+        self.note = QPlainTextEdit()
+        self.note.setObjectName("NoteEdit")
+        self.note.setPlaceholderText("Write a note for the timeline: a call, a promise, a remark")
+        self.note.setFixedHeight(64)
+        self.note.setTabChangesFocus(True)
+        self.add_note_button = QPushButton("Add note")
+        self.note_error = error_label()
+        self.timeline = _tree(["When", "What", "By"], stretch=1)
+        self.timeline.setObjectName("Timeline")
+        self.timeline.setWordWrap(True)
 
     def show_customer(self, customer: CustomerDetail | None) -> None:
         """Show a customer, or the hint when ``None``."""
@@ -181,6 +184,14 @@ class CustomerDetailPane(QScrollArea):
         ibans = ", ".join(format_iban(i) for i in customer.ibans) or "none known yet"
         aliases = ", ".join(customer.aliases) or "none"
         self.payer.setText(f"Bank accounts: {ibans}\nAlso pays as: {aliases}")
+        self._show_open_invoices(customer)
+        self._show_timeline(customer)
+        for tree in (self.contacts, self.open_invoices):
+            _fit(tree, max_rows=8)
+        _fit(self.timeline, max_rows=14)
+
+    def _show_open_invoices(self, customer: CustomerDetail) -> None:
+        loc = self._locale
         warm = warm_colour()
         for invoice in customer.open_invoices:
             item = QTreeWidgetItem(
@@ -199,6 +210,8 @@ class CustomerDetailPane(QScrollArea):
             self.open_invoices.addTopLevelItem(item)
         if not customer.open_invoices:
             self.open_invoices.addTopLevelItem(QTreeWidgetItem(["Nothing open", "", "", ""]))
+
+    def _show_timeline(self, customer: CustomerDetail) -> None:
         for entry in customer.timeline:
             when = entry.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M")
             item = QTreeWidgetItem([when, entry.summary, entry.author])
@@ -206,9 +219,6 @@ class CustomerDetailPane(QScrollArea):
             self.timeline.addTopLevelItem(item)
         if not customer.timeline:
             self.timeline.addTopLevelItem(QTreeWidgetItem(["", "Nothing happened yet", ""]))
-        for tree in (self.contacts, self.open_invoices):
-            _fit(tree, max_rows=8)
-        _fit(self.timeline, max_rows=14)
 
     def timeline_texts(self) -> list[str]:
         """The timeline's summaries, newest first."""

@@ -149,6 +149,12 @@ class InvoiceDetailPane(QScrollArea):
             " · ".join(x for x in (invoice.po_number, invoice.description) if x) or "—"
         )
 
+        self._show_lines(invoice)
+        self._show_totals(invoice, credit)
+        self._show_allocations(invoice)
+
+    def _show_lines(self, invoice: InvoiceDetail) -> None:
+        loc = self._locale
         for line in invoice.lines:
             tree_item = QTreeWidgetItem(
                 [
@@ -166,6 +172,8 @@ class InvoiceDetailPane(QScrollArea):
             self._lines.addTopLevelItem(tree_item)
         _fit(self._lines)
 
+    def _show_totals(self, invoice: InvoiceDetail, credit: bool) -> None:
+        loc = self._locale
         self._totals.addRow("Net", _amount(money_text(invoice.net, loc)))
         for rate, _net, tax in invoice.tax_by_rate:
             self._totals.addRow(f"Tax {format_percent(rate, loc)}", _amount(money_text(tax, loc)))
@@ -177,6 +185,8 @@ class InvoiceDetailPane(QScrollArea):
         if not credit and invoice.state == "issued":
             self._totals.addRow("Open", _amount(money_text(invoice.open_amount, loc)))
 
+    def _show_allocations(self, invoice: InvoiceDetail) -> None:
+        loc = self._locale
         for allocation in invoice.allocations:
             tree_item = QTreeWidgetItem(
                 [

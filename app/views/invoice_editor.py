@@ -127,6 +127,86 @@ class InvoiceDialog(QDialog):
         self.title = heading("New invoice")
         self.state_label = muted(QLabel("Draft: nothing is numbered until you issue it."))
 
+        self._build_header_fields()
+        header = self._header_layout()
+
+        self._build_lines_table()
+        self.add_line_button = QPushButton("&Add line")
+        self.remove_line_button = QPushButton("&Remove line")
+        line_buttons = QHBoxLayout()
+        line_buttons.addWidget(self.add_line_button)
+        line_buttons.addWidget(self.remove_line_button)
+        line_buttons.addStretch(1)
+
+        totals_row = self._totals_layout(line_buttons)
+
+        self.error = error_label()
+
+        self.save_button = QPushButton("&Save draft")
+        self.issue_button = QPushButton("Issue…")
+        self.pdf_button = QPushButton("Save P&DF…")
+        self.open_pdf_button = QPushButton("&Open PDF")
+        self.close_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.pdf_button)
+        buttons.addWidget(self.open_pdf_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.issue_button)
+        self.save_button.setDefault(True)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.state_label)
+        layout.addSpacing(6)
+        layout.addLayout(header)
+        layout.addWidget(self.lines, 1)
+        layout.addLayout(totals_row)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+
+        self._connect_signals()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def _header_layout(self) -> QGridLayout:
+        header = QGridLayout()
+        header.setHorizontalSpacing(12)
+        left = QFormLayout()
+        left.addRow("&Customer", self.customer)
+        left.addRow("&PO number", self.po_number)
+        left.addRow("&Description", self.description)
+        right = QFormLayout()
+        right.addRow("&Issue date", self.issue_date)
+        due_row = QHBoxLayout()
+        due_row.addWidget(self.due_date)
+        due_row.addWidget(self.due_hint, 1)
+        right.addRow("Due date", due_row)
+        right.addRow("C&urrency", self.currency)
+        header.addLayout(left, 0, 0)
+        header.addLayout(right, 0, 1)
+        header.setColumnStretch(0, 3)
+        header.setColumnStretch(1, 2)
+        return header
+
+    def _totals_layout(self, line_buttons: QHBoxLayout) -> QHBoxLayout:
+        self.totals = QFormLayout()
+        self.totals.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.net_label = _amount_label()
+        self.tax_box = QVBoxLayout()
+        self.tax_box.setSpacing(2)
+        self.total_label = _amount_label(bold=True)
+        self.total_label.setObjectName("TotalLabel")
+        self.totals.addRow("Net", self.net_label)
+        self.totals.addRow("Tax", self.tax_box)
+        self.totals.addRow("Total", self.total_label)
+        totals_row = QHBoxLayout()
+        totals_row.addLayout(line_buttons, 1)
+        totals_row.addLayout(self.totals)
+        return totals_row
+
+    def _build_header_fields(self) -> None:
         self.customer = QComboBox()
         self.customer.setEditable(True)
         self.customer.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -148,24 +228,7 @@ class InvoiceDialog(QDialog):
         self.description = QLineEdit()
         self.description.setPlaceholderText("What the invoice is for, printed above the lines")
 
-        header = QGridLayout()
-        header.setHorizontalSpacing(12)
-        left = QFormLayout()
-        left.addRow("&Customer", self.customer)
-        left.addRow("&PO number", self.po_number)
-        left.addRow("&Description", self.description)
-        right = QFormLayout()
-        right.addRow("&Issue date", self.issue_date)
-        due_row = QHBoxLayout()
-        due_row.addWidget(self.due_date)
-        due_row.addWidget(self.due_hint, 1)
-        right.addRow("Due date", due_row)
-        right.addRow("C&urrency", self.currency)
-        header.addLayout(left, 0, 0)
-        header.addLayout(right, 0, 1)
-        header.setColumnStretch(0, 3)
-        header.setColumnStretch(1, 2)
-
+    def _build_lines_table(self) -> None:
         self.lines = QTableWidget(0, len(LINE_TITLES))
         self.lines.setObjectName("InvoiceLines")
         self.lines.setHorizontalHeaderLabels(list(LINE_TITLES))
@@ -195,53 +258,7 @@ class InvoiceDialog(QDialog):
             if item is not None:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        self.add_line_button = QPushButton("&Add line")
-        self.remove_line_button = QPushButton("&Remove line")
-        line_buttons = QHBoxLayout()
-        line_buttons.addWidget(self.add_line_button)
-        line_buttons.addWidget(self.remove_line_button)
-        line_buttons.addStretch(1)
-
-        self.totals = QFormLayout()
-        self.totals.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.net_label = _amount_label()
-        self.tax_box = QVBoxLayout()
-        self.tax_box.setSpacing(2)
-        self.total_label = _amount_label(bold=True)
-        self.total_label.setObjectName("TotalLabel")
-        self.totals.addRow("Net", self.net_label)
-        self.totals.addRow("Tax", self.tax_box)
-        self.totals.addRow("Total", self.total_label)
-        totals_row = QHBoxLayout()
-        totals_row.addLayout(line_buttons, 1)
-        totals_row.addLayout(self.totals)
-
-        self.error = error_label()
-
-        self.save_button = QPushButton("&Save draft")
-        self.issue_button = QPushButton("Issue…")
-        self.pdf_button = QPushButton("Save P&DF…")
-        self.open_pdf_button = QPushButton("&Open PDF")
-        self.close_button = QPushButton("Close")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.pdf_button)
-        buttons.addWidget(self.open_pdf_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.issue_button)
-        self.save_button.setDefault(True)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.state_label)
-        layout.addSpacing(6)
-        layout.addLayout(header)
-        layout.addWidget(self.lines, 1)
-        layout.addLayout(totals_row)
-        layout.addWidget(self.error)
-        layout.addLayout(buttons)
-
+    def _connect_signals(self) -> None:
         self.customer.currentIndexChanged.connect(self._on_customer_current_index_changed)
         self.issue_date.dateChanged.connect(self._on_issue_date_date_changed)
         self.due_date.dateChanged.connect(self._on_due_date_date_changed)
@@ -257,8 +274,6 @@ class InvoiceDialog(QDialog):
         self.open_pdf_button.clicked.connect(self._on_open_pdf_button_clicked)
         self.close_button.clicked.connect(self.reject)
         QShortcut(QKeySequence("Ctrl+S"), self, self._on_save_button_clicked)
-
-    # -- loading -----------------------------------------------------------------------------
 
     def _load(self) -> None:
         uow_factory, invoice_id, today = (

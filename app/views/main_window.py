@@ -42,24 +42,10 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self._screens: list[Screen] = []
 
-        self._sidebar = QListWidget()
-        self._sidebar.setObjectName("Sidebar")
-        self._sidebar.setIconSize(QSize(20, 20))
-        self._sidebar.setSpacing(2)
-        self._sidebar.setFrameShape(QListWidget.Shape.NoFrame)
-        self._sidebar.setMinimumWidth(120)
-        self._sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._sidebar.setAccessibleName("Screens")
+        self._build_sidebar()
 
         self._toolbars = QStackedWidget()
-        self._search = QLineEdit()
-        self._search.setObjectName("Search")
-        self._search.setClearButtonEnabled(True)
-        self._search.setMinimumWidth(260)
-        self._search.setAccessibleName("Search")
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._build_search()
         self._stack = QStackedWidget()
 
         top = QHBoxLayout()
@@ -100,6 +86,26 @@ class MainWindow(QMainWindow):
             self._sidebar.setCurrentRow(0)
 
     # -- screens -----------------------------------------------------------------------------
+
+    def _build_sidebar(self) -> None:
+        self._sidebar = QListWidget()
+        self._sidebar.setObjectName("Sidebar")
+        self._sidebar.setIconSize(QSize(20, 20))
+        self._sidebar.setSpacing(2)
+        self._sidebar.setFrameShape(QListWidget.Shape.NoFrame)
+        self._sidebar.setMinimumWidth(120)
+        self._sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._sidebar.setAccessibleName("Screens")
+
+    def _build_search(self) -> None:
+        self._search = QLineEdit()
+        self._search.setObjectName("Search")
+        self._search.setClearButtonEnabled(True)
+        self._search.setMinimumWidth(260)
+        self._search.setAccessibleName("Search")
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
 
     def add_screen(self, screen: Screen) -> None:
         """Add a screen to the sidebar (Ctrl+<its position> switches to it)."""

@@ -95,7 +95,7 @@ class Runner(Protocol):
         ...
 
     def drop_queued(self, group: str) -> None:
-        """Forget reads of ``group`` that have not started yet (their answer is no longer wanted)."""
+        """Forget the reads of ``group`` that have not started yet (no longer wanted)."""
         ...
 
 
