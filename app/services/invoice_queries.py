@@ -216,13 +216,10 @@ def _row(r: Sequence[Any], today: date) -> InvoiceRow:
 def totals_by_currency(uow: UnitOfWork, query: InvoiceQuery, today: date) -> dict[str, Money]:
     """Open amounts of the listed invoices, per currency (never added across currencies)."""
     stmt, columns = _base_query(query, today)
-    stmt = stmt.add_columns(Invoice.currency, columns["open_amount"], Invoice.kind, Invoice.state)
-    inner = stmt.subquery()
-    totals = (
-        select(inner.c.currency, func.sum(inner.c[3]))
-        .where(inner.c.kind == "invoice", inner.c.state == DocumentState.ISSUED)
-        .group_by(inner.c.currency)
-    )
+    inner = stmt.add_columns(
+        Invoice.currency.label("currency"), columns["open_amount"].label("open_amount")
+    ).subquery()
+    totals = select(inner.c.currency, func.sum(inner.c.open_amount)).group_by(inner.c.currency)
     with uow:
         rows = uow.session.execute(totals).all()
     return sum_by_currency(Money(int(total or 0), cur) for cur, total in rows)

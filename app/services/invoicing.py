@@ -169,6 +169,22 @@ def next_number(session: Session, series: str, pattern: str, issue_date: date) -
             return number
 
 
+def next_sequence_values(uow: UnitOfWork, year: int) -> dict[str, int]:
+    """The next sequence number of each numbering series in ``year`` (1 when none was used).
+
+    Shown as an example of the next number beside the number pattern in the settings.
+    """
+    with uow:
+        rows = uow.session.execute(
+            select(NumberSequence.series, NumberSequence.next_value).where(
+                NumberSequence.year == year
+            )
+        ).all()
+    values = {"invoice": 1, "credit_note": 1}
+    values.update({series: int(value) for series, value in rows})
+    return values
+
+
 def issue_invoice(uow: UnitOfWork, invoice_id: int) -> str:
     """Issue a draft: it gets the next number and becomes an open receivable.
 

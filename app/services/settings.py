@@ -210,10 +210,12 @@ DEFAULT_TAX_RATES = (
 def list_tax_rates(uow: UnitOfWork) -> list[TaxRateView]:
     """The active tax rates, the default first; the built-in set when none were saved."""
     with uow:
-        rows = list(uow.session.scalars(select(TaxRate).where(TaxRate.active)))
-    if not rows:
+        rates = [
+            TaxRateView(r.name, Decimal(r.rate_bp) / 100, r.is_default)
+            for r in uow.session.scalars(select(TaxRate).where(TaxRate.active))
+        ]
+    if not rates:
         return list(DEFAULT_TAX_RATES)
-    rates = [TaxRateView(r.name, Decimal(r.rate_bp) / 100, r.is_default) for r in rows]
     return sorted(rates, key=lambda r: (not r.is_default, -r.percent))
 
 

@@ -32,7 +32,6 @@ from app.services.dto import ContactView, CustomerDetail
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, parse_decimal
-from app.views.qt_compat import emit
 from app.views.style import error_label, heading, show_form_error
 
 ROLE_TEXT = {
@@ -309,7 +308,7 @@ class CustomerDialog(QDialog):
     def _on_saved(self, customer_id: int, name: str) -> None:
         verb = "Added" if self.customer_id is None else "Saved"
         self.customer_id = customer_id
-        emit(self.customer_saved, customer_id, f"{verb} customer {name}")
+        self.customer_saved.emit(customer_id, f"{verb} customer {name}")
         super().accept()
 
     def show_error(self, message: str) -> None:

@@ -53,7 +53,6 @@ from app.views.models.customer_table_model import (
     CustomerColumn,
     CustomerTableModel,
 )
-from app.views.qt_compat import emit
 from app.views.screen import Screen
 from app.views.style import (
     error_label,
@@ -456,8 +455,8 @@ class CustomersView(Screen):
         self._after_change(message)
 
     def _after_change(self, message: str) -> None:
-        emit(self.status_reported, message)
-        emit(self.ledger_changed)
+        self.status_reported.emit(message)
+        self.ledger_changed.emit()
         self.refresh()
         self._load_detail(self._detail_for)
 
@@ -491,7 +490,7 @@ class CustomersView(Screen):
         def saved(_: object) -> None:
             self.detail.note.clear()
             show_form_error(self.detail.note_error, "")
-            emit(self.status_reported, "Note added to the timeline")
+            self.status_reported.emit("Note added to the timeline")
             self._load_detail(customer_id)
 
         self.ctx.runner.run(save, progress_label="Saving the note…", parent=self, on_success=saved)
@@ -531,8 +530,8 @@ class CustomersView(Screen):
             export,
             progress_label=f"Writing {path.name}…",
             parent=self,
-            on_success=lambda n: emit(
-                self.status_reported, f"Exported {n} customers to {Path(path).name}"
+            on_success=lambda n: self.status_reported.emit(
+                f"Exported {n} customers to {Path(path).name}"
             ),
             io=True,
         )

@@ -42,12 +42,8 @@ from app.models.invoice import (
     line_net_minor,
 )
 from app.models.money import Money, is_currency_code
+from app.services.customers import CustomerChoice, list_customer_choices
 from app.services.dto import DraftInvoice, DraftLine, InvoiceDetail
-from app.services.invoice_editor_support import (
-    CustomerChoice,
-    active_tax_rates,
-    list_customer_choices,
-)
 from app.services.invoice_queries import get_invoice
 from app.services.invoicing import (
     InvoicingError,
@@ -58,13 +54,12 @@ from app.services.invoicing import (
 )
 from app.services.money_format import format_percent
 from app.services.pdf_invoices import write_invoice_pdf
-from app.services.settings import TaxRateView
+from app.services.settings import TaxRateView, list_tax_rates
 from app.services.tasks import TaskContext
 from app.services.uow import UnitOfWork
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, from_qdate, parse_decimal, to_qdate
-from app.views.qt_compat import emit
 from app.views.style import error_label, heading, money_text, muted, show_form_error, warm_colour
 
 #: Unambiguous in every locale (never 03/04 for March or April).
@@ -287,7 +282,7 @@ class InvoiceDialog(QDialog):
         ) -> tuple[list[CustomerChoice], list[TaxRateView], InvoiceDetail | None]:
             uow: UnitOfWork = uow_factory()
             detail = get_invoice(uow, invoice_id, today) if invoice_id is not None else None
-            return list_customer_choices(uow), active_tax_rates(uow), detail
+            return list_customer_choices(uow), list_tax_rates(uow), detail
 
         self.setEnabled(False)
         self._ctx.runner.fetch(read, self._on_loaded, self._on_load_failed)
@@ -776,7 +771,7 @@ class InvoiceDialog(QDialog):
         if then == "issue":
             self._issue_saved()
             return
-        emit(self.invoice_saved, invoice_id, f"Saved the draft for {name}")
+        self.invoice_saved.emit(invoice_id, f"Saved the draft for {name}")
         if then in {"pdf", "open"}:
             self._write_pdf(open_after=then == "open")
 
@@ -820,7 +815,7 @@ class InvoiceDialog(QDialog):
     def _on_issued(self, number: object) -> None:
         self.issued_number = str(number)
         if self.invoice_id is not None:
-            emit(self.invoice_saved, self.invoice_id, f"Issued {self.issued_number}")
+            self.invoice_saved.emit(self.invoice_id, f"Issued {self.issued_number}")
         self._reload_detail()
         ask.inform(
             self,

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 
 from app.models.invoice import InvoiceKind, InvoiceStatus
 from app.models.money import Money
+from app.services.customers import CustomerChoice, list_customer_choices
 from app.services.dto import InvoiceDetail, InvoiceRow
 from app.services.excel_export import export_invoices_xlsx
 from app.services.file_import import ImportResult, import_invoices
-from app.services.invoice_editor_support import CustomerChoice, list_customer_choices
 from app.services.invoice_queries import InvoiceQuery, get_invoice
 from app.services.invoicing import (
     create_credit_note,
@@ -52,7 +52,6 @@ from app.views.models.invoice_table_model import (
     InvoiceTableModel,
 )
 from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
-from app.views.qt_compat import emit
 from app.views.screen import Screen
 from app.views.style import heading, muted, per_currency_text
 from app.views.workers import show_error
@@ -539,8 +538,8 @@ class InvoicesView(Screen):
         self._after_change(message)
 
     def _after_change(self, message: str) -> None:
-        emit(self.status_reported, message)
-        emit(self.ledger_changed)
+        self.status_reported.emit(message)
+        self.ledger_changed.emit()
         self.model.reload()
         self._load_detail(self._detail_for)
 
@@ -694,7 +693,7 @@ class InvoicesView(Screen):
                 write,
                 progress_label=f"Writing {target.name}…",
                 parent=self,
-                on_success=lambda path: emit(self.status_reported, f"Saved {path.name}"),
+                on_success=lambda path: self.status_reported.emit(f"Saved {path.name}"),
                 io=True,
             )
             return
@@ -710,8 +709,8 @@ class InvoicesView(Screen):
             write_all,
             progress_label=f"Writing {len(ids)} PDFs…",
             parent=self,
-            on_success=lambda paths: emit(
-                self.status_reported, f"Saved {len(paths)} PDFs in {folder}"
+            on_success=lambda paths: self.status_reported.emit(
+                f"Saved {len(paths)} PDFs in {folder}"
             ),
             io=True,
         )
@@ -751,9 +750,7 @@ class InvoicesView(Screen):
             export,
             progress_label=f"Writing {path.name}…",
             parent=self,
-            on_success=lambda n: emit(
-                self.status_reported, f"Exported {n} invoices to {path.name}"
-            ),
+            on_success=lambda n: self.status_reported.emit(f"Exported {n} invoices to {path.name}"),
             io=True,
         )
 

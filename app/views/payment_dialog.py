@@ -22,7 +22,6 @@ from typing_extensions import override
 from app.models.money import Money, to_minor
 from app.services.dto import InvoiceRow
 from app.views.inputs import InputError, decimal_text, from_qdate, parse_decimal, to_qdate
-from app.views.qt_compat import emit
 from app.views.style import error_label, money_text, show_form_error
 
 METHODS = ("bank transfer", "card", "cash", "cheque", "direct debit", "other")
@@ -100,7 +99,7 @@ class RecordPaymentDialog(QDialog):
             reference=self._reference.text().strip(),
             method=self._method.currentText(),
         )
-        emit(self.payment_entered, self._payment)
+        self.payment_entered.emit(self._payment)
         super().accept()
 
     def _show_error(self, text: str) -> None:

@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.invoice_editor_support import active_tax_rates, next_sequence_values
+from app.services.invoicing import next_sequence_values
 from app.services.settings import (
     SETTINGS,
     SettingError,
     TaxRateView,
     format_number,
+    list_tax_rates,
     load_settings,
     save_settings,
     save_tax_rates,
@@ -44,7 +45,6 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, parse_decimal
-from app.views.qt_compat import emit
 from app.views.screen import Screen
 from app.views.style import error_label, heading, muted, show_form_error
 
@@ -283,9 +283,7 @@ class SettingsView(Screen):
 
         def read(_: TaskContext) -> _Loaded:
             uow = uow_factory()
-            return _Loaded(
-                load_settings(uow), active_tax_rates(uow), next_sequence_values(uow, year)
-            )
+            return _Loaded(load_settings(uow), list_tax_rates(uow), next_sequence_values(uow, year))
 
         self.ctx.runner.fetch(
             read, self._on_loaded, lambda exc: show_form_error(self.error, str(exc))
@@ -472,8 +470,8 @@ class SettingsView(Screen):
         )
 
     def _on_saved(self, _stored: object) -> None:
-        emit(self.status_reported, "Settings saved")
-        emit(self.ledger_changed)
+        self.status_reported.emit("Settings saved")
+        self.ledger_changed.emit()
         self.refresh()
 
     def _on_save_failed(self, exc: Exception) -> None:

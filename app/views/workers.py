@@ -20,7 +20,6 @@ from app.services.customers import CustomerError
 from app.services.invoicing import InvoicingError
 from app.services.settings import SettingError
 from app.services.tasks import TaskCancelledError, TaskContext
-from app.views.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ class Worker(QRunnable):
         self.setAutoDelete(False)
 
     def _report(self, done: int, total: int, label: str) -> None:
-        emit(self.signals.progressed, done, total, label)
+        self.signals.progressed.emit(done, total, label)
 
     def cancel(self) -> None:
         """Ask the service to stop at its next check; it rolls its transaction back."""
@@ -62,14 +61,14 @@ class Worker(QRunnable):
         try:
             result = self._fn(self.ctx)
         except TaskCancelledError:
-            emit(self.signals.cancelled)
+            self.signals.cancelled.emit()
         # The one broad catch of the window: a worker thread must hand every error to the GUI
         # thread, which shows it in plain words; the traceback goes to the log file.
         except Exception as exc:
             log.error("background task failed", exc_info=exc)
-            emit(self.signals.failed, exc)
+            self.signals.failed.emit(exc)
         else:
-            emit(self.signals.succeeded, result)
+            self.signals.succeeded.emit(result)
 
 
 class Runner(Protocol):
@@ -164,7 +163,7 @@ class _Task(QObject):
             self._dialog.reset()
             self._dialog.deleteLater()
             self._dialog = None
-        emit(self.finished, self)
+        self.finished.emit(self)
 
 
 class TaskRunner(QObject):

@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.services.invoice_editor_support import active_tax_rates
-from app.services.settings import load_settings
+from app.services.settings import list_tax_rates, load_settings
 from app.views.context import ViewContext
 from app.views.settings_view import SettingsView
 
@@ -75,5 +74,5 @@ def test_tax_rates_are_edited_in_the_table(qtbot, view_ctx):
 
     view.save()
 
-    rates = {r.name: r.percent for r in active_tax_rates(view_ctx.uow_factory())}
+    rates = {r.name: r.percent for r in list_tax_rates(view_ctx.uow_factory())}
     assert rates["Reduced"] == Decimal(5)

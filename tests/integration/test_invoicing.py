@@ -209,7 +209,8 @@ def test_totals_are_per_currency(uow):
     make_invoice(uow, eur)
     make_invoice(uow, gbp)
     totals = totals_by_currency(uow, InvoiceQuery(), TODAY)
-    assert set(totals) == {"EUR", "GBP"}
+    eur_total = get_invoice(uow, 1, TODAY).total
+    assert totals == {"EUR": eur_total, "GBP": Money(eur_total.minor, "GBP")}
     rows = list_invoices(uow, InvoiceQuery(sort_key="customer", descending=False), TODAY)
     assert [r.customer_name for r in rows] == ["Euro AG", "Pound Ltd"]
     assert rows[1].total.currency == "GBP"
@@ -278,7 +279,7 @@ def test_no_sequence_of_payments_makes_an_open_amount_negative(uow, payments):
     customer = add_customer(uow, code=f"P{next(_CODES)}")
     invoice_id = make_invoice(uow, customer)
     for minor in payments:
-        try:
+        with contextlib.suppress(InvoicingError):
             record_payment(
                 uow,
                 customer,
@@ -286,8 +287,6 @@ def test_no_sequence_of_payments_makes_an_open_amount_negative(uow, payments):
                 date(2026, 10, 5),
                 [(invoice_id, Money(minor, "EUR"))],
             )
-        except InvoicingError:
-            pass
         assert get_invoice(uow, invoice_id, TODAY).open_amount.minor >= 0
     with uow:
         allocated = uow.session.scalar(

@@ -1,8 +1,11 @@
 import sqlite3
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from app.models import Base
 from app.models.db import LedgerError, head_revision, open_ledger
 
 
@@ -80,11 +83,6 @@ def test_the_audit_log_is_append_only(tmp_path):
 
 
 def test_the_migrations_build_exactly_the_models_schema(tmp_path):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from app.models import Base
-
     engine = open_ledger(tmp_path / "drift.sqlite3").kw["bind"]
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -29,12 +29,15 @@ from typing_extensions import override
 from app.models.invoice import InvoiceKind, InvoiceStatus
 from app.models.money import Money
 from app.services.dto import InvoiceRow
-from app.services.invoice_editor_support import open_totals_by_currency
-from app.services.invoice_queries import InvoiceQuery, count_invoices, list_invoices
+from app.services.invoice_queries import (
+    InvoiceQuery,
+    count_invoices,
+    list_invoices,
+    totals_by_currency,
+)
 from app.services.money_format import format_date
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
-from app.views.qt_compat import emit
 from app.views.style import STATUS_TEXT, money_text, status_marker, warm_colour
 
 PAGE_SIZE = 200
@@ -142,7 +145,7 @@ class InvoiceTableModel(QAbstractTableModel):
             return count_invoices(uow_factory(), query, today)
 
         def totals(_: TaskContext) -> dict[str, Money]:
-            return open_totals_by_currency(uow_factory(), query, today)
+            return totals_by_currency(uow_factory(), query, today)
 
         def counted_and_totalled(_: TaskContext) -> tuple[int, dict[str, Money]]:
             return count(_), totals(_)
@@ -157,7 +160,7 @@ class InvoiceTableModel(QAbstractTableModel):
         )
 
     def _failed(self, exc: Exception) -> None:
-        emit(self.load_failed, exc)
+        self.load_failed.emit(exc)
 
     def _on_first_page_loaded(self, generation: int, rows: list[InvoiceRow]) -> None:
         if generation != self._generation:
@@ -185,14 +188,14 @@ class InvoiceTableModel(QAbstractTableModel):
             self._row_count = len(rows)
             self._total_count = None
         self.endResetModel()
-        emit(self.reloaded, self._row_count)
+        self.reloaded.emit(self._row_count)
         if self._total_count is not None:
-            emit(self.counted, self._total_count)
+            self.counted.emit(self._total_count)
 
     def _on_count_loaded(self, generation: int, count: int, totals: dict[str, Money]) -> None:
         if generation != self._generation:
             return
-        emit(self.totals_loaded, totals)
+        self.totals_loaded.emit(totals)
         if not self._first_page_shown:
             self._pending_count = count
             return
@@ -203,7 +206,7 @@ class InvoiceTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), self._row_count, count - 1)
             self._row_count = count
             self.endInsertRows()
-        emit(self.counted, count)
+        self.counted.emit(count)
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -271,13 +274,13 @@ class InvoiceTableModel(QAbstractTableModel):
         first = page_no * PAGE_SIZE
         last = min(first + PAGE_SIZE, self._row_count) - 1
         if last >= first:
-            emit(self.dataChanged, self.index(first, 0), self.index(last, len(COLUMN_TITLES) - 1))
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMN_TITLES) - 1))
         self._pump()
 
     def _on_page_failed(self, generation: int, page_no: int, exc: Exception) -> None:
         if generation == self._generation:
             self._in_flight.discard(page_no)
-            emit(self.load_failed, exc)
+            self.load_failed.emit(exc)
 
     # -- Qt overrides ------------------------------------------------------------------------
 
