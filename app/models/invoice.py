@@ -81,7 +81,6 @@ class Invoice(Base):
         Index("ix_invoices_due_date", "due_date"),
         Index("ix_invoices_issue_date", "issue_date"),
         Index("ix_invoices_customer_due", "customer_id", "due_date"),
-        Index("ix_invoices_total_minor", "total_minor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -60,7 +60,8 @@ class Allocation(Base):
     __tablename__ = "allocations"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="positive_amount"),
-        Index("ix_allocations_invoice_active", "invoice_id", "reversed_at"),
+        # Covers the per-invoice sums of the invoice list, so they never read the table itself.
+        Index("ix_allocations_invoice_sums", "invoice_id", "reversed_at", "kind", "amount_minor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

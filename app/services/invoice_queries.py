@@ -59,87 +59,97 @@ class InvoiceQuery:
     descending: bool = True
 
 
-def _allocation_totals() -> Subquery:
-    active = Allocation.reversed_at.is_(None)
-    return (
+@dataclass(frozen=True)
+class _Balances:
+    """What is allocated to each invoice, and what derives from it, as SQL expressions."""
+
+    allocated: ColumnElement[int]
+    credited: ColumnElement[int]
+
+    def open_amount(self) -> ColumnElement[int]:
+        """What is still receivable: nothing on drafts, voids and credit notes."""
+        receivable = and_(
+            Invoice.state == DocumentState.ISSUED, Invoice.kind == InvoiceKind.INVOICE
+        )
+        return case((receivable, Invoice.total_minor - self.allocated), else_=0)
+
+    def status(self, today: date) -> ColumnElement[str]:
+        """The status a user sees; the SQL twin of ``derive_status``."""
+        return case(
+            (Invoice.state == DocumentState.DRAFT, InvoiceStatus.DRAFT.value),
+            (Invoice.state == DocumentState.VOID, InvoiceStatus.VOID.value),
+            (Invoice.kind == InvoiceKind.CREDIT_NOTE, InvoiceStatus.CREDIT_NOTE.value),
+            (
+                Invoice.total_minor - self.allocated <= 0,
+                case(
+                    (
+                        and_(self.credited > 0, self.credited >= Invoice.total_minor),
+                        InvoiceStatus.CREDITED.value,
+                    ),
+                    else_=InvoiceStatus.PAID.value,
+                ),
+            ),
+            (Invoice.due_date < today, InvoiceStatus.OVERDUE.value),
+            (self.allocated > 0, InvoiceStatus.PARTIALLY_PAID.value),
+            else_=InvoiceStatus.OPEN.value,
+        )
+
+
+def _credit_part() -> ColumnElement[int]:
+    return case((Allocation.kind == AllocationKind.CREDIT_NOTE, Allocation.amount_minor), else_=0)
+
+
+def _aggregated() -> tuple[Subquery, _Balances]:
+    """Balances of every invoice at once: the cheaper way when all rows must be looked at."""
+    totals = (
         select(
             Allocation.invoice_id.label("invoice_id"),
             func.sum(Allocation.amount_minor).label("allocated"),
-            func.sum(
-                case(
-                    (Allocation.kind == AllocationKind.CREDIT_NOTE, Allocation.amount_minor),
-                    else_=0,
-                )
-            ).label("credited"),
+            func.sum(_credit_part()).label("credited"),
         )
-        .where(active)
+        .where(Allocation.reversed_at.is_(None))
         .group_by(Allocation.invoice_id)
         .subquery("alloc")
     )
+    balances = _Balances(func.coalesce(totals.c.allocated, 0), func.coalesce(totals.c.credited, 0))
+    return totals, balances
 
 
-def _status_expression(
-    allocated: ColumnElement[int], credited: ColumnElement[int], today: date
-) -> ColumnElement[str]:
-    open_ = Invoice.total_minor - allocated
-    return case(
-        (Invoice.state == DocumentState.DRAFT, InvoiceStatus.DRAFT.value),
-        (Invoice.state == DocumentState.VOID, InvoiceStatus.VOID.value),
-        (Invoice.kind == InvoiceKind.CREDIT_NOTE, InvoiceStatus.CREDIT_NOTE.value),
-        (
-            open_ <= 0,
-            case(
-                (and_(credited > 0, credited >= Invoice.total_minor), InvoiceStatus.CREDITED.value),
-                else_=InvoiceStatus.PAID.value,
-            ),
-        ),
-        (Invoice.due_date < today, InvoiceStatus.OVERDUE.value),
-        (allocated > 0, InvoiceStatus.PARTIALLY_PAID.value),
-        else_=InvoiceStatus.OPEN.value,
-    )
+def _per_row() -> _Balances:
+    """Balances looked up invoice by invoice: the cheaper way for one page of rows."""
+    active = and_(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None))
+    allocated = select(func.coalesce(func.sum(Allocation.amount_minor), 0)).where(active)
+    credited = select(func.coalesce(func.sum(_credit_part()), 0)).where(active)
+    return _Balances(allocated.scalar_subquery(), credited.scalar_subquery())
 
 
-def _open_expression(allocated: ColumnElement[int]) -> ColumnElement[int]:
-    """What is still receivable: nothing on drafts, voids and credit notes."""
-    receivable = and_(Invoice.state == DocumentState.ISSUED, Invoice.kind == InvoiceKind.INVOICE)
-    return case((receivable, Invoice.total_minor - allocated), else_=0)
+def _needs_balances(query: InvoiceQuery) -> bool:
+    return bool(query.statuses) or query.sort_key in ("open_amount", "status")
 
 
-def _base_query(query: InvoiceQuery, today: date) -> tuple[Select[Any], dict[str, Any]]:
-    alloc = _allocation_totals()
-    allocated = func.coalesce(alloc.c.allocated, 0)
-    credited = func.coalesce(alloc.c.credited, 0)
-    status = _status_expression(allocated, credited, today)
-    columns = {
-        "number": func.coalesce(Invoice.number, ""),
-        "customer": Customer.name,
-        "issue_date": Invoice.issue_date,
-        "due_date": Invoice.due_date,
-        "total": Invoice.total_minor,
-        "open_amount": _open_expression(allocated),
-        "status": status,
-        "currency": Invoice.currency,
-        "allocated": allocated,
-    }
-    stmt = (
-        select(Invoice.id)
-        .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(alloc, alloc.c.invoice_id == Invoice.id)
-    )
+def _matching(query: InvoiceQuery, today: date) -> tuple[Select[Any], _Balances]:
+    """The ids of the invoices a query matches, with the balances joined only when needed."""
+    stmt = select(Invoice.id)
+    balances = _per_row()
+    if _needs_balances(query):
+        totals, balances = _aggregated()
+        stmt = stmt.outerjoin(totals, totals.c.invoice_id == Invoice.id)
     conditions: list[ColumnElement[bool]] = []
     if query.search.strip():
         pattern = f"%{query.search.strip()}%"
+        customers = select(Customer.id).where(
+            or_(Customer.name.ilike(pattern), Customer.code.ilike(pattern))
+        )
         conditions.append(
             or_(
                 Invoice.number.ilike(pattern),
-                Customer.name.ilike(pattern),
-                Customer.code.ilike(pattern),
+                Invoice.customer_id.in_(customers),
                 Invoice.po_number.ilike(pattern),
                 Invoice.description.ilike(pattern),
             )
         )
     if query.statuses:
-        conditions.append(status.in_([s.value for s in query.statuses]))
+        conditions.append(balances.status(today).in_([s.value for s in query.statuses]))
     if query.customer_id is not None:
         conditions.append(Invoice.customer_id == query.customer_id)
     if query.issued_from is not None:
@@ -149,15 +159,15 @@ def _base_query(query: InvoiceQuery, today: date) -> tuple[Select[Any], dict[str
     if query.currency:
         conditions.append(Invoice.currency == query.currency)
     if not query.include_credit_notes:
-        conditions.append(Invoice.kind == "invoice")
+        conditions.append(Invoice.kind == InvoiceKind.INVOICE)
     if conditions:
         stmt = stmt.where(and_(*conditions))
-    return stmt, columns
+    return stmt, balances
 
 
 def count_invoices(uow: UnitOfWork, query: InvoiceQuery, today: date) -> int:
     """How many invoices the query matches."""
-    stmt, _ = _base_query(query, today)
+    stmt, _ = _matching(query, today)
     with uow:
         return int(uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
@@ -165,33 +175,61 @@ def count_invoices(uow: UnitOfWork, query: InvoiceQuery, today: date) -> int:
 def list_invoices(
     uow: UnitOfWork, query: InvoiceQuery, today: date, offset: int = 0, limit: int = 200
 ) -> list[InvoiceRow]:
-    """One page of the invoice list, sorted and filtered in SQL."""
+    """One page of the invoice list, sorted and filtered in SQL.
+
+    The page's ids are found first, touching the customers and the allocations only where the
+    sort or the filter needs them; then the page's rows are read in full.
+    """
     if query.sort_key not in SORT_KEYS:
         raise ValueError(f"cannot sort invoices by {query.sort_key!r}")
-    stmt, columns = _base_query(query, today)
-    key = columns[query.sort_key]
-    order = [key.desc() if query.descending else key.asc()]
-    order.append(Invoice.id.desc() if query.descending else Invoice.id.asc())
-    stmt = (
-        stmt.add_columns(
-            Invoice.number,
-            Invoice.kind,
-            Invoice.customer_id,
-            Customer.name,
-            Invoice.issue_date,
-            Invoice.due_date,
-            Invoice.total_minor,
-            Invoice.currency,
-            columns["open_amount"],
-            columns["status"],
-        )
-        .order_by(*order)
+    ids, balances = _matching(query, today)
+    keys: dict[str, ColumnElement[Any]] = {
+        "number": Invoice.number,
+        "customer": Customer.name,
+        "issue_date": Invoice.issue_date,
+        "due_date": Invoice.due_date,
+        "total": Invoice.total_minor,
+        "open_amount": balances.open_amount(),
+        "status": balances.status(today),
+        "currency": Invoice.currency,
+    }
+    if query.sort_key == "customer":
+        ids = ids.join(Customer, Customer.id == Invoice.customer_id)
+    key = keys[query.sort_key].label("sort_key")
+    direction = (lambda c: c.desc()) if query.descending else (lambda c: c.asc())
+    page = (
+        ids.add_columns(key)
+        .order_by(direction(key), direction(Invoice.id))
         .offset(offset)
         .limit(limit)
+        .subquery("page")
+    )
+    stmt = (
+        select(*_row_columns(_per_row(), today))
+        .join(page, page.c.id == Invoice.id)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .order_by(direction(page.c.sort_key), direction(page.c.id))
     )
     with uow:
         rows = uow.session.execute(stmt).all()
     return [_row(r, today) for r in rows]
+
+
+def _row_columns(balances: _Balances, today: date) -> tuple[ColumnElement[Any], ...]:
+    """The columns of an :class:`InvoiceRow`, in the order :func:`_row` reads them."""
+    return (
+        Invoice.id,
+        Invoice.number,
+        Invoice.kind,
+        Invoice.customer_id,
+        Customer.name,
+        Invoice.issue_date,
+        Invoice.due_date,
+        Invoice.total_minor,
+        Invoice.currency,
+        balances.open_amount(),
+        balances.status(today),
+    )
 
 
 def _row(r: Sequence[Any], today: date) -> InvoiceRow:
@@ -215,42 +253,30 @@ def _row(r: Sequence[Any], today: date) -> InvoiceRow:
 
 def totals_by_currency(uow: UnitOfWork, query: InvoiceQuery, today: date) -> dict[str, Money]:
     """Open amounts of the listed invoices, per currency (never added across currencies)."""
-    stmt, columns = _base_query(query, today)
-    inner = stmt.add_columns(
-        Invoice.currency.label("currency"), columns["open_amount"].label("open_amount")
-    ).subquery()
-    totals = select(inner.c.currency, func.sum(inner.c.open_amount)).group_by(inner.c.currency)
+    ids, _ = _matching(query, today)
+    totals, balances = _aggregated()
+    stmt = (
+        select(Invoice.currency, func.sum(balances.open_amount()))
+        .outerjoin(totals, totals.c.invoice_id == Invoice.id)
+        .where(Invoice.id.in_(ids))
+        .group_by(Invoice.currency)
+    )
     with uow:
-        rows = uow.session.execute(totals).all()
+        rows = uow.session.execute(stmt).all()
     return sum_by_currency(Money(int(total or 0), cur) for cur, total in rows)
 
 
 def open_invoice_rows(session: Session, customer_id: int, today: date) -> list[InvoiceRow]:
     """A customer's issued invoices with something open, oldest due first."""
-    alloc = _allocation_totals()
-    allocated = func.coalesce(alloc.c.allocated, 0)
-    status = _status_expression(allocated, func.coalesce(alloc.c.credited, 0), today)
+    balances = _per_row()
     stmt = (
-        select(
-            Invoice.id,
-            Invoice.number,
-            Invoice.kind,
-            Invoice.customer_id,
-            Customer.name,
-            Invoice.issue_date,
-            Invoice.due_date,
-            Invoice.total_minor,
-            Invoice.currency,
-            Invoice.total_minor - allocated,
-            status,
-        )
+        select(*_row_columns(balances, today))
         .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(alloc, alloc.c.invoice_id == Invoice.id)
         .where(
             Invoice.customer_id == customer_id,
             Invoice.state == DocumentState.ISSUED,
-            Invoice.kind == "invoice",
-            Invoice.total_minor - allocated > 0,
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.total_minor - balances.allocated > 0,
         )
         .order_by(Invoice.due_date, Invoice.id)
     )
