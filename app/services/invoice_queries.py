@@ -12,8 +12,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import Label, UnaryExpression
 
 from app.models.customer import Customer
 from app.models.invoice import (
@@ -183,7 +194,7 @@ def list_invoices(
     if query.sort_key not in SORT_KEYS:
         raise ValueError(f"cannot sort invoices by {query.sort_key!r}")
     ids, balances = _matching(query, today)
-    keys: dict[str, ColumnElement[Any]] = {
+    keys: dict[str, ColumnElement[Any] | InstrumentedAttribute[Any]] = {
         "number": Invoice.number,
         "customer": Customer.name,
         "issue_date": Invoice.issue_date,
@@ -195,11 +206,11 @@ def list_invoices(
     }
     if query.sort_key == "customer":
         ids = ids.join(Customer, Customer.id == Invoice.customer_id)
-    key = keys[query.sort_key].label("sort_key")
-    direction = (lambda c: c.desc()) if query.descending else (lambda c: c.asc())
+    key: Label[Any] = keys[query.sort_key].label("sort_key")
+    desc = query.descending
     page = (
         ids.add_columns(key)
-        .order_by(direction(key), direction(Invoice.id))
+        .order_by(_ordered(key, desc), _ordered(Invoice.id, desc))
         .offset(offset)
         .limit(limit)
         .subquery("page")
@@ -208,14 +219,20 @@ def list_invoices(
         select(*_row_columns(_per_row(), today))
         .join(page, page.c.id == Invoice.id)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .order_by(direction(page.c.sort_key), direction(page.c.id))
+        .order_by(_ordered(page.c.sort_key, desc), _ordered(page.c.id, desc))
     )
     with uow:
         rows = uow.session.execute(stmt).all()
     return [_row(r, today) for r in rows]
 
 
-def _row_columns(balances: _Balances, today: date) -> tuple[ColumnElement[Any], ...]:
+def _ordered(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], descending: bool
+) -> UnaryExpression[Any]:
+    return column.desc() if descending else column.asc()
+
+
+def _row_columns(balances: _Balances, today: date) -> tuple[SQLColumnExpression[Any], ...]:
     """The columns of an :class:`InvoiceRow`, in the order :func:`_row` reads them."""
     return (
         Invoice.id,

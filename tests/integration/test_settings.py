@@ -21,7 +21,7 @@ def test_defaults_until_set(uow):
 
 
 def test_several_settings_are_all_or_nothing(uow):
-    with pytest.raises(SettingError, match="company.iban"):
+    with pytest.raises(SettingError, match=r"company\.iban"):
         save_settings(uow, {"company.name": "Acme", "company.iban": "GB00 XXXX"})
     assert load_settings(uow)["company.name"] == ""
 
