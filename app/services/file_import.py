@@ -50,8 +50,9 @@ from app.models.money import (
     to_minor,
 )
 from app.models.payment import Allocation, AllocationKind, Payment
-from app.services.audit import record_audit
+from app.services.audit import event_time, record_audit
 from app.services.iban import normalize_iban
+from app.services.money_format import format_money
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 
@@ -917,9 +918,9 @@ def _insert_new_invoices(
         events.append(
             {
                 "customer_id": plan.customer_id,
-                "occurred_at": now,
+                "occurred_at": event_time(plan.issue_date),
                 "kind": "invoice",
-                "summary": f"Invoice {plan.number} imported for {total}, "
+                "summary": f"Invoice {plan.number} imported for {format_money(total)}, "
                 f"due {plan.due_date.isoformat()}",
                 "invoice_id": invoice_id,
                 "author": actor,

@@ -31,6 +31,7 @@ from app.models.payment import Allocation, AllocationKind, Payment, PaymentId
 from app.services.audit import record_activity, record_audit
 from app.services.clock import Clock
 from app.services.dto import DraftInvoice, DraftLine
+from app.services.money_format import format_money
 from app.services.settings import format_number, load_settings
 from app.services.uow import UnitOfWork
 
@@ -215,9 +216,11 @@ def issue_invoice(uow: UnitOfWork, invoice_id: int) -> str:
             uow.session,
             invoice.customer_id,
             "invoice",
-            f"Invoice {number} issued for {total}, due {invoice.due_date.isoformat()}",
+            f"Invoice {number} issued for {format_money(total)}, "
+            f"due {invoice.due_date.isoformat()}",
             invoice.id,
             uow.actor,
+            on=invoice.issue_date,
         )
         uow.commit()
         return number
@@ -369,10 +372,11 @@ def create_credit_note(
             uow.session,
             invoice.customer_id,
             "credit_note",
-            f"Credit note {note.number} for {Money(note.total_minor, note.currency)} "
+            f"Credit note {note.number} for {format_money(Money(note.total_minor, note.currency))} "
             f"against {invoice.number}",
             invoice.id,
             uow.actor,
+            on=today,
         )
         uow.commit()
         return InvoiceId(note.id), note.number
@@ -469,9 +473,10 @@ def record_payment(
                 uow.session,
                 customer_id,
                 "payment",
-                f"Payment of {amount} received {received_on.isoformat()} ({numbers})",
+                f"Payment of {format_money(amount)} received ({numbers})",
                 checked[0][0].id if checked else None,
                 uow.actor,
+                on=received_on,
             )
         uow.commit()
         return PaymentId(payment.id)
@@ -496,7 +501,8 @@ def reverse_payment(uow: UnitOfWork, payment_id: int) -> None:
         if payment.customer_id is not None:
             amount = Money(payment.amount_minor, payment.currency)
             record_activity(
-                uow.session, payment.customer_id, "payment", f"Payment of {amount} undone",
+                uow.session, payment.customer_id, "payment",
+                f"Payment of {format_money(amount)} undone",
                 author=uow.actor,
             )  # fmt: skip
         uow.commit()
@@ -529,8 +535,9 @@ def write_off(uow: UnitOfWork, invoice_id: int, amount: Money, on: date, reason:
             uow.session,
             invoice.customer_id,
             "write_off",
-            f"Wrote off {part} on {invoice.number}: {reason.strip()}",
+            f"Wrote off {format_money(part)} on {invoice.number}: {reason.strip()}",
             invoice.id,
             uow.actor,
+            on=on,
         )
         uow.commit()

@@ -159,5 +159,6 @@ def _issue_copy(uow: UnitOfWork, template: RecurringTemplate, pattern: str) -> s
         f"Recurring invoice {invoice.number} issued ({template.name})",
         invoice.id,
         uow.actor,
+        on=issue_date,
     )
     return invoice.number

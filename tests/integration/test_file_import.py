@@ -312,7 +312,7 @@ def test_invoices_csv_are_issued_with_payments_and_timeline(customers):
                 AuditEntry.entity == "invoice", AuditEntry.action == "import"
             )
         )
-    assert summaries == ["Invoice INV-2026-00101 imported for 1190.00 EUR, due 2026-09-15"]
+    assert summaries == ["Invoice INV-2026-00101 imported for €1,190.00, due 2026-09-15"]
     assert audited == 5
     with uow:
         timeline = uow.session.execute(

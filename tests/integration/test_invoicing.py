@@ -13,6 +13,7 @@ from app.models.invoice import Frequency, InvoiceStatus
 from app.models.money import Money
 from app.models.payment import Allocation
 from app.services.clock import FixedClock
+from app.services.customers import get_customer
 from app.services.dto import DraftInvoice, DraftLine
 from app.services.invoice_queries import (
     InvoiceQuery,
@@ -293,3 +294,17 @@ def test_no_sequence_of_payments_makes_an_open_amount_negative(uow, payments):
             select(func.sum(Allocation.amount_minor)).where(Allocation.invoice_id == invoice_id)
         )
     assert (allocated or 0) <= get_invoice(uow, invoice_id, TODAY).total.minor
+
+
+def test_timeline_events_sit_on_their_business_day(uow):
+    customer = add_customer(uow)
+    invoice_id = make_invoice(uow, customer, issued=date(2026, 9, 1))
+    record_payment(
+        uow, customer, Money(1000, "EUR"), date(2026, 9, 10), [(invoice_id, Money(1000, "EUR"))]
+    )
+    timeline = get_customer(uow, customer, TODAY).timeline
+    assert [(t.kind, t.occurred_at.date()) for t in timeline] == [
+        ("payment", date(2026, 9, 10)),
+        ("invoice", date(2026, 9, 1)),
+    ]
+    assert timeline[0].summary == "Payment of €10.00 received (INV-2026-00001)"
