@@ -6,7 +6,8 @@ installed. The ledger is generated once with ``benchmarks/generate_ledger.py`` a
 pool threads), it times:
 
 - start: ``MainWindow`` built and shown until the first rows of the invoice list are on screen
-  (target: under 2 s);
+  (target: under 2 s), and the same counted from the launch of the process, with the imports of
+  Qt, pandas and Duebook that the ``duebook`` command makes;
 - sort by each column, both ways, and filter by status and by search text: from the request
   until the first screen of rows is shown (target: under 150 ms), and until the total is counted;
 - scroll to the end: ``scrollToBottom`` until the last rows hold data;
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,8 +76,7 @@ class FreezeMeter:
 def wait_until(app: QApplication, condition: Callable[[], bool], timeout_s: float = 60) -> float:
     """Run the event loop until ``condition`` holds; returns the seconds it took.
 
-    Polls from a 1 ms timer inside a ``QEventLoop`` rather than calling ``processEvents`` in a
-    loop: PySide6 6.12 drops a reference to ``None`` on every ``processEvents`` call.
+    Polls from a 1 ms timer inside a ``QEventLoop``, so the GUI thread runs as it would for a user.
     """
     del app
     start = time.perf_counter()
@@ -138,6 +139,14 @@ def measure_scrolling(app: QApplication, view: InvoicesView, meter: FreezeMeter)
     print(f"{'  longest freeze while jumping':44} {meter.longest_ms:8d} ms")
 
 
+def import_seconds() -> float:
+    """Seconds a fresh ``python`` takes to import what ``duebook`` loads to open the window."""
+    code = "import app.cli, app.main"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
@@ -171,11 +180,13 @@ def main() -> int:
 
     wait_until(app, first_screen_shown)
     start_s = time.perf_counter() - started
+    launch_s = start_s + import_seconds()
     wait_until(app, lambda: model.total_count() is not None)
     counted_s = time.perf_counter() - started
     print(
         f"invoices: {model.total_count():,}\n"
         f"{'start: first rows shown':44} {start_s * 1000:8.0f} ms   (target < 2000 ms)\n"
+        f"{'  from launch, with the imports':44} {launch_s * 1000:8.0f} ms\n"
         f"{'start: total counted':44} {counted_s * 1000:8.0f} ms\n"
         f"{'  longest freeze during start':44} {meter.longest_ms:8d} ms"
     )
