@@ -37,13 +37,21 @@ def _version() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # --db is accepted before or after the command: `duebook --db x import ...` and
+    # `duebook import ... --db x` both work, as formats.md promises every command takes it.
+    ledger = argparse.ArgumentParser(add_help=False)
+    ledger.add_argument(
+        "--db",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="ledger file (default: $DUEBOOK_DB, else the per-user data folder)",
+    )
     parser = argparse.ArgumentParser(
-        prog="duebook", description="Duebook: invoices, collections and cash application."
+        prog="duebook",
+        description="Duebook: invoices, collections and cash application.",
+        parents=[ledger],
     )
     parser.add_argument("--version", action="version", version=f"duebook {_version()}")
-    parser.add_argument(
-        "--db", type=Path, help="ledger file (default: $DUEBOOK_DB, else the per-user data folder)"
-    )
     parser.add_argument(
         "--demo", action="store_true", help="open the window on a fresh demo ledger"
     )
@@ -52,19 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import", help="import customers or invoices from CSV or XLSX")
     imp_kinds = imp.add_subparsers(dest="kind", metavar="KIND", required=True)
     for kind in ("customers", "invoices"):
-        sub = imp_kinds.add_parser(kind, help=f"{kind} from CSV or XLSX (upsert)")
+        sub = imp_kinds.add_parser(kind, help=f"{kind} from CSV or XLSX (upsert)", parents=[ledger])
         sub.add_argument("file", type=Path)
 
     exp = commands.add_parser("export", help="export customers or invoices to XLSX")
     exp_kinds = exp.add_subparsers(dest="kind", metavar="KIND", required=True)
     for kind in ("customers", "invoices"):
-        sub = exp_kinds.add_parser(kind, help=f"{kind} to an XLSX file")
+        sub = exp_kinds.add_parser(kind, help=f"{kind} to an XLSX file", parents=[ledger])
         sub.add_argument("file", type=Path)
 
     settings = commands.add_parser("settings", help="show or change company settings")
     actions = settings.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("show", help="every setting with its value")
-    set_cmd = actions.add_parser("set", help="change one setting by dotted key")
+    actions.add_parser("show", help="every setting with its value", parents=[ledger])
+    set_cmd = actions.add_parser("set", help="change one setting by dotted key", parents=[ledger])
     set_cmd.add_argument("key")
     set_cmd.add_argument("value")
     return parser
@@ -86,10 +94,13 @@ def _import(uow: UnitOfWork, args: argparse.Namespace) -> int:
 
 
 def _export(uow: UnitOfWork, args: argparse.Namespace) -> int:
-    if args.kind == "customers":
-        count = export_customers_xlsx(uow, args.file)
-    else:
-        count = export_invoices_xlsx(uow, args.file, SystemClock().today())
+    try:
+        if args.kind == "customers":
+            count = export_customers_xlsx(uow, args.file)
+        else:
+            count = export_invoices_xlsx(uow, args.file, SystemClock().today())
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from exc
     print(f"Wrote {count} {args.kind} to {args.file}")
     return EXIT_OK
 
@@ -131,16 +142,16 @@ def _demo_ledger() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    chosen: Path | None = getattr(args, "db", None)
     try:
         if args.command is None:
-            ledger = _demo_ledger() if args.demo else (args.db or default_ledger_path())
+            ledger = _demo_ledger() if args.demo else (chosen or default_ledger_path())
+            open_ledger(ledger)  # create, migrate, or refuse with a clear message first
             configure_logging(ledger)
-            if not args.demo:
-                open_ledger(ledger)  # create, migrate, or refuse with a clear message first
             return _open_window(ledger, args.demo)
-        ledger = args.db or default_ledger_path()
-        configure_logging(ledger)
+        ledger = chosen or default_ledger_path()
         uow = UnitOfWork(open_ledger(ledger), actor="cli")
+        configure_logging(ledger)
         return COMMANDS[args.command](uow, args)
     except (LedgerError, CommandError) as exc:
         print(f"duebook: {exc}", file=sys.stderr)

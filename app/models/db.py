@@ -51,11 +51,19 @@ def sqlite_url(path: Path) -> str:
 
 
 def _check_sqlite_file(path: Path) -> None:
+    if path.is_dir():
+        raise LedgerError(
+            f"{path} is a folder; name a ledger file such as {path / 'ledger.sqlite3'}"
+        )
     if not path.exists() or path.stat().st_size == 0:
         return
-    with path.open("rb") as handle:
-        if handle.read(16) != SQLITE_MAGIC:
-            raise LedgerError(f"{path} is not a Duebook ledger: it is not an SQLite database")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as exc:
+        raise LedgerError(f"{path} cannot be read: {exc.strerror}") from exc
+    if header != SQLITE_MAGIC:
+        raise LedgerError(f"{path} is not a Duebook ledger: it is not an SQLite database")
 
 
 def _current_revision(engine: Engine) -> str | None:
@@ -127,7 +135,10 @@ def open_ledger(path: Path) -> SessionFactory:
         LedgerError: the file is not a Duebook ledger or is from a newer version.
     """
     _check_sqlite_file(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(f"cannot create the folder for {path}: {exc.strerror}") from exc
     engine = make_engine(sqlite_url(path))
     migrate(engine, path)
     return make_session_factory(engine)

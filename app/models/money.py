@@ -55,25 +55,27 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 def parse_amount(text: str, decimal_sep: str = ".", thousands_sep: str = "") -> Decimal:
     """Parse a decimal amount written as text.
 
+    Only ASCII digits count, and a thousands separator only where it separates groups of three
+    digits, so ``"12.50"`` read with a German locale is refused rather than becoming 1250.
+
     Args:
         text: the amount, e.g. ``"1.234,50"`` or ``"-99.00"``; surrounding blanks are ignored.
         decimal_sep: the decimal separator used in ``text``.
         thousands_sep: the thousands separator used in ``text``, or ``""`` for none.
 
     Raises:
-        ValueError: ``text`` is not a plain decimal number.
+        ValueError: ``text`` is not a plain decimal number in that notation.
     """
     cleaned = text.strip()
+    dec, thou = re.escape(decimal_sep), re.escape(thousands_sep)
+    integer = f"[0-9]{{1,3}}(?:{thou}[0-9]{{3}})+|[0-9]+" if thousands_sep else "[0-9]+"
+    pattern = f"[+-]?(?:(?:{integer})(?:{dec}[0-9]*)?|{dec}[0-9]+)"
+    if not re.fullmatch(pattern, cleaned):
+        raise ValueError(f"not an amount: {text!r}")
     if thousands_sep:
         cleaned = cleaned.replace(thousands_sep, "")
-    if decimal_sep != ".":
-        if "." in cleaned:
-            raise ValueError(f"not an amount: {text!r}")
-        cleaned = cleaned.replace(decimal_sep, ".")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        raise ValueError(f"not an amount: {text!r}")
     try:
-        return Decimal(cleaned)
+        return Decimal(cleaned.replace(decimal_sep, "."))
     except InvalidOperation as exc:  # pragma: no cover - the pattern above already rejects these
         raise ValueError(f"not an amount: {text!r}") from exc
 

@@ -9,6 +9,7 @@ removes it again).
 
 from __future__ import annotations
 
+import errno
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -117,6 +118,12 @@ def _start_sheet(
     return sheet
 
 
+def _check_folder(path: Path) -> None:
+    """Refuse a target in a missing folder before any workbook is built."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "the folder does not exist", str(path.parent))
+
+
 def _save(book: Workbook, path: Path) -> None:
     """Write the workbook beside ``path`` first, so a failed export leaves no half file."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
@@ -141,6 +148,7 @@ def export_customers_xlsx(uow: UnitOfWork, path: Path) -> int:
     Returns:
         The number of customer rows written.
     """
+    _check_folder(path)
     book = Workbook(write_only=True)
     sheet_rows: list[list[_Value]] = []
     with uow:
@@ -235,6 +243,7 @@ def export_invoices_xlsx(uow: UnitOfWork, path: Path, today: date) -> int:
     )
     with uow:
         records = uow.session.execute(stmt).all()
+    _check_folder(path)
     book = Workbook(write_only=True)
     sheet = _start_sheet(book, "Invoices", INVOICE_EXPORT_COLUMNS, len(records))
     for number, code, issued, due, currency, total, paid, credited, po, description in records:

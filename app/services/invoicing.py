@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
@@ -40,10 +41,18 @@ class InvoicingError(ValueError):
     """An invoicing action that the ledger's state does not allow; the message says why."""
 
 
+def _exact_units(value: Decimal, scale: int, what: str, places: int) -> int:
+    """``value`` x ``scale`` as an integer; more decimals than the ledger keeps are refused."""
+    scaled = value * scale
+    if scaled != scaled.to_integral_value():
+        raise InvoicingError(f"{what} can have at most {places} decimal places, got {value}")
+    return int(scaled)
+
+
 def _percent_to_bp(value: Decimal, what: str) -> int:
     if not Decimal(0) <= value <= Decimal(100):
         raise InvoicingError(f"{what} must be between 0 and 100 percent, got {value}")
-    return int((value * 100).to_integral_value())
+    return _exact_units(value, 100, what, 2)
 
 
 def line_amounts(line: DraftLine, currency: str) -> LineAmounts:
@@ -55,7 +64,7 @@ def line_amounts(line: DraftLine, currency: str) -> LineAmounts:
     if line.quantity < 0 or line.unit_price < 0:
         raise InvoicingError(f"line {line.description!r}: quantity and price must not be negative")
     return LineAmounts(
-        quantity_milli=int((line.quantity * QUANTITY_SCALE).to_integral_value()),
+        quantity_milli=_exact_units(line.quantity, QUANTITY_SCALE, "the quantity", 3),
         unit_price_minor=to_minor(line.unit_price, currency),
         discount_bp=_percent_to_bp(line.discount_percent, "the discount"),
         tax_rate_bp=_percent_to_bp(line.tax_rate_percent, "the tax rate"),
@@ -69,8 +78,8 @@ def _customer(session: Session, customer_id: int) -> Customer:
     return customer
 
 
-def _invoice(session: Session, invoice_id: int) -> Invoice:
-    invoice = session.get(Invoice, invoice_id)
+def _invoice(session: Session, invoice_id: int, *, for_update: bool = False) -> Invoice:
+    invoice = session.get(Invoice, invoice_id, with_for_update=for_update)
     if invoice is None:
         raise InvoicingError(f"there is no invoice with id {invoice_id}")
     return invoice
@@ -160,14 +169,28 @@ def next_number(session: Session, series: str, pattern: str, issue_date: date) -
         )
     ).one_or_none()
     if row is None:
-        row = NumberSequence(series=series, year=issue_date.year, next_value=1)
-        session.add(row)
+        row = _first_of_year(session, series, issue_date.year)
     while True:
         number = format_number(pattern, issue_date, row.next_value)
         row.next_value += 1
         taken = session.scalar(select(func.count()).where(Invoice.number == number))
         if not taken:
             return number
+
+
+def _first_of_year(session: Session, series: str, year: int) -> NumberSequence:
+    """The series' row for a new year; if another writer created it a moment ago, that one."""
+    try:
+        with session.begin_nested():
+            row = NumberSequence(series=series, year=year, next_value=1)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalars(
+            select(NumberSequence).where(
+                NumberSequence.series == series, NumberSequence.year == year
+            )
+        ).one()
+    return row
 
 
 def next_sequence_values(uow: UnitOfWork, year: int) -> dict[str, int]:
@@ -258,6 +281,11 @@ def void_invoice(uow: UnitOfWork, invoice_id: int, reason: str) -> None:
         invoice = _invoice(uow.session, invoice_id)
         if invoice.state == DocumentState.VOID:
             raise InvoicingError(f"invoice {invoice.number or invoice.id} is already void")
+        if invoice.is_credit_note and invoice.state == DocumentState.ISSUED:
+            raise InvoicingError(
+                f"credit note {invoice.number} is issued and cannot be voided; "
+                "issue a new invoice to undo it"
+            )
         if _active_allocations(uow.session, invoice.id):
             raise InvoicingError(
                 f"invoice {invoice.number} has payments or credits; issue a credit note instead"
@@ -332,11 +360,7 @@ def create_credit_note(
             _set_lines(note, lines)
         if note.total_minor <= 0:
             raise InvoicingError("a credit note needs an amount above zero")
-        credited = sum(
-            a.amount_minor
-            for a in _active_allocations(uow.session, invoice.id)
-            if a.kind == AllocationKind.CREDIT_NOTE
-        )
+        credited = _credited_minor(uow.session, invoice.id)
         if credited + note.total_minor > invoice.total_minor:
             raise InvoicingError(
                 f"the credit ({Money(note.total_minor, note.currency)}) exceeds what is left to "
@@ -360,6 +384,7 @@ def create_credit_note(
                     allocated_on=today,
                 )
             )
+            _verify_not_overallocated(uow.session, [invoice])
         record_audit(
             uow.session,
             uow.actor,
@@ -382,6 +407,34 @@ def create_credit_note(
         return InvoiceId(note.id), note.number
 
 
+def _credited_minor(session: Session, invoice_id: int) -> int:
+    """The totals of every issued credit note against an invoice, used or not."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Invoice.total_minor), 0)).where(
+            Invoice.credited_invoice_id == invoice_id,
+            Invoice.kind == InvoiceKind.CREDIT_NOTE,
+            Invoice.state == DocumentState.ISSUED,
+        )
+    )
+    return int(total or 0)
+
+
+def _verify_not_overallocated(session: Session, invoices: Iterable[Invoice]) -> None:
+    """Check, inside the writing transaction, that no open amount went below zero.
+
+    The checks before writing read what was committed then; a payment recorded by another
+    window or process in between would otherwise over-allocate. Once this transaction has
+    written, SQLite holds the write lock, so what it reads now is final.
+    """
+    session.flush()
+    for invoice in {i.id: i for i in invoices}.values():
+        if open_minor(session, invoice) < 0:
+            raise InvoicingError(
+                f"invoice {invoice.number} was paid or credited elsewhere at the same time; "
+                "nothing was saved, look at it again"
+            )
+
+
 def _check_allocations(
     session: Session,
     customer_id: int | None,
@@ -390,7 +443,7 @@ def _check_allocations(
 ) -> list[tuple[Invoice, Money]]:
     checked: list[tuple[Invoice, Money]] = []
     for invoice_id, amount in allocations:
-        invoice = _invoice(session, invoice_id)
+        invoice = _invoice(session, invoice_id, for_update=True)
         label = invoice.number or str(invoice.id)
         if invoice.state != DocumentState.ISSUED or invoice.is_credit_note:
             raise InvoicingError(f"invoice {label} is not an issued invoice")
@@ -459,6 +512,7 @@ def record_payment(
                     allocated_on=received_on,
                 )
             )
+        _verify_not_overallocated(uow.session, [invoice for invoice, _ in checked])
         record_audit(
             uow.session,
             uow.actor,
@@ -528,6 +582,7 @@ def write_off(uow: UnitOfWork, invoice_id: int, amount: Money, on: date, reason:
                 note=reason.strip(),
             )
         )
+        _verify_not_overallocated(uow.session, [invoice])
         record_audit(
             uow.session, uow.actor, "write_off", "invoice", invoice.id, after={"amount": str(part)}
         )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from email.utils import parseaddr
 
 from sqlalchemy import select
 
@@ -21,8 +22,33 @@ class SettingError(ValueError):
     """An unknown key or a value that does not fit the key."""
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
 def _text(value: str) -> str:
+    """Free text that may span lines (an address, a footer)."""
     return value.strip()
+
+
+def _line(value: str) -> str:
+    """One line of text; a line break could smuggle a header into an email."""
+    if "\n" in value.strip() or "\r" in value.strip():
+        raise SettingError("expected one line of text, without line breaks")
+    return value.strip()
+
+
+def _email(value: str) -> str:
+    address = _line(value)
+    if address and not _EMAIL.fullmatch(parseaddr(address)[1]):
+        raise SettingError(f"expected an email address such as billing@example.com, got {value!r}")
+    return address
+
+
+def _country(value: str) -> str:
+    code = _line(value).upper()
+    if code and not re.fullmatch(r"[A-Z]{2}", code):
+        raise SettingError(f"expected a two-letter ISO country code such as DE, got {value!r}")
+    return code
 
 
 def _currency(value: str) -> str:
@@ -33,13 +59,13 @@ def _currency(value: str) -> str:
 
 
 def _non_negative_int(value: str) -> str:
-    if not value.strip().isdigit():
+    if not re.fullmatch(r"[0-9]{1,5}", value.strip()):
         raise SettingError(f"expected a whole number of days, got {value!r}")
     return str(int(value))
 
 
 def _port(value: str) -> str:
-    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+    if not re.fullmatch(r"[0-9]{1,5}", value.strip()) or not 0 < int(value) < 65536:
         raise SettingError(f"expected a port number from 1 to 65535, got {value!r}")
     return str(int(value))
 
@@ -63,11 +89,15 @@ def _number_pattern(value: str) -> str:
         ) from exc
     if "{seq" not in value or not sample:
         raise SettingError(f"the number pattern must contain {{seq}}, got {value!r}")
+    if len(format_number(value.strip(), date(2026, 12, 31), 10**7)) > MAX_NUMBER_LENGTH:
+        raise SettingError(f"numbers from this pattern would exceed {MAX_NUMBER_LENGTH} characters")
+    if "\n" in value or "\r" in value:
+        raise SettingError("expected one line of text, without line breaks")
     return value.strip()
 
 
 def _payment_link(value: str) -> str:
-    link = value.strip()
+    link = _line(value)
     if link and not re.match(r"^https?://", link):
         raise SettingError(f"expected a URL starting with https://, got {value!r}")
     try:
@@ -94,6 +124,10 @@ def _time(value: str) -> str:
     return value.strip()
 
 
+#: The longest document number the ledger holds (``invoices.number``).
+MAX_NUMBER_LENGTH = 50
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """A known setting: its default and how a value is checked and normalised."""
@@ -104,17 +138,17 @@ class SettingSpec:
 
 
 SETTINGS: dict[str, SettingSpec] = {
-    "company.name": SettingSpec("", _text, "Company name"),
+    "company.name": SettingSpec("", _line, "Company name"),
     "company.address": SettingSpec("", _text, "Address"),
-    "company.country": SettingSpec("", _text, "Country (ISO code)"),
-    "company.email": SettingSpec("", _text, "Email"),
-    "company.phone": SettingSpec("", _text, "Phone"),
-    "company.vat_id": SettingSpec("", _text, "VAT number"),
+    "company.country": SettingSpec("", _country, "Country (ISO code)"),
+    "company.email": SettingSpec("", _email, "Email"),
+    "company.phone": SettingSpec("", _line, "Phone"),
+    "company.vat_id": SettingSpec("", _line, "VAT number"),
     "company.currency": SettingSpec("EUR", _currency, "Home currency"),
     "company.iban": SettingSpec("", _iban, "IBAN"),
-    "company.bic": SettingSpec("", _text, "BIC"),
-    "company.bank_name": SettingSpec("", _text, "Bank"),
-    "company.logo_path": SettingSpec("", _text, "Logo file"),
+    "company.bic": SettingSpec("", _line, "BIC"),
+    "company.bank_name": SettingSpec("", _line, "Bank"),
+    "company.logo_path": SettingSpec("", _line, "Logo file"),
     "invoice.number_pattern": SettingSpec("INV-{year}-{seq:05}", _number_pattern, "Numbers"),
     "invoice.credit_note_pattern": SettingSpec(
         "CN-{year}-{seq:05}", _number_pattern, "Credit note numbers"
@@ -122,11 +156,11 @@ SETTINGS: dict[str, SettingSpec] = {
     "invoice.payment_terms_days": SettingSpec("30", _non_negative_int, "Payment terms (days)"),
     "invoice.payment_link": SettingSpec("", _payment_link, "Payment link"),
     "invoice.footer": SettingSpec("", _text, "Invoice footer"),
-    "smtp.host": SettingSpec("", _text, "SMTP server"),
+    "smtp.host": SettingSpec("", _line, "SMTP server"),
     "smtp.port": SettingSpec("587", _port, "SMTP port"),
     "smtp.security": SettingSpec("starttls", _choice("starttls", "tls", "none"), "Security"),
-    "smtp.user": SettingSpec("", _text, "SMTP user"),
-    "smtp.from": SettingSpec("", _text, "From address"),
+    "smtp.user": SettingSpec("", _line, "SMTP user"),
+    "smtp.from": SettingSpec("", _email, "From address"),
     "reminders.send_time": SettingSpec("09:00", _time, "Send reminders at"),
 }
 

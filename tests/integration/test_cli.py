@@ -61,3 +61,60 @@ def test_duebook_db_environment_variable(tmp_path, monkeypatch, capsys):
     assert main(["settings", "set", "company.currency", "chf"]) == 0
     assert path.exists()
     assert "company.currency = CHF" in capsys.readouterr().out
+
+
+def test_db_may_follow_the_command(tmp_path, capsys):
+    db = tmp_path / "after.sqlite3"
+    assert main(["settings", "set", "company.name", "Acme", "--db", str(db)]) == 0
+    assert main(["settings", "show", "--db", str(db)]) == 0
+    assert "company.name = Acme" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("smtp.port", "²", "smtp.port: expected a port"),
+        ("invoice.payment_terms_days", "\u0663\u0660", "expected a whole number"),
+        ("smtp.from", "a@b.example\nBcc: evil@x.example", "without line breaks"),
+        ("company.email", "not-an-address", "expected an email address"),
+        ("company.country", "Germany", "two-letter ISO country code"),
+        (
+            "invoice.number_pattern",
+            "INVOICE-NUMBER-FOR-THE-YEAR-{year}-AND-SEQUENCE-{seq:030}",
+            "exceed 50",
+        ),
+    ],
+)
+def test_settings_refuse_what_would_break_later(tmp_path, capsys, key, value, message):
+    assert main(["--db", str(tmp_path / "l.sqlite3"), "settings", "set", key, value]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_named_sender_is_a_valid_from_address(tmp_path):
+    db = str(tmp_path / "l.sqlite3")
+    assert (
+        main(
+            [
+                "--db",
+                db,
+                "settings",
+                "set",
+                "smtp.from",
+                "Nordlicht Billing <billing@nordlicht.example>",
+            ]
+        )
+        == 0
+    )
+
+
+def test_a_folder_is_not_a_ledger(tmp_path, capsys):
+    assert main(["--db", str(tmp_path), "settings", "show"]) == 1
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_an_export_to_a_missing_folder_exits_1(tmp_path, capsys):
+    target = tmp_path / "missing" / "x.xlsx"
+    assert main(["--db", str(tmp_path / "l.sqlite3"), "export", "invoices", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err
+    assert str(target) in err

@@ -12,6 +12,7 @@ from app.models.activity import AuditEntry
 from app.models.invoice import Frequency, InvoiceStatus
 from app.models.money import Money
 from app.models.payment import Allocation
+from app.services import invoicing
 from app.services.clock import FixedClock
 from app.services.customers import get_customer
 from app.services.dto import DraftInvoice, DraftLine
@@ -34,6 +35,7 @@ from app.services.invoicing import (
 )
 from app.services.recurring import add_months, create_recurring_template, issue_due_recurring
 from app.services.settings import save_settings
+from app.services.uow import UnitOfWork
 from tests.conftest import TODAY, add_customer
 
 LINES = (
@@ -308,3 +310,70 @@ def test_timeline_events_sit_on_their_business_day(uow):
         ("invoice", date(2026, 9, 1)),
     ]
     assert timeline[0].summary == "Payment of €10.00 received (INV-2026-00001)"
+
+
+def test_a_payment_recorded_elsewhere_at_the_same_time_is_not_doubled(
+    uow, session_factory, monkeypatch
+):
+    customer = add_customer(uow)
+    invoice_id = make_invoice(uow, customer)
+    total = get_invoice(uow, invoice_id, TODAY).total
+    real_open_minor = invoicing.open_minor
+    raced: list[bool] = []
+
+    def open_minor_while_another_window_pays(session, invoice):
+        value = real_open_minor(session, invoice)
+        if not raced:  # between our check and our write, another window records the same payment
+            raced.append(True)
+            record_payment(
+                UnitOfWork(session_factory),
+                customer,
+                total,
+                date(2026, 10, 20),
+                [(invoice_id, total)],
+            )
+        return value
+
+    monkeypatch.setattr(invoicing, "open_minor", open_minor_while_another_window_pays)
+    with pytest.raises(InvoicingError, match="paid or credited elsewhere at the same time"):
+        record_payment(uow, customer, total, date(2026, 10, 21), [(invoice_id, total)])
+    detail = get_invoice(uow, invoice_id, TODAY)
+    assert [a.amount for a in detail.allocations] == [total]
+    assert detail.open_amount == Money(0, "EUR")
+
+
+def test_credit_notes_never_exceed_the_invoice_even_once_it_is_paid(uow, clock):
+    customer = add_customer(uow)
+    invoice_id = make_invoice(uow, customer)
+    total = get_invoice(uow, invoice_id, TODAY).total
+    record_payment(uow, customer, total, date(2026, 10, 5), [(invoice_id, total)])
+    create_credit_note(uow, invoice_id, clock, "Goodwill refund")
+    with pytest.raises(InvoicingError, match="exceeds what is left to credit"):
+        create_credit_note(uow, invoice_id, clock, "Goodwill refund again")
+
+
+def test_an_issued_credit_note_cannot_be_voided(uow, clock):
+    customer = add_customer(uow)
+    invoice_id = make_invoice(uow, customer)
+    note_id, number = create_credit_note(uow, invoice_id, clock, "Cancelled")
+    with pytest.raises(
+        InvoicingError, match=f"credit note {number} is issued and cannot be voided"
+    ):
+        void_invoice(uow, note_id, "mistake")
+    assert get_invoice(uow, invoice_id, TODAY).status is InvoiceStatus.CREDITED
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            DraftLine("x", Decimal("1.0005"), Decimal(1)),
+            "quantity can have at most 3 decimal places",
+        ),
+        (DraftLine("x", Decimal(1), Decimal(1), Decimal("7.125")), "tax rate can have at most 2"),
+    ],
+)
+def test_more_precision_than_the_ledger_keeps_is_refused_not_rounded(uow, line, message):
+    customer = add_customer(uow)
+    with pytest.raises(InvoicingError, match=message):
+        create_draft(uow, DraftInvoice(customer, date(2026, 10, 1), (line,)))

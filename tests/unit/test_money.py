@@ -37,10 +37,38 @@ def test_parse_amount(text, dec, thou, expected):
     assert parse_amount(text, dec, thou) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1.2.3", "1,5"])
+@pytest.mark.parametrize("text", ["", "abc", "1.2.3", "1,5", "\u0661\u0660\u0660", "1e5", "--1"])
 def test_parse_amount_rejects_non_amounts(text):
     with pytest.raises(ValueError, match="not an amount"):
         parse_amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "dec", "thou"),
+    [
+        ("12.50", ",", "."),
+        ("1.5", ",", "."),
+        ("12,50", ".", ","),
+        ("1,5", ".", ","),
+        ("1.23.456", ",", "."),
+    ],
+)
+def test_a_thousands_separator_must_separate_groups_of_three(text, dec, thou):
+    with pytest.raises(ValueError, match="not an amount"):
+        parse_amount(text, dec, thou)
+
+
+@pytest.mark.parametrize(
+    ("text", "dec", "thou", "expected"),
+    [
+        ("12.345,6", ",", ".", "12345.6"),
+        ("1,234.5", ".", ",", "1234.5"),
+        ("99", ",", ".", "99"),
+        (",5", ",", ".", "0.5"),
+    ],
+)
+def test_valid_grouping_is_accepted(text, dec, thou, expected):
+    assert parse_amount(text, dec, thou) == Decimal(expected)
 
 
 def test_totals_stay_per_currency():
