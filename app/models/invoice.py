@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NewType, Protocol
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UtcDateTime, utcnow
@@ -81,6 +81,8 @@ class Invoice(Base):
         Index("ix_invoices_due_date", "due_date"),
         Index("ix_invoices_issue_date", "issue_date"),
         Index("ix_invoices_customer_due", "customer_id", "due_date"),
+        # One copy per recurring template and period, whatever runs at the same time.
+        UniqueConstraint("recurring_template_id", "issue_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +144,8 @@ class RecurringTemplate(Base):
     currency: Mapped[str] = mapped_column(String(3))
     frequency: Mapped[str] = mapped_column(String(20), default=Frequency.MONTHLY)
     next_date: Mapped[date] = mapped_column(Date)
+    #: The day of the month copies fall on (31 = the month's last day in shorter months).
+    anchor_day: Mapped[int] = mapped_column(Integer, default=1)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     payment_terms_days: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")

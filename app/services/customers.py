@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,7 @@ from app.models.payment import Allocation
 from app.services.audit import record_activity, record_audit
 from app.services.dto import ContactView, CustomerDetail, CustomerRow, TimelineEntry
 from app.services.iban import normalize_iban
-from app.services.invoice_queries import open_invoice_rows
+from app.services.invoice_queries import contains_pattern, open_invoice_rows
 from app.services.uow import UnitOfWork
 
 
@@ -110,13 +111,13 @@ def list_customers(uow: UnitOfWork, today: date, search: str = "") -> list[Custo
     """Every customer matching ``search`` (name, id, alias, email), by name, with balances."""
     stmt = select(Customer).order_by(Customer.name, Customer.id)
     if search.strip():
-        pattern = f"%{search.strip()}%"
+        pattern = contains_pattern(search)
         stmt = stmt.where(
             or_(
-                Customer.name.ilike(pattern),
-                Customer.code.ilike(pattern),
-                Customer.aliases.any(CustomerAlias.alias.ilike(pattern)),
-                Customer.contacts.any(Contact.email.ilike(pattern)),
+                Customer.name.ilike(pattern, escape="\\"),
+                Customer.code.ilike(pattern, escape="\\"),
+                Customer.aliases.any(CustomerAlias.alias.ilike(pattern, escape="\\")),
+                Customer.contacts.any(Contact.email.ilike(pattern, escape="\\")),
             )
         )
     with uow:
@@ -197,11 +198,40 @@ def get_customer(uow: UnitOfWork, customer_id: int, today: date) -> CustomerDeta
         )
 
 
+#: Longest text each field holds (the column sizes), and the fields that must stay on one line.
+_FIELD_LENGTHS = {"customer_id": 100, "name": 300, "phone": 100, "segment": 100, "vat_id": 50}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _check_line(field: str, value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise CustomerError(f"{field}: must be one line, without line breaks")
+    limit = _FIELD_LENGTHS.get(field)
+    if limit is not None and len(value.strip()) > limit:
+        raise CustomerError(f"{field}: at most {limit} characters, got {len(value.strip())}")
+
+
 def _validate(data: CustomerInput) -> tuple[list[str], int | None]:
     if not data.code.strip():
         raise CustomerError("customer_id: a customer needs an id")
     if not data.name.strip():
         raise CustomerError("name: a customer needs a name")
+    for field, value in (
+        ("customer_id", data.code),
+        ("name", data.name),
+        ("phone", data.phone),
+        ("segment", data.segment),
+        ("vat_id", data.vat_id),
+    ):
+        _check_line(field, value)
+    if data.country.strip() and not re.fullmatch(r"[A-Za-z]{2}", data.country.strip()):
+        raise CustomerError(
+            f"country: expected a two-letter ISO code such as DE, got {data.country!r}"
+        )
+    if len(data.language.strip()) > 10:
+        raise CustomerError(
+            f"language: expected a language code such as de or fr-CH, got {data.language!r}"
+        )
     if not is_currency_code(data.currency.strip().upper()):
         raise CustomerError(f"currency: expected an ISO 4217 code, got {data.currency!r}")
     if data.payment_terms_days < 0:
@@ -209,7 +239,7 @@ def _validate(data: CustomerInput) -> tuple[list[str], int | None]:
     for contact in data.contacts:
         if contact.role not in CONTACT_ROLES:
             raise CustomerError(f"contact role: expected one of {', '.join(CONTACT_ROLES)}")
-        if contact.email and "@" not in contact.email:
+        if contact.email.strip() and not _EMAIL.fullmatch(contact.email.strip()):
             raise CustomerError(f"email: {contact.email!r} is not an email address")
     try:
         ibans = [normalize_iban(i) for i in data.ibans if i.strip()]

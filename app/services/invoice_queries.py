@@ -70,6 +70,15 @@ class InvoiceQuery:
     descending: bool = True
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escaped with a backslash) that matches ``text`` anywhere, literally.
+
+    Typing ``50%`` or ``ACME_2`` searches for those characters, not for LIKE's wildcards.
+    """
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 @dataclass(frozen=True)
 class _Balances:
     """What is allocated to each invoice, and what derives from it, as SQL expressions."""
@@ -147,16 +156,18 @@ def _matching(query: InvoiceQuery, today: date) -> tuple[Select[Any], _Balances]
         stmt = stmt.outerjoin(totals, totals.c.invoice_id == Invoice.id)
     conditions: list[ColumnElement[bool]] = []
     if query.search.strip():
-        pattern = f"%{query.search.strip()}%"
+        pattern = contains_pattern(query.search)
         customers = select(Customer.id).where(
-            or_(Customer.name.ilike(pattern), Customer.code.ilike(pattern))
+            or_(
+                Customer.name.ilike(pattern, escape="\\"), Customer.code.ilike(pattern, escape="\\")
+            )
         )
         conditions.append(
             or_(
-                Invoice.number.ilike(pattern),
+                Invoice.number.ilike(pattern, escape="\\"),
                 Invoice.customer_id.in_(customers),
-                Invoice.po_number.ilike(pattern),
-                Invoice.description.ilike(pattern),
+                Invoice.po_number.ilike(pattern, escape="\\"),
+                Invoice.description.ilike(pattern, escape="\\"),
             )
         )
     if query.statuses:

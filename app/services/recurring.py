@@ -5,8 +5,10 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
 from app.models.customer import Customer
@@ -68,6 +70,7 @@ def create_recurring_template(
             currency=customer.currency,
             frequency=frequency,
             next_date=first_date,
+            anchor_day=first_date.day,
             end_date=end_date,
             payment_terms_days=customer.payment_terms_days,
             description=description.strip(),
@@ -112,21 +115,40 @@ def issue_due_recurring(uow: UnitOfWork, clock: Clock, ctx: TaskContext | None =
         for done, template in enumerate(templates):
             ctx.check_cancelled()
             ctx.report(done, len(templates), template.name)
-            anchor = template.next_date.day
-            while template.active and template.next_date <= today:
-                issued.append(_issue_copy(uow, template, pattern))
-                template.next_date = add_months(
-                    template.next_date, _MONTHS[Frequency(template.frequency)], anchor
-                )
-                if template.end_date is not None and template.next_date > template.end_date:
-                    template.active = False
+            period = template.next_date
+            while period <= today and _claim_period(session, template, period):
+                issued.append(_issue_copy(uow, template, period, pattern))
+                period = template.next_date
+                if not template.active:
+                    break
         uow.commit()
     return issued
 
 
-def _issue_copy(uow: UnitOfWork, template: RecurringTemplate, pattern: str) -> str:
+def _claim_period(session: Session, template: RecurringTemplate, period: date) -> bool:
+    """Move the template past ``period`` unless another run already has; True if this run did.
+
+    The conditional update is what keeps the scheduler and a ``cron`` run, started together,
+    from billing the same month twice: only one of them finds ``next_date`` still at ``period``.
+    """
+    following = add_months(period, _MONTHS[Frequency(template.frequency)], template.anchor_day)
+    still_active = template.end_date is None or following <= template.end_date
+    result = session.execute(
+        update(RecurringTemplate)
+        .where(RecurringTemplate.id == template.id, RecurringTemplate.next_date == period)
+        .values(next_date=following, active=still_active)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        return False
+    template.next_date, template.active = following, still_active
+    return True
+
+
+def _issue_copy(
+    uow: UnitOfWork, template: RecurringTemplate, issue_date: date, pattern: str
+) -> str:
     session = uow.session
-    issue_date = template.next_date
     invoice = Invoice(
         kind=InvoiceKind.INVOICE,
         state=DocumentState.ISSUED,

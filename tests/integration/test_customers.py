@@ -106,3 +106,32 @@ def test_editing_keeps_the_id_and_replaces_contacts(uow):
     detail = get_customer(uow, customer_id, TODAY)
     assert detail.name == "Ærø A/S"
     assert detail.contacts == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"country": "Germany"}, "country: expected a two-letter ISO code"),
+        ({"language": "Deutsch (Österreich)"}, "language: expected a language code"),
+        ({"name": "Ærø\nBcc: x@y.example"}, "name: must be one line"),
+        ({"code": "X" * 101}, "customer_id: at most 100 characters"),
+        (
+            {"contacts": (ContactView("x", "a@b.example\nBcc: c@d.example", "", "billing"),)},
+            "email:",
+        ),
+    ],
+)
+def test_what_the_database_or_a_mail_header_cannot_hold_is_refused(uow, change, message):
+    with pytest.raises(CustomerError, match=message):
+        save_customer(uow, CustomerInput(**{**ACME.__dict__, **change}))
+
+
+def test_search_takes_percent_and_underscore_literally(uow):
+    save_customer(
+        uow, CustomerInput(**{**ACME.__dict__, "code": "ACME_1", "name": "Hundred % Ltd"})
+    )
+    save_customer(
+        uow, CustomerInput(**{**ACME.__dict__, "code": "ACMEX1", "name": "Other", "ibans": ()})
+    )
+    assert [r.code for r in list_customers(uow, TODAY, search="ACME_")] == ["ACME_1"]
+    assert [r.name for r in list_customers(uow, TODAY, search="%")] == ["Hundred % Ltd"]

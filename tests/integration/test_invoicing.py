@@ -12,12 +12,13 @@ from app.models.activity import AuditEntry
 from app.models.invoice import Frequency, InvoiceStatus
 from app.models.money import Money
 from app.models.payment import Allocation
-from app.services import invoicing
+from app.services import invoicing, recurring
 from app.services.clock import FixedClock
 from app.services.customers import get_customer
 from app.services.dto import DraftInvoice, DraftLine
 from app.services.invoice_queries import (
     InvoiceQuery,
+    count_invoices,
     get_invoice,
     list_invoices,
     totals_by_currency,
@@ -377,3 +378,36 @@ def test_more_precision_than_the_ledger_keeps_is_refused_not_rounded(uow, line, 
     customer = add_customer(uow)
     with pytest.raises(InvoicingError, match=message):
         create_draft(uow, DraftInvoice(customer, date(2026, 10, 1), (line,)))
+
+
+def test_recurring_invoices_keep_their_day_of_the_month(uow):
+    customer = add_customer(uow)
+    create_recurring_template(uow, customer, Frequency.MONTHLY, date(2026, 1, 31), [LINES[0]])
+    issue_due_recurring(uow, FixedClock(date(2026, 4, 30)))
+    rows = list_invoices(uow, InvoiceQuery(sort_key="issue_date", descending=False), TODAY)
+    assert [r.issue_date for r in rows] == [
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+    ]
+
+
+def test_two_recurring_runs_at_once_bill_each_period_once(uow, session_factory, monkeypatch):
+    customer = add_customer(uow)
+    create_recurring_template(uow, customer, Frequency.MONTHLY, date(2026, 10, 15), [LINES[0]])
+    clock = FixedClock(date(2026, 11, 20))
+    real_claim = recurring._claim_period
+    other_run: list[str] = []
+    started: list[bool] = []
+
+    def claim_after_the_scheduler_ran(session, template, period):
+        if not started:  # the cron job runs to the end while this run is about to claim
+            started.append(True)
+            other_run.extend(issue_due_recurring(UnitOfWork(session_factory), clock))
+        return real_claim(session, template, period)
+
+    monkeypatch.setattr(recurring, "_claim_period", claim_after_the_scheduler_ran)
+    assert issue_due_recurring(uow, clock) == []
+    assert other_run == ["INV-2026-00001", "INV-2026-00002"]
+    assert count_invoices(uow, InvoiceQuery(), TODAY) == 2

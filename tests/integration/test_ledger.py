@@ -1,12 +1,21 @@
 import sqlite3
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from app.models import Base
-from app.models.db import LedgerError, head_revision, open_ledger
+from app.models.db import (
+    MIGRATIONS,
+    LedgerError,
+    head_revision,
+    make_engine,
+    open_ledger,
+    sqlite_url,
+)
 
 
 def test_a_missing_ledger_is_created_and_migrated(tmp_path):
@@ -59,13 +68,29 @@ def test_a_ledger_from_a_newer_version_is_refused(tmp_path):
 
 def test_an_older_ledger_is_backed_up_before_it_is_migrated(tmp_path):
     path = tmp_path / "old.sqlite3"
-    open_ledger(path)
-    with sqlite3.connect(path) as conn:  # pretend the schema is one step behind
-        conn.execute("UPDATE alembic_version SET version_num = '0001'")
-    if head_revision() == "0001":
-        pytest.skip("only one schema revision so far: nothing to migrate")
-    open_ledger(path)
-    assert list(tmp_path.glob("old.backup-0001-*.sqlite3"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = make_engine(sqlite_url(path))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO customers (code, name, currency, payment_terms_days, phone, address,"
+                " country, language, segment, vat_id, created_at)"
+                " VALUES ('C1', 'Old Customer', 'EUR', 30, '', '', '', '', '', '', '2026-01-01')"
+            )
+        )
+    engine.dispose()
+    factory = open_ledger(path)
+    [backup] = tmp_path.glob("old.backup-0001-*.sqlite3")
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    with factory() as session:
+        assert session.execute(text("SELECT name FROM customers")).scalar() == "Old Customer"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+            head_revision()
+        )
 
 
 def test_the_audit_log_is_append_only(tmp_path):
