@@ -240,7 +240,8 @@ def list_invoices(
 def _ordered(
     column: ColumnElement[Any] | InstrumentedAttribute[Any], descending: bool
 ) -> UnaryExpression[Any]:
-    return column.desc() if descending else column.asc()
+    # Drafts have no number: they come last either way, on SQLite and PostgreSQL alike.
+    return (column.desc() if descending else column.asc()).nulls_last()
 
 
 def _row_columns(balances: _Balances, today: date) -> tuple[SQLColumnExpression[Any], ...]:
