@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from app.models.activity import Activity
 from app.models.company import User
 from app.models.customer import CONTACT_ROLES, Contact, Customer, CustomerAlias, CustomerIban
-from app.models.invoice import DocumentState, Invoice
+from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.money import Money, is_currency_code, sum_by_currency, to_minor
-from app.models.payment import Allocation
+from app.models.payment import Allocation, Payment
 from app.services.audit import record_activity, record_audit
 from app.services.dto import ContactView, CustomerDetail, CustomerRow, TimelineEntry
 from app.services.iban import normalize_iban
@@ -195,6 +195,7 @@ def get_customer(uow: UnitOfWork, customer_id: int, today: date) -> CustomerDeta
                 TimelineEntry(a.occurred_at, a.kind, a.summary, a.author) for a in timeline
             ),
             open_by_currency=sum_by_currency(r.open_amount for r in open_rows),
+            unapplied_by_currency=_unapplied(session, customer.id),
         )
 
 
@@ -209,6 +210,35 @@ def _check_line(field: str, value: str) -> None:
     limit = _FIELD_LENGTHS.get(field)
     if limit is not None and len(value.strip()) > limit:
         raise CustomerError(f"{field}: at most {limit} characters, got {len(value.strip())}")
+
+
+def _unapplied(session: Session, customer_id: int) -> dict[str, Money]:
+    """Unapplied cash and unused credit of a customer, per currency."""
+    used_cash = (
+        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
+        .where(Allocation.payment_id == Payment.id, Allocation.reversed_at.is_(None))
+        .scalar_subquery()
+    )
+    cash = select(Payment.currency, func.sum(Payment.amount_minor - used_cash)).where(
+        Payment.customer_id == customer_id, Payment.reversed_at.is_(None)
+    )
+    used_credit = (
+        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
+        .where(Allocation.credit_note_id == Invoice.id, Allocation.reversed_at.is_(None))
+        .scalar_subquery()
+    )
+    credit = select(Invoice.currency, func.sum(Invoice.total_minor - used_credit)).where(
+        Invoice.customer_id == customer_id,
+        Invoice.kind == InvoiceKind.CREDIT_NOTE,
+        Invoice.state == DocumentState.ISSUED,
+    )
+    amounts = [
+        Money(int(total), currency)
+        for stmt in (cash, credit)
+        for currency, total in session.execute(stmt.group_by(stmt.selected_columns[0]))
+        if total
+    ]
+    return sum_by_currency(amounts)
 
 
 def _validate(data: CustomerInput) -> tuple[list[str], int | None]:

@@ -174,3 +174,6 @@ class CustomerDetail:
     open_invoices: tuple[InvoiceRow, ...]
     timeline: tuple[TimelineEntry, ...]
     open_by_currency: dict[str, Money]
+    #: Money of the customer's not yet set against an invoice: the rest of payments that were
+    #: more than what they paid, and credit notes beyond what was open. Per currency.
+    unapplied_by_currency: dict[str, Money] = field(default_factory=dict)

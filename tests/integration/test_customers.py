@@ -15,7 +15,7 @@ from app.services.customers import (
     save_customer,
 )
 from app.services.dto import ContactView, DraftInvoice, DraftLine
-from app.services.invoicing import create_draft, issue_invoice
+from app.services.invoicing import create_credit_note, create_draft, issue_invoice, record_payment
 from tests.conftest import TODAY
 
 ACME = CustomerInput(
@@ -135,3 +135,16 @@ def test_search_takes_percent_and_underscore_literally(uow):
     )
     assert [r.code for r in list_customers(uow, TODAY, search="ACME_")] == ["ACME_1"]
     assert [r.name for r in list_customers(uow, TODAY, search="%")] == ["Hundred % Ltd"]
+
+
+def test_overpayments_and_unused_credit_show_as_unapplied(uow, clock):
+    customer_id = save_customer(uow, ACME)
+    lines = (DraftLine("Consulting", Decimal(1), Decimal(100)),)
+    first = create_draft(uow, DraftInvoice(customer_id, date(2026, 11, 1), lines))
+    issue_invoice(uow, first)
+    record_payment(
+        uow, customer_id, Money(15000, "DKK"), date(2026, 11, 5), [(first, Money(10000, "DKK"))]
+    )
+    create_credit_note(uow, first, clock, "Goodwill")
+    detail = get_customer(uow, customer_id, TODAY)
+    assert detail.unapplied_by_currency == {"DKK": Money(15000, "DKK")}
