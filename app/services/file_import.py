@@ -1,10 +1,10 @@
 """Importing customers and invoices from CSV or XLSX files (the contracts in formats.md).
 
-A file is read whole and every row is checked against the ledger before anything is written;
-then everything is written in one transaction. A bad row raises :class:`ImportFileError` whose
-one-line message names the file, the row as a spreadsheet shows it (the header is row 1), the
-column and what was expected; nothing of the file is written. Re-importing the same file changes
-nothing.
+A file is read a row at a time into memory and every row is checked against the ledger before
+anything is written; then everything is written in one transaction. A bad row raises
+:class:`ImportFileError` whose one-line message names the file, the row as a spreadsheet shows it
+(the header is row 1), the column and what was expected; nothing of the file is written.
+Re-importing the same file changes nothing.
 
 The file type is told from the content, never from the name: an XLSX workbook is a ZIP archive
 (it starts with ``PK``) and its first worksheet is read; anything else must be UTF-8 text (a BOM
@@ -13,6 +13,12 @@ is read as text, never as a float: numbers that Excel stored as binary floating 
 back with the 15 significant digits Excel shows, so ``0.1 + 0.2`` comes back as ``0.3``, and date
 cells become ISO dates. Cells are trimmed, and the single quote an export puts in front of text a
 spreadsheet would run as a formula is removed again.
+
+Files too large to be real data are refused: a workbook whose archive would unpack to more than
+200 MB in one part, or to more than 100 times its packed size (a ZIP bomb), before it is opened;
+any file with more than a million rows below the header as soon as the reading gets there.
+Digits, the letters of codes and dates are ASCII only; one-line columns (all but ``address`` and
+``description``) refuse line breaks, and text longer than its ledger column is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import math
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -54,6 +62,7 @@ from app.services.audit import event_time, record_audit
 from app.services.iban import normalize_iban
 from app.services.money_format import format_money
 from app.services.settings import load_settings
+from app.services.tasks import TaskContext
 from app.services.uow import UnitOfWork
 
 #: Columns of the customers file, in the order an export writes them (formats.md).
@@ -99,12 +108,34 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _BILLING = "billing"
 _IMPORT_NOTE = "paid before the import"
 _CHUNK = 500
+_CSV_CHUNK = 50_000
 _MAX_AMOUNT = Decimal(10) ** 13
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EMAIL = re.compile(r"[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>]+")
+#: Rows below the header a file may have, and cells (rows times the header's columns).
+_MAX_ROWS = 1_000_000
+_MAX_CELLS = 50_000_000
+#: What the members of an XLSX archive may unpack to: each at most ``_MAX_UNPACKED`` bytes, and
+#: all together at most ``_MAX_RATIO`` times their packed size once they exceed ``_RATIO_FROM``.
+_MAX_UNPACKED = 200_000_000
+_MAX_RATIO = 100
+_RATIO_FROM = 1_000_000
+#: Rows between two progress reports and cancel checks.
+_PROGRESS_EVERY = 1000
+# Digits and letters are ASCII: \d would also take Arabic-Indic and other Unicode digits.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_AMOUNT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
-_TERMS = re.compile(r"\d{1,4}")
-_PANDAS_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_TERMS = re.compile(r"[0-9]{1,4}")
+_IBAN_TEXT = re.compile(r"[A-Za-z0-9\s-]+")
+_PANDAS_FIELDS = re.compile(r"Expected ([0-9]+) fields in line ([0-9]+), saw ([0-9]+)")
+#: An e-mail address as ``local@domain``: the local part dot-separated runs without blanks,
+#: control characters or the characters a mail header gives a meaning to; the domain two or
+#: more labels of letters, digits and inner hyphens.
+_EMAIL_ATOM = r"[^\s\x00-\x1f\x7f@\"(),.:;<>\[\]\\]+"
+_EMAIL_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+_EMAIL = re.compile(rf"{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})+")
+#: What ends a line: text in a one-line column must not hold any of these.
+_LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _MAGIC = (
     (b"\x89PNG", "a PNG image"),
     (b"%PDF", "a PDF document"),
@@ -121,9 +152,13 @@ _XLSX_ERRORS = (
     OSError,
     ValueError,
     SyntaxError,
+    EOFError,
+    zlib.error,
 )
 
 _T = TypeVar("_T")
+#: Rows of a file as cleaned text with their numbers as a spreadsheet shows them, read lazily.
+_Grid = Generator[tuple[int, list[str]], None, None]
 
 
 class ImportFileError(ValueError):
@@ -222,23 +257,35 @@ def _decode(file: str, data: bytes) -> str:
         ) from None
 
 
-def _csv_grid(file: str, data: bytes) -> list[tuple[int, list[str]]]:
+def _csv_rows(file: str, data: bytes) -> _Grid:
+    """The CSV file's rows, cleaned, read a chunk at a time."""
     text = _decode(file, data)
+    del data  # the text is what is read from here on
     body = text.lstrip("\r\n")
     if not body.strip():
-        return []
+        return
     skipped = text[: len(text) - len(body)].count("\n")
-    header = body.split("\n", 1)[0]
+    del text
+    end = body.find("\n")
+    header = body if end < 0 else body[:end]
     sep = ";" if header.count(";") > header.count(",") else ","
+    stream = io.StringIO(body)
+    del body
+    number = skipped
     try:
-        frame = pd.read_csv(
-            io.StringIO(body),
+        with pd.read_csv(
+            stream,
             sep=sep,
             header=None,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
-        )
+            chunksize=_CSV_CHUNK,
+        ) as reader:
+            for frame in reader:
+                for cells in cast(list[list[object]], frame.to_numpy().tolist()):
+                    number += 1
+                    yield number, [_clean(v) if isinstance(v, str) else "" for v in cells]
     except pd.errors.ParserError as exc:
         found = _PANDAS_FIELDS.search(str(exc))
         if found is None:
@@ -249,11 +296,6 @@ def _csv_grid(file: str, data: bytes) -> list[tuple[int, list[str]]]:
             f"{file}, line {int(line) + skipped}: expected {wanted} values as in the header "
             f"row, found {seen} (a value that contains {sep!r} must be in double quotes)"
         ) from None
-    values = cast(list[list[object]], frame.to_numpy().tolist())
-    return [
-        (skipped + index, [v if isinstance(v, str) else "" for v in cells])
-        for index, cells in enumerate(values, start=1)
-    ]
 
 
 def _xlsx_text(value: object) -> str:
@@ -276,92 +318,213 @@ def _xlsx_text(value: object) -> str:
     return text
 
 
-def _xlsx_grid(file: str, data: bytes) -> list[tuple[int, list[str]]]:
+def _xlsx_cells(values: Sequence[object]) -> list[str]:
+    """A worksheet row as cleaned text; ``[]`` for a row without a value."""
+    if values.count(None) == len(values):
+        return []
+    return [_clean(_xlsx_text(v)) for v in values]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+def _check_zip(file: str, data: bytes) -> None:
+    """Refuse a ZIP archive that would unpack to far more than a workbook of real data.
+
+    The sizes come from the archive's directory; reading a member stops at its stated size, so
+    an archive cannot unpack to more than it states.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _not_a_workbook(file) from None
+    largest = max((member.file_size for member in members), default=0)
+    if largest > _MAX_UNPACKED:
+        raise ImportFileError(
+            f"{file} is too large when unpacked ({_megabytes(largest)}); at most "
+            f"{_megabytes(_MAX_UNPACKED)} is read (save it as CSV UTF-8 or split it)"
+        )
+    unpacked = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members)
+    if unpacked > _RATIO_FROM and unpacked > _MAX_RATIO * packed:
+        raise ImportFileError(
+            f"{file} is too large when unpacked ({_megabytes(unpacked)} from "
+            f"{packed / 1000:,.0f} KB, more than {_MAX_RATIO} times as much); workbooks of real "
+            f"data pack far less tightly (remove empty formatted rows or save it as CSV UTF-8)"
+        )
+
+
+def _not_a_workbook(file: str) -> ImportFileError:
+    return ImportFileError(
+        f"{file} is not a CSV or XLSX file: it is a ZIP archive but not a readable Excel workbook"
+    )
+
+
+def _xlsx_rows(file: str, data: bytes) -> _Grid:
+    """The first worksheet's rows, cleaned, read a row at a time.
+
+    Rows are read up to the header (the first row with a value), whose trailing empty cells are
+    dropped; the rows below are read only as wide as the header, as cells to the right of it
+    are not imported.
+    """
+    _check_zip(file, data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 if not book.worksheets:
-                    return []
+                    return
                 sheet = book.worksheets[0]
                 if hasattr(sheet, "reset_dimensions"):
                     sheet.reset_dimensions()  # trust the rows, not a stale <dimension>
-                return [
-                    (index, [_xlsx_text(v) for v in values])
-                    for index, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-                ]
+                width = number = 0
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    cells = _xlsx_cells(values)
+                    while cells and not cells[-1]:
+                        cells.pop()
+                    yield number, cells
+                    if cells:
+                        width = len(cells)
+                        break
+                if not width:
+                    return
+                header_row = number
+                rows = sheet.iter_rows(min_row=header_row + 1, max_col=width, values_only=True)
+                for number, values in enumerate(rows, start=header_row + 1):
+                    yield number, _xlsx_cells(values)
             finally:
                 book.close()
     except _XLSX_ERRORS:
-        raise ImportFileError(
-            f"{file} is not a CSV or XLSX file: it is a ZIP archive but not a readable "
-            f"Excel workbook"
-        ) from None
+        raise _not_a_workbook(file) from None
 
 
-def _read_grid(path: Path) -> list[tuple[int, list[str]]]:
+def _read_grid(path: Path) -> _Grid:
+    """The file's rows as cleaned text with their row numbers (the first row is 1)."""
     file = path.name
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"{file} cannot be read: {exc.strerror or exc}") from None
     if data.startswith(b"PK\x03\x04"):
-        return _xlsx_grid(file, data)
-    return _csv_grid(file, data)
+        return _xlsx_rows(file, data)
+    return _csv_rows(file, data)
 
 
-def _read_table(path: Path, kind: str, known: Sequence[str], required: Sequence[str]) -> _Table:
-    """The file's rows under their known columns; header problems raise at once."""
-    file = path.name
-    rows = [(n, [_clean(c) for c in cells]) for n, cells in _read_grid(path)]
-    rows = [(n, cells) for n, cells in rows if any(cells)]
-    if not rows:
-        raise ImportFileError(f"{file} is empty: expected a header row with {', '.join(required)}")
-    (header_row, header), data = rows[0], rows[1:]
+def _header_positions(
+    file: str, number: int, header: list[str], known: Sequence[str], required: Sequence[str]
+) -> dict[str, int]:
+    """Where each known column is; a repeated or a missing required column raises."""
     found: list[str] = []
     positions: dict[str, int] = {}
-    notes: list[str] = []
     for index, title in enumerate(header):
-        key = title.replace("\ufeff", "").strip().lower()
+        key = _header_key(title)
         if not key:
-            if any(index < len(cells) and cells[index] for _, cells in data):
-                letter = get_column_letter(index + 1)
-                notes.append(f"{file}: column {letter} has no header and was ignored")
             continue
         if key in found:
             raise ImportFileError(
-                f"{file}, row {header_row}, column {key}: the column appears twice in the header"
+                f"{file}, row {number}, column {key}: the column appears twice in the header"
             )
         found.append(key)
         if key in known:
             positions[key] = index
-        else:
-            notes.append(f"{file}: column {title!r} is not part of the {kind} format; ignored")
     missing = [column for column in required if column not in positions]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise ImportFileError(
-            f"{file}, row {header_row}: missing required column{plural} {', '.join(missing)} "
+            f"{file}, row {number}: missing required column{plural} {', '.join(missing)} "
             f"(the header has {', '.join(found) or 'no names'})"
         )
-    table_rows = [
-        _Row(n, {col: cells[i] if i < len(cells) else "" for col, i in positions.items()})
-        for n, cells in data
-    ]
-    if not table_rows:
+    return positions
+
+
+def _header_key(title: str) -> str:
+    return title.replace("\ufeff", "").strip().lower()
+
+
+def _header_notes(
+    file: str, kind: str, header: list[str], known: Sequence[str], filled: set[int]
+) -> list[str]:
+    """Warnings for columns that were ignored: unknown ones and unnamed ones with values."""
+    notes: list[str] = []
+    for index, title in enumerate(header):
+        key = _header_key(title)
+        if not key and index in filled:
+            letter = get_column_letter(index + 1)
+            notes.append(f"{file}: column {letter} has no header and was ignored")
+        elif key and key not in known:
+            notes.append(f"{file}: column {title!r} is not part of the {kind} format; ignored")
+    return notes
+
+
+def _read_table(
+    path: Path, kind: str, known: Sequence[str], required: Sequence[str], ctx: TaskContext
+) -> _Table:
+    """The file's rows under their known columns; header problems raise at once.
+
+    Rows are read one at a time and counted as they come: a file with more than
+    ``_MAX_ROWS`` rows below the header, or more than ``_MAX_CELLS`` cells, is refused as soon
+    as that is known, before the rest is read.
+    """
+    file = path.name
+    header: list[str] | None = None
+    header_row = 0
+    positions: dict[str, int] = {}
+    unnamed: set[int] = set()
+    filled: set[int] = set()
+    rows: list[_Row] = []
+    with closing(_read_grid(path)) as grid:
+        for number, cells in grid:
+            read = number - header_row
+            if read > _MAX_ROWS:
+                raise ImportFileError(
+                    f"{file} has more than {_MAX_ROWS:,} rows below the header; import at most "
+                    f"{_MAX_ROWS:,} rows at a time (split the file)"
+                )
+            if header is not None and read * len(header) > _MAX_CELLS:
+                raise ImportFileError(
+                    f"{file} has more than {_MAX_CELLS:,} cells ({len(header):,} columns in the "
+                    f"header row); remove the columns that are not imported or split the file"
+                )
+            if number % _PROGRESS_EVERY == 0:
+                ctx.check_cancelled()
+                ctx.report(number, 0, f"Reading row {number}")
+            if not any(cells):
+                continue
+            if header is None:
+                header_row, header = number, cells
+                positions = _header_positions(file, number, header, known, required)
+                unnamed = {i for i, title in enumerate(header) if not _header_key(title)}
+                continue
+            rows.append(
+                _Row(number, {c: cells[i] if i < len(cells) else "" for c, i in positions.items()})
+            )
+            for index in unnamed - filled:
+                if index < len(cells) and cells[index]:
+                    filled.add(index)
+    if header is None:
+        raise ImportFileError(f"{file} is empty: expected a header row with {', '.join(required)}")
+    notes = _header_notes(file, kind, header, known, filled)
+    if not rows:
         notes.append(f"{file} has a header row but no data rows")
-    return _Table(file, frozenset(positions), table_rows, notes)
+    return _Table(file, frozenset(positions), rows, notes)
 
 
 # --------------------------------------------------------------------------------------------
 # Checking cells
 
 
-def _text(table: _Table, row: _Row, column: str, limit: int | None = None) -> str:
+def _text(
+    table: _Table, row: _Row, column: str, limit: int | None = None, *, lines: bool = False
+) -> str:
+    """A text cell of at most ``limit`` characters, on one line unless ``lines``."""
     value = row.get(column)
     if limit is not None and len(value) > limit:
         raise table.expected(row, column, f"at most {limit} characters")
+    if not lines and _LINE_BREAKS.search(value):
+        raise table.expected(row, column, "text on one line")
     return value
 
 
@@ -386,15 +549,18 @@ def _currency(table: _Table, row: _Row) -> str | None:
     text = row.get("currency")
     if not text:
         return None
-    if not is_currency_code(text.upper()):
+    if not _CURRENCY.fullmatch(text) or not is_currency_code(text.upper()):
         raise table.expected(row, "currency", "an ISO 4217 currency code such as EUR")
     return text.upper()
 
 
 def _amount(table: _Table, row: _Row, column: str, currency: str) -> int:
     """A non-negative decimal amount in minor units of ``currency``."""
+    text = row.get(column)
+    if not _AMOUNT.fullmatch(text):
+        raise table.expected(row, column, _AMOUNT_SHAPE)
     try:
-        value = parse_amount(row.get(column))
+        value = parse_amount(text)
     except ValueError:
         raise table.expected(row, column, _AMOUNT_SHAPE) from None
     if value < 0:
@@ -415,6 +581,19 @@ def _split(text: str) -> list[str]:
 def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _checking(ctx: TaskContext, done: int, total: int) -> None:
+    """Every ``_PROGRESS_EVERY`` rows: honour a cancel request and report progress."""
+    if done % _PROGRESS_EVERY == 0:
+        ctx.check_cancelled()
+        ctx.report(done, total, f"Checking row {done + 1} of {total}")
+
+
+def _writing(ctx: TaskContext, total: int) -> None:
+    """The last point a cancel is honoured before the ledger is written."""
+    ctx.check_cancelled()
+    ctx.report(total, total, "Writing")
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,6 +618,7 @@ class _CustomerPlan:
     aliases: list[str] | None
 
 
+#: Text columns of a customer and their lengths in the ledger; only the address has lines.
 _CUSTOMER_TEXTS = {"phone": 100, "address": None, "language": 10, "segment": 100}
 
 
@@ -457,7 +637,7 @@ def _customer_fields(
         fields["payment_terms_days"] = existing.payment_terms_days if existing else defaults.terms
     for column, limit in _CUSTOMER_TEXTS.items():
         if table.has(column):
-            fields[column] = _text(table, row, column, limit)
+            fields[column] = _text(table, row, column, limit, lines=column == "address")
     if table.has("country"):
         country = row.get("country")
         if country and not _COUNTRY.fullmatch(country):
@@ -468,10 +648,26 @@ def _customer_fields(
         fields["credit_limit_minor"] = (
             _amount(table, row, "credit_limit", currency) if credit_limit else None
         )
+    elif (
+        existing is not None
+        and existing.currency != currency
+        and existing.credit_limit_minor is not None
+    ):
+        # The stored limit is in minor units of the old currency; read in the new one it would
+        # be another amount (EUR 1000.00 would become JPY 100000), and amounts in two
+        # currencies are not comparable anyway: the file must say the new limit.
+        why = (
+            f"changing the currency from {existing.currency} to {currency} needs the "
+            f"credit_limit in the same row"
+        )
+        raise table.error(row, "currency", why)
     return fields
 
 
 def _emails(table: _Table, row: _Row) -> list[str]:
+    """The ``;``-separated addresses, each ``local@domain`` on one line (mail headers)."""
+    if _LINE_BREAKS.search(row.get("email")):
+        raise table.expected(row, "email", "e-mail addresses separated by ';', on one line")
     emails = _split(row.get("email"))
     for email in emails:
         if len(email) > 320 or not _EMAIL.fullmatch(email):
@@ -482,6 +678,11 @@ def _emails(table: _Table, row: _Row) -> list[str]:
 def _ibans(table: _Table, row: _Row) -> list[str]:
     ibans: list[str] = []
     for part in _split(row.get("iban")):
+        if not _IBAN_TEXT.fullmatch(part):
+            what = (
+                f"expected IBANs of letters A-Z and digits 0-9 separated by ';', got {_shown(part)}"
+            )
+            raise table.error(row, "iban", what)
         try:
             ibans.append(normalize_iban(part))
         except ValueError as exc:
@@ -495,6 +696,8 @@ def _aliases(table: _Table, row: _Row) -> list[str]:
         if len(alias) > 300:
             what = f"expected names of at most 300 characters, got {_shown(alias)}"
             raise table.error(row, "aliases", what)
+        if _LINE_BREAKS.search(alias):
+            raise table.error(row, "aliases", f"expected names on one line, got {_shown(alias)}")
     return aliases
 
 
@@ -540,14 +743,15 @@ def _iban_owners(session: Session, ibans: Sequence[str]) -> dict[str, tuple[str,
 
 
 def _plan_customers(
-    session: Session, table: _Table, defaults: _CustomerDefaults
+    session: Session, table: _Table, defaults: _CustomerDefaults, ctx: TaskContext
 ) -> tuple[list[_CustomerPlan], dict[str, Customer]]:
     """Every row checked against the file and the ledger; the first problem raises."""
     codes = list(dict.fromkeys(row.get("customer_id") for row in table.rows))
     existing = _load_customers(session, [c for c in codes if c])
     plans: list[_CustomerPlan] = []
     seen: dict[str, int] = {}
-    for row in table.rows:
+    for done, row in enumerate(table.rows):
+        _checking(ctx, done, len(table.rows))
         code = _required(table, row, "customer_id", 100)
         first = seen.setdefault(code, row.number)
         if first != row.number:
@@ -621,7 +825,9 @@ def _update_customer(
     return before, after
 
 
-def import_customers(uow: UnitOfWork, path: Path) -> ImportResult:
+def import_customers(
+    uow: UnitOfWork, path: Path, *, ctx: TaskContext | None = None
+) -> ImportResult:
     """Import customers from a CSV or XLSX file (formats.md), upserting by ``customer_id``.
 
     Columns a row leaves empty take the company's defaults for a new customer (currency,
@@ -632,6 +838,10 @@ def import_customers(uow: UnitOfWork, path: Path) -> ImportResult:
     Args:
         uow: the unit of work on the ledger.
         path: the file; CSV or XLSX is told from its content.
+        ctx: progress goes to ``ctx.report`` while the file is read ("Reading row N", no
+            total), every thousand rows while they are checked ("Checking row N of M") and
+            once before writing ("Writing"); a cancel request is honoured at those points and
+            writes nothing.
 
     Returns:
         How many customers were created, updated and left unchanged, and warnings (columns that
@@ -640,9 +850,13 @@ def import_customers(uow: UnitOfWork, path: Path) -> ImportResult:
     Raises:
         ImportFileError: the file cannot be read or a row is invalid: a missing required column,
             a repeated ``customer_id``, an invalid IBAN or one that belongs to another customer,
-            a bad amount or code. The message names the file, row and column.
+            a bad amount or code, text too long for the ledger or a line break in a one-line
+            column, a currency change without the new credit_limit, a file that is too large.
+            The message names the file, row and column.
+        TaskCancelledError: ``ctx`` was cancelled; nothing was written.
     """
-    table = _read_table(path, "customers", CUSTOMER_COLUMNS, CUSTOMER_REQUIRED)
+    ctx = ctx or TaskContext()
+    table = _read_table(path, "customers", CUSTOMER_COLUMNS, CUSTOMER_REQUIRED, ctx)
     settings = load_settings(uow)
     defaults = _CustomerDefaults(
         settings["company.currency"], int(settings["invoice.payment_terms_days"])
@@ -651,7 +865,8 @@ def import_customers(uow: UnitOfWork, path: Path) -> ImportResult:
     updated = unchanged = 0
     with uow:
         session = uow.session
-        plans, existing = _plan_customers(session, table, defaults)
+        plans, existing = _plan_customers(session, table, defaults, ctx)
+        _writing(ctx, len(plans))
         for plan in plans:
             customer = existing.get(plan.code)
             if customer is None:
@@ -669,6 +884,7 @@ def import_customers(uow: UnitOfWork, path: Path) -> ImportResult:
         for customer in created:
             after = {"code": customer.code, "name": customer.name}
             record_audit(session, uow.actor, "import", "customer", customer.id, after=after)
+        ctx.check_cancelled()
         uow.commit()
     return ImportResult(len(created), updated, unchanged, tuple(table.warnings))
 
@@ -777,7 +993,9 @@ def _invoice_plan(table: _Table, row: _Row, number: str, ledger: _InvoiceLedger)
         total_minor=total,
         paid_minor=paid,
         po_number=_text(table, row, "po_number", 100) if table.has("po_number") else None,
-        description=_text(table, row, "description") if table.has("description") else None,
+        description=(
+            _text(table, row, "description", lines=True) if table.has("description") else None
+        ),
     )
 
 
@@ -812,11 +1030,12 @@ def _check_existing(
         )
 
 
-def _plan_invoices(table: _Table, ledger: _InvoiceLedger) -> list[_InvoicePlan]:
+def _plan_invoices(table: _Table, ledger: _InvoiceLedger, ctx: TaskContext) -> list[_InvoicePlan]:
     """Every row checked against the file and the ledger; the first problem raises."""
     plans: list[_InvoicePlan] = []
     seen: dict[str, int] = {}
-    for row in table.rows:
+    for done, row in enumerate(table.rows):
+        _checking(ctx, done, len(table.rows))
         number = _required(table, row, "number", 50)
         first = seen.setdefault(number, row.number)
         if first != row.number:
@@ -1029,7 +1248,7 @@ def _overpaid_warning(
     ]
 
 
-def import_invoices(uow: UnitOfWork, path: Path) -> ImportResult:
+def import_invoices(uow: UnitOfWork, path: Path, *, ctx: TaskContext | None = None) -> ImportResult:
     """Import issued invoices from a CSV or XLSX file (formats.md), upserting by ``number``.
 
     New invoices are issued with source ``import``, net equal to the total, no tax and no
@@ -1046,6 +1265,7 @@ def import_invoices(uow: UnitOfWork, path: Path) -> ImportResult:
     Args:
         uow: the unit of work on the ledger.
         path: the file; CSV or XLSX is told from its content.
+        ctx: progress and cancel, as for :func:`import_customers`.
 
     Returns:
         How many invoices were created, updated and left unchanged, and warnings.
@@ -1054,16 +1274,20 @@ def import_invoices(uow: UnitOfWork, path: Path) -> ImportResult:
         ImportFileError: the file cannot be read or a row is invalid: an unknown customer, a
             repeated number, a bad date or amount, a due date before the issue date, an amount
             paid above the total, a total below what is already allocated, or an invoice in the
-            ledger that is not an issued invoice of the same customer and currency. The message
-            names the file, row and column.
+            ledger that is not an issued invoice of the same customer and currency, text too
+            long for the ledger or a line break in a one-line column, a file that is too large.
+            The message names the file, row and column.
+        TaskCancelledError: ``ctx`` was cancelled; nothing was written.
     """
-    table = _read_table(path, "invoices", INVOICE_COLUMNS, INVOICE_REQUIRED)
+    ctx = ctx or TaskContext()
+    table = _read_table(path, "invoices", INVOICE_COLUMNS, INVOICE_REQUIRED, ctx)
     numbers = list(dict.fromkeys(row.get("number") for row in table.rows if row.get("number")))
     updated = unchanged = 0
     with uow:
         session = uow.session
         ledger = _load_invoice_ledger(session, numbers)
-        plans = _plan_invoices(table, ledger)
+        plans = _plan_invoices(table, ledger, ctx)
+        _writing(ctx, len(plans))
         now = utcnow()
         new: list[_InvoicePlan] = []
         for plan in plans:
@@ -1079,6 +1303,7 @@ def import_invoices(uow: UnitOfWork, path: Path) -> ImportResult:
             record_audit(session, uow.actor, "import", "invoice", invoice.id, before, after)
         session.flush()
         _insert_new_invoices(session, uow.actor, new, now)
+        ctx.check_cancelled()
         uow.commit()
     notes = table.warnings + _overpaid_warning(table, plans, ledger)
     return ImportResult(len(new), updated, unchanged, tuple(notes))

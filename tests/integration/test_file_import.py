@@ -1,5 +1,6 @@
 """Importing customers and invoices from CSV and XLSX files into a real SQLite ledger."""
 
+import csv
 import io
 import json
 import re
@@ -29,6 +30,7 @@ from app.services.file_import import (
 from app.services.invoice_queries import get_invoice
 from app.services.invoicing import create_draft, issue_invoice, record_payment, void_invoice
 from app.services.settings import save_settings
+from app.services.tasks import TaskCancelledError, TaskContext
 from tests.conftest import TODAY, add_customer
 
 DATA = Path(__file__).parent.parent / "data"
@@ -878,3 +880,509 @@ def test_error_messages_are_one_line(uow, tmp_path):
         import_customers(uow, path)
     assert "\n" not in str(caught.value)
     assert re.search(r"row 2, column country: .*got 'Deutsch\\nland'$", str(caught.value))
+
+
+# --- files too large to be real data --------------------------------------------------------
+
+
+def xlsx_with_rows(tmp_path: Path, name: str, rows_xml: bytes) -> Path:
+    """A workbook with a customers header row and ``rows_xml`` appended to its sheet data."""
+    path = write_xlsx(tmp_path, name, [("customer_id", "name"), ("C1", "Alpha")])
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b"</sheetData>", rows_xml + b"</sheetData>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part, content in parts.items():
+            archive.writestr(part, content)
+    return path
+
+
+def test_xlsx_zip_bomb_is_refused_before_it_is_unpacked(uow, tmp_path, monkeypatch):
+    # a million empty rows: 6 MB of worksheet XML packed into about 13 KB
+    path = xlsx_with_rows(tmp_path, "bomb.xlsx", b"<row/>" * 1_000_000)
+    assert path.stat().st_size < 50_000
+
+    def never(*args, **kwargs):
+        raise AssertionError("the workbook was handed to openpyxl")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    before = ledger_counts(uow)
+
+    with pytest.raises(
+        ImportFileError,
+        match=r"^bomb\.xlsx is too large when unpacked \(6\.0 MB from [0-9]+ KB, more than 100 "
+        r"times as much\); workbooks of real data pack far less tightly",
+    ):
+        import_customers(uow, path)
+
+    assert ledger_counts(uow) == before
+
+
+def test_xlsx_with_a_part_too_large_when_unpacked_is_refused(uow, tmp_path, monkeypatch):
+    rows = "".join(f"C{i:06d},Customer number {i * 7919 % 100_003}\n" for i in range(3000))
+    path = write_xlsx(
+        tmp_path,
+        "big.xlsx",
+        [("customer_id", "name"), *(tuple(line.split(",")) for line in rows.splitlines())],
+    )
+    monkeypatch.setattr("app.services.file_import._MAX_UNPACKED", 100_000)
+
+    with pytest.raises(
+        ImportFileError,
+        match=r"^big\.xlsx is too large when unpacked \([0-9.]+ MB\); at most 0\.1 MB is read "
+        r"\(save it as CSV UTF-8 or split it\)$",
+    ):
+        import_customers(uow, path)
+
+
+def test_xlsx_with_more_than_a_million_rows_stops_reading_at_the_limit(uow, tmp_path):
+    # one row far below the others: openpyxl fills the gap with 1.5 million empty rows
+    gap = b'<row r="1500000"><c r="A1500000" t="inlineStr"><is><t>C2</t></is></c></row>'
+    path = xlsx_with_rows(tmp_path, "gap.xlsx", gap)
+    before = ledger_counts(uow)
+
+    with pytest.raises(
+        ImportFileError,
+        match=r"^gap\.xlsx has more than 1,000,000 rows below the header; import at most "
+        r"1,000,000 rows at a time \(split the file\)$",
+    ):
+        import_customers(uow, path)
+
+    assert ledger_counts(uow) == before
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_too_many_rows_are_refused_while_reading(uow, tmp_path, monkeypatch, kind):
+    monkeypatch.setattr("app.services.file_import._MAX_ROWS", 100)
+    rows = [("customer_id", "name"), *((f"C{i}", f"Customer {i}") for i in range(101))]
+    if kind == "csv":
+        path = write(tmp_path, "many.csv", "".join(f"{a},{b}\n" for a, b in rows))
+    else:
+        path = write_xlsx(tmp_path, "many.csv", rows)
+
+    with pytest.raises(ImportFileError, match=r"^many\.csv has more than 100 rows below the"):
+        import_customers(uow, path)
+
+    monkeypatch.setattr("app.services.file_import._MAX_ROWS", 101)
+    assert import_customers(uow, path).created == 101
+
+
+def test_too_many_cells_are_refused(uow, tmp_path, monkeypatch):
+    monkeypatch.setattr("app.services.file_import._MAX_CELLS", 299)
+    path = write(
+        tmp_path,
+        "wide.csv",
+        "customer_id,name,x\n" + "".join(f"C{i},Customer {i},\n" for i in range(100)),
+    )
+    with pytest.raises(
+        ImportFileError, match=r"^wide\.csv has more than 299 cells \(3 columns in the header row\)"
+    ):
+        import_customers(uow, path)
+
+
+def test_xlsx_rows_are_read_as_wide_as_the_header(uow, tmp_path):
+    path = xlsx_with_rows(
+        tmp_path,
+        "wide.xlsx",
+        b'<row r="3"><c r="A3" t="inlineStr"><is><t>C3</t></is></c>'
+        b'<c r="B3" t="inlineStr"><is><t>Gamma</t></is></c>'
+        b'<c r="XFD3" t="inlineStr"><is><t>far away</t></is></c></row>',
+    )
+    result = import_customers(uow, path)
+    assert (result.created, result.warnings) == (2, ())
+    assert customer_by_code(uow, "C3")[0].name == "Gamma"
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_data_under_a_column_without_header_is_named_in_a_warning(uow, tmp_path, kind):
+    rows = [("customer_id", "", "name", "note"), ("C1", "", "Alpha", ""), ("C2", "x", "Beta", "")]
+    if kind == "csv":
+        path = write(tmp_path, "customers.csv", "".join(",".join(r) + "\n" for r in rows))
+    else:
+        path = write_xlsx(tmp_path, "customers.csv", rows)
+    assert import_customers(uow, path).warnings == (
+        "customers.csv: column B has no header and was ignored",
+        "customers.csv: column 'note' is not part of the customers format; ignored",
+    )
+
+
+# --- ASCII digits, codes and dates -----------------------------------------------------------
+
+ARABIC_100 = "\u0661\u0660\u0660"
+DEVANAGARI_50 = "\u096b\u0966"
+FULLWIDTH_2026 = "\uff12\uff10\uff12\uff16"
+ARABIC_30 = "\u0663\u0660"
+ARABIC_1000 = "\u0661\u0660\u0660\u0660"
+LONG_S_USD = "u\u017fd"  # the long s upper-cases to S
+ARABIC_IBAN = "DE\u0668\u0669370400440532013000"
+
+UNICODE_INVOICES = [
+    pytest.param(
+        f"{INVOICE_HEADER}INV-2,C001,2026-10-01,2026-10-31,{ARABIC_100},0\n",
+        r"^invoices\.csv, row 2, column total: expected an amount such as 1234\.50 .*, "
+        rf"got '{ARABIC_100}'$",
+        id="arabic-indic-total",
+    ),
+    pytest.param(
+        f"{INVOICE_HEADER}INV-2,C001,2026-10-01,2026-10-31,100.00,{DEVANAGARI_50}\n",
+        r"^invoices\.csv, row 2, column amount_paid: expected an amount such as 1234\.50",
+        id="devanagari-amount-paid",
+    ),
+    pytest.param(
+        f"{INVOICE_HEADER}INV-2,C001,{FULLWIDTH_2026}-10-01,2026-10-31,100.00,0\n",
+        r"^invoices\.csv, row 2, column issue_date: expected a date as YYYY-MM-DD",
+        id="fullwidth-date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), UNICODE_INVOICES)
+def test_invoice_digits_must_be_ascii(customers, tmp_path, text, message):
+    uow = customers
+    before = ledger_counts(uow)
+    with pytest.raises(ImportFileError, match=message):
+        import_invoices(uow, write(tmp_path, "invoices.csv", text))
+    assert ledger_counts(uow) == before
+
+
+UNICODE_CUSTOMERS = [
+    pytest.param(
+        f"customer_id,name,payment_terms_days\nC1,Alpha,{ARABIC_30}\n",
+        r"^customers\.csv, row 2, column payment_terms_days: expected whole days such as 30, "
+        rf"got '{ARABIC_30}'$",
+        id="arabic-indic-terms",
+    ),
+    pytest.param(
+        f"customer_id,name,credit_limit\nC1,Alpha,{ARABIC_1000}\n",
+        r"^customers\.csv, row 2, column credit_limit: expected an amount such as 1234\.50",
+        id="arabic-indic-credit-limit",
+    ),
+    pytest.param(
+        f"customer_id,name,currency\nC1,Alpha,{LONG_S_USD}\n",
+        r"^customers\.csv, row 2, column currency: expected an ISO 4217 currency code such as "
+        rf"EUR, got '{LONG_S_USD}'$",
+        id="long-s-currency",
+    ),
+    pytest.param(
+        f"customer_id,name,iban\nC1,Alpha,{ARABIC_IBAN}\n",
+        r"^customers\.csv, row 2, column iban: expected IBANs of letters A-Z and digits 0-9 "
+        rf"separated by ';', got '{ARABIC_IBAN}'$",
+        id="arabic-indic-iban",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), UNICODE_CUSTOMERS)
+def test_customer_digits_and_codes_must_be_ascii(uow, tmp_path, text, message):
+    before = ledger_counts(uow)
+    with pytest.raises(ImportFileError, match=message):
+        import_customers(uow, write(tmp_path, "customers.csv", text))
+    assert ledger_counts(uow) == before
+
+
+# --- changing a customer's currency ----------------------------------------------------------
+
+
+def test_currency_change_without_a_credit_limit_is_refused(uow, tmp_path):
+    import_customers(
+        uow, write(tmp_path, "a.csv", "customer_id,name,currency,credit_limit\nC1,Alpha,EUR,1000\n")
+    )
+    before = ledger_counts(uow)
+
+    with pytest.raises(
+        ImportFileError,
+        match=r"^b\.csv, row 2, column currency: changing the currency from EUR to JPY needs "
+        r"the credit_limit in the same row$",
+    ):
+        import_customers(uow, write(tmp_path, "b.csv", "customer_id,name,currency\nC1,Alpha,JPY\n"))
+
+    assert ledger_counts(uow) == before
+    customer, *_ = customer_by_code(uow, "C1")
+    assert (customer.currency, customer.credit_limit_minor) == ("EUR", 100_000)
+
+
+def test_currency_change_with_the_credit_limit_in_the_row(uow, tmp_path):
+    import_customers(
+        uow,
+        write(
+            tmp_path,
+            "a.csv",
+            "customer_id,name,currency,credit_limit\nC1,Alpha,EUR,1000\nC2,Beta,EUR,\n",
+        ),
+    )
+    changed = write(
+        tmp_path,
+        "b.csv",
+        "customer_id,name,currency,credit_limit\nC1,Alpha,JPY,150000\nC2,Beta,USD,\n",
+    )
+    assert import_customers(uow, changed).updated == 2
+    first, *_ = customer_by_code(uow, "C1")
+    assert (first.currency, first.credit_limit_minor) == ("JPY", 150_000)
+
+    # no limit to carry over: the credit_limit column is not needed
+    other = write(tmp_path, "c.csv", "customer_id,name,currency\nC2,Beta,GBP\n")
+    assert import_customers(uow, other).updated == 1
+    second, *_ = customer_by_code(uow, "C2")
+    assert (second.currency, second.credit_limit_minor) == ("GBP", None)
+
+
+# --- progress and cancel ---------------------------------------------------------------------
+
+
+def many_customers(tmp_path: Path, count: int) -> Path:
+    rows = "".join(f"C{i:05d},Customer {i}\n" for i in range(count))
+    return write(tmp_path, "customers.csv", f"customer_id,name\n{rows}")
+
+
+def test_import_reports_progress(uow, tmp_path):
+    reports: list[tuple[int, int, str]] = []
+    ctx = TaskContext(report=lambda done, total, label: reports.append((done, total, label)))
+
+    result = import_customers(uow, many_customers(tmp_path, 2500), ctx=ctx)
+
+    assert result.created == 2500
+    assert reports == [
+        (1000, 0, "Reading row 1000"),
+        (2000, 0, "Reading row 2000"),
+        (0, 2500, "Checking row 1 of 2500"),
+        (1000, 2500, "Checking row 1001 of 2500"),
+        (2000, 2500, "Checking row 2001 of 2500"),
+        (2500, 2500, "Writing"),
+    ]
+
+
+@pytest.mark.parametrize("when", ["Reading row 1000", "Checking row 1001 of 1500", "Writing"])
+def test_cancel_from_the_progress_callback_writes_no_customer(uow, tmp_path, when):
+    import_customers(uow, CUSTOMERS_CSV)
+    before = ledger_counts(uow)
+    ctx = TaskContext()
+
+    def report(done: int, total: int, label: str) -> None:
+        if label == when:
+            ctx.cancel()
+
+    ctx.report = report
+
+    with pytest.raises(TaskCancelledError):
+        import_customers(uow, many_customers(tmp_path, 1500), ctx=ctx)
+
+    assert ledger_counts(uow) == before
+
+
+@pytest.mark.parametrize("when", ["Checking row 1 of 1200", "Writing"])
+def test_cancel_from_the_progress_callback_writes_no_invoice(customers, tmp_path, when):
+    uow = customers
+    import_invoices(uow, INVOICES_CSV)
+    before = ledger_counts(uow)
+    rows = "".join(f"INV-{i},C001,2026-10-01,2026-10-31,{i}.00,1\n" for i in range(1, 1200))
+    # the first row updates an invoice already in the ledger
+    first = "INV-2026-00101,C001,2026-09-01,2026-09-30,1190.00,10\n"
+    path = write(tmp_path, "invoices.csv", f"{INVOICE_HEADER}{first}{rows}")
+    ctx = TaskContext()
+    labels: list[str] = []
+
+    def report(done: int, total: int, label: str) -> None:
+        labels.append(label)
+        if label == when:
+            ctx.cancel()
+
+    ctx.report = report
+
+    with pytest.raises(TaskCancelledError):
+        import_invoices(uow, path, ctx=ctx)
+
+    assert when in labels
+    assert ledger_counts(uow) == before
+    assert invoice_by_number(uow, "INV-2026-00101").due_date == date(2026, 9, 15)
+
+
+# --- one-line columns and e-mail addresses ---------------------------------------------------
+
+LINE_BREAKS = [
+    pytest.param(
+        'customer_id,name\nC1,"Alpha\nBeta"\n',
+        r"^customers\.csv, row 2, column name: expected text on one line, got 'Alpha\\nBeta'$",
+        id="name-lf",
+    ),
+    pytest.param(
+        'customer_id,name\n"C1\r\nC2",Alpha\n',
+        r"^customers\.csv, row 2, column customer_id: expected text on one line, "
+        r"got 'C1\\r\\nC2'$",
+        id="customer-id-crlf",
+    ),
+    pytest.param(
+        'customer_id,name,email\nC1,Alpha,"a@alpha.de\nBcc: all@example.com"\n',
+        r"^customers\.csv, row 2, column email: expected e-mail addresses separated by ';', on "
+        r"one line, got 'a@alpha\.de\\nBcc: all@example\.com'$",
+        id="email-header-injection",
+    ),
+    pytest.param(
+        'customer_id,name,email\nC1,Alpha,"a@alpha.de\rb@alpha.de"\n',
+        r"^customers\.csv, row 2, column email: expected e-mail addresses separated by ';', on "
+        r"one line",
+        id="email-cr",
+    ),
+    pytest.param(
+        "customer_id,name,email\nC1,Alpha,a@alpha.de\u2028b@alpha.de\n",
+        r"^customers\.csv, row 2, column email: expected e-mail addresses separated by ';', on "
+        r"one line",
+        id="email-line-separator",
+    ),
+    pytest.param(
+        'customer_id,name,aliases\nC1,Alpha,"Alpha Holding;Alpha\nTrading"\n',
+        r"^customers\.csv, row 2, column aliases: expected names on one line, "
+        r"got 'Alpha\\nTrading'$",
+        id="alias-lf",
+    ),
+    pytest.param(
+        'customer_id,name,phone\nC1,Alpha,"+49 30 1\n+49 30 2"\n',
+        r"^customers\.csv, row 2, column phone: expected text on one line",
+        id="phone-lf",
+    ),
+    pytest.param(
+        'customer_id,name,segment\nC1,Alpha,"key\naccounts"\n',
+        r"^customers\.csv, row 2, column segment: expected text on one line",
+        id="segment-lf",
+    ),
+]
+
+BAD_EMAILS = [
+    "a..b@alpha.de",
+    ".a@alpha.de",
+    "a.@alpha.de",
+    "a@alpha..de",
+    "a@alpha.de.",
+    "a@-alpha.de",
+    "a@alpha-.de",
+    "a@alpha",
+    'a"b@alpha.de',
+    "a(b)@alpha.de",
+    "a\\b@alpha.de",
+    "a:b@alpha.de",
+    "a@b@alpha.de",
+    "a\x7fb@alpha.de",
+]
+
+
+@pytest.mark.parametrize(("text", "message"), LINE_BREAKS)
+def test_one_line_columns_refuse_line_breaks(uow, tmp_path, text, message):
+    before = ledger_counts(uow)
+    with pytest.raises(ImportFileError, match=message):
+        import_customers(uow, write(tmp_path, "customers.csv", text))
+    assert ledger_counts(uow) == before
+
+
+@pytest.mark.parametrize("email", BAD_EMAILS)
+def test_email_addresses_need_the_local_at_domain_shape(uow, tmp_path, email):
+    text = io.StringIO()
+    csv.writer(text).writerows([("customer_id", "name", "email"), ("C1", "Alpha", email)])
+    with pytest.raises(
+        ImportFileError,
+        match=r"^customers\.csv, row 2, column email: expected e-mail addresses separated by "
+        r"';', got ",
+    ):
+        import_customers(uow, write(tmp_path, "customers.csv", text.getvalue()))
+
+
+def test_good_email_addresses_and_multi_line_address_and_description(customers, tmp_path):
+    uow = customers
+    emails = "first.last+invoices@sub.example.co.uk; o'brien@müller-bau.de;x_y-z@a1.io"
+    path = write(
+        tmp_path,
+        "customers.csv",
+        f'customer_id,name,email,address\nC9,Neu GmbH,"{emails}","Weg 1\r\n12345 Ort"\n',
+    )
+    assert import_customers(uow, path).created == 1
+    customer, contacts, *_ = customer_by_code(uow, "C9")
+    assert customer.address == "Weg 1\r\n12345 Ort"
+    assert [email for email, _ in contacts] == [
+        "first.last+invoices@sub.example.co.uk",
+        "o'brien@müller-bau.de",
+        "x_y-z@a1.io",
+    ]
+
+    invoices = write(
+        tmp_path,
+        "invoices.csv",
+        "number,customer_id,issue_date,due_date,total,description\n"
+        'INV-7,C9,2026-10-01,2026-10-31,10.00,"Line one\nLine two"\n',
+    )
+    assert import_invoices(uow, invoices).created == 1
+    assert invoice_by_number(uow, "INV-7").description == "Line one\nLine two"
+
+
+BAD_INVOICE_TEXTS = [
+    pytest.param(
+        f'{INVOICE_HEADER}"INV\n2",C001,2026-10-01,2026-10-31,10.00,0\n',
+        r"^invoices\.csv, row 2, column number: expected text on one line, got 'INV\\n2'$",
+        id="number-lf",
+    ),
+    pytest.param(
+        "number,customer_id,issue_date,due_date,total,po_number\n"
+        'INV-2,C001,2026-10-01,2026-10-31,10.00,"PO 1\r\nPO 2"\n',
+        r"^invoices\.csv, row 2, column po_number: expected text on one line",
+        id="po-number-crlf",
+    ),
+    pytest.param(
+        f"{INVOICE_HEADER}{'N' * 51},C001,2026-10-01,2026-10-31,10.00,0\n",
+        r"^invoices\.csv, row 2, column number: expected at most 50 characters, got 'NNN",
+        id="number-too-long",
+    ),
+    pytest.param(
+        f"{INVOICE_HEADER}INV-2,{'C' * 101},2026-10-01,2026-10-31,10.00,0\n",
+        r"^invoices\.csv, row 2, column customer_id: expected at most 100 characters",
+        id="customer-id-too-long",
+    ),
+    pytest.param(
+        "number,customer_id,issue_date,due_date,total,po_number\n"
+        f"INV-2,C001,2026-10-01,2026-10-31,10.00,{'P' * 101}\n",
+        r"^invoices\.csv, row 2, column po_number: expected at most 100 characters",
+        id="po-number-too-long",
+    ),
+    pytest.param(
+        "number,customer_id,issue_date,due_date,currency,total\n"
+        "INV-2,C001,2026-10-01,2026-10-31,EU,10.00\n",
+        r"^invoices\.csv, row 2, column currency: expected an ISO 4217 currency code such as "
+        r"EUR, got 'EU'$",
+        id="currency-two-letters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_INVOICE_TEXTS)
+def test_invoice_text_fits_the_ledger_columns(customers, tmp_path, text, message):
+    uow = customers
+    before = ledger_counts(uow)
+    with pytest.raises(ImportFileError, match=message):
+        import_invoices(uow, write(tmp_path, "invoices.csv", text))
+    assert ledger_counts(uow) == before
+
+
+TOO_LONG_CUSTOMERS = [
+    pytest.param("customer_id", "C" * 101, 100, id="customer-id"),
+    pytest.param("phone", "1" * 101, 100, id="phone"),
+    pytest.param("language", "de-DE-1996x", 10, id="language"),
+    pytest.param("segment", "s" * 101, 100, id="segment"),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "limit"), TOO_LONG_CUSTOMERS)
+def test_customer_text_fits_the_ledger_columns(uow, tmp_path, column, value, limit):
+    cells = {"customer_id": "C1", "name": "Alpha", column: value}
+    path = write(tmp_path, "customers.csv", f"{','.join(cells)}\n{','.join(cells.values())}\n")
+    with pytest.raises(
+        ImportFileError,
+        match=rf"^customers\.csv, row 2, column {column}: expected at most {limit} characters",
+    ):
+        import_customers(uow, path)
+
+
+@pytest.mark.parametrize("country", ["D", "DEU", "D1", "ÄB"])
+def test_country_is_a_two_letter_code(uow, tmp_path, country):
+    path = write(tmp_path, "customers.csv", f"customer_id,name,country\nC1,Alpha,{country}\n")
+    with pytest.raises(
+        ImportFileError,
+        match=r"^customers\.csv, row 2, column country: expected a two-letter country code",
+    ):
+        import_customers(uow, path)
