@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
-from app.models.customer import CONTACT_ROLES
 from app.services.customers import CustomerInput, get_customer, list_users, save_customer
 from app.services.dto import ContactView, CustomerDetail
+from app.services.invoice_preview import CONTACT_ROLES
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, parse_decimal

@@ -6,36 +6,26 @@ from datetime import date
 from decimal import Decimal
 
 from PySide6.QtCore import QDate, QLocale
+from PySide6.QtWidgets import QDateEdit
 
-from app.models.money import parse_amount
+from app.services.invoice_preview import AmountError, medium_date_pattern, read_amount
 
-
-class InputError(ValueError):
-    """Typed text that is not a number; the message says what was expected."""
+#: Typed text that is not a number, or one that could be read two ways; the message says what
+#: to write instead.
+InputError = AmountError
 
 
 def parse_decimal(text: str, locale: QLocale | None = None, *, what: str = "amount") -> Decimal:
     """A decimal number typed in the locale's way (``1.234,50`` in German), or plain ``1234.50``.
 
+    Thousands separators count only between groups of three; ``500,00`` in English is refused
+    with "Write 500.00 or 50,000" rather than guessed (``app.services.invoice_preview``).
+
     Raises:
-        InputError: the text is not a number.
+        InputError: the text is not a number, or is unclear.
     """
     loc = locale if locale is not None else QLocale()
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace("%", "")
-    if not cleaned:
-        raise InputError(f"enter the {what}")
-    decimal_sep = loc.decimalPoint() or "."
-    group_sep = loc.groupSeparator().replace("\u00a0", "").replace(" ", "")
-    attempts = [(decimal_sep, group_sep)]
-    if decimal_sep != ".":
-        attempts.append((".", ""))
-    for dec, grp in attempts:
-        try:
-            return parse_amount(cleaned, dec, grp if grp != dec else "")
-        except ValueError:
-            continue
-    example = f"1{group_sep}234{decimal_sep}50" if group_sep else f"1234{decimal_sep}50"
-    raise InputError(f"the {what} {text.strip()!r} is not a number; write it like {example}")
+    return read_amount(text, loc.decimalPoint() or ".", loc.groupSeparator(), what=what)
 
 
 def decimal_text(value: Decimal, locale: QLocale | None = None) -> str:
@@ -53,3 +43,9 @@ def to_qdate(day: date) -> QDate:
 def from_qdate(day: QDate) -> date:
     """A QDate as a Python date."""
     return date(day.year(), day.month(), day.day())
+
+
+def use_medium_dates(edit: QDateEdit, locale: str) -> None:
+    """Show a date editor in the locale's medium form, the form lists and details use."""
+    edit.setLocale(QLocale(locale))
+    edit.setDisplayFormat(medium_date_pattern(locale))

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.invoice import InvoiceKind, InvoiceStatus
 from app.services.dto import InvoiceDetail
+from app.services.invoice_preview import InvoiceKind, InvoiceStatus
 from app.services.money_format import format_date, format_percent, format_quantity
 from app.views.style import STATUS_TEXT, heading, money_text, muted, status_marker, warm_colour
 

@@ -1,7 +1,7 @@
 """The invoice editor: header, lines with live totals, save as draft, issue, PDF.
 
-Totals are computed with the service's own functions (``line_amounts`` and the model's
-``compute_totals``), so what the editor shows is what the ledger will store.
+Totals are computed by the service (``invoice_preview.preview_totals``) with the functions that
+store them, so what the editor shows is what the ledger will store.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QBrush, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QLocale, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QBrush, QDesktopServices, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -34,24 +35,18 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
-from app.models.invoice import (
-    DocumentState,
-    InvoiceKind,
-    LineAmounts,
-    compute_totals,
-    line_net_minor,
-)
-from app.models.money import Money, is_currency_code
 from app.services.customers import CustomerChoice, list_customer_choices
 from app.services.dto import DraftInvoice, DraftLine, InvoiceDetail
-from app.services.invoice_queries import get_invoice
-from app.services.invoicing import (
-    InvoicingError,
-    create_draft,
-    issue_invoice,
-    line_amounts,
-    update_draft,
+from app.services.invoice_preview import (
+    DocumentState,
+    InvoiceKind,
+    Money,
+    is_currency_code,
+    line_net,
+    preview_totals,
 )
+from app.services.invoice_queries import get_invoice
+from app.services.invoicing import InvoicingError, create_draft, issue_invoice, update_draft
 from app.services.money_format import format_percent
 from app.services.pdf_invoices import write_invoice_pdf
 from app.services.settings import TaxRateView, list_tax_rates
@@ -59,11 +54,16 @@ from app.services.tasks import TaskContext
 from app.services.uow import UnitOfWork
 from app.views import ask
 from app.views.context import ViewContext
-from app.views.inputs import InputError, decimal_text, from_qdate, parse_decimal, to_qdate
+from app.views.inputs import (
+    InputError,
+    decimal_text,
+    from_qdate,
+    parse_decimal,
+    to_qdate,
+    use_medium_dates,
+)
 from app.views.style import error_label, heading, money_text, muted, show_form_error, warm_colour
 
-#: Unambiguous in every locale (never 03/04 for March or April).
-DATE_FORMAT = "d MMM yyyy"
 COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY")
 
 
@@ -100,6 +100,7 @@ class InvoiceDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self._qlocale = QLocale(ctx.locale)
         self.invoice_id = invoice_id
         self.detail: InvoiceDetail | None = None
         self._customers: dict[int, CustomerChoice] = {}
@@ -120,6 +121,7 @@ class InvoiceDialog(QDialog):
 
     def _build(self) -> None:
         self.title = heading("New invoice")
+        self.read_only_banner = banner()
         self.state_label = muted(QLabel("Draft: nothing is numbered until you issue it."))
 
         self._build_header_fields()
@@ -137,11 +139,12 @@ class InvoiceDialog(QDialog):
 
         self.error = error_label()
 
+        # Alt+letter: each letter once in the whole editor (see _header_layout for the fields)
         self.save_button = QPushButton("&Save draft")
-        self.issue_button = QPushButton("Issue…")
-        self.pdf_button = QPushButton("Save P&DF…")
+        self.issue_button = QPushButton("&Issue…")
+        self.pdf_button = QPushButton("Save PD&F…")
         self.open_pdf_button = QPushButton("&Open PDF")
-        self.close_button = QPushButton("Close")
+        self.close_button = QPushButton("C&lose")
         buttons = QHBoxLayout()
         buttons.addWidget(self.pdf_button)
         buttons.addWidget(self.open_pdf_button)
@@ -153,6 +156,7 @@ class InvoiceDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.read_only_banner)
         layout.addWidget(self.state_label)
         layout.addSpacing(6)
         layout.addLayout(header)
@@ -173,11 +177,13 @@ class InvoiceDialog(QDialog):
         left.addRow("&PO number", self.po_number)
         left.addRow("&Description", self.description)
         right = QFormLayout()
-        right.addRow("&Issue date", self.issue_date)
+        right.addRow("Issue da&te", self.issue_date)
         due_row = QHBoxLayout()
         due_row.addWidget(self.due_date)
         due_row.addWidget(self.due_hint, 1)
-        right.addRow("Due date", due_row)
+        due_label = QLabel("Du&e date")
+        due_label.setBuddy(self.due_date)
+        right.addRow(due_label, due_row)
         right.addRow("C&urrency", self.currency)
         header.addLayout(left, 0, 0)
         header.addLayout(right, 0, 1)
@@ -209,10 +215,10 @@ class InvoiceDialog(QDialog):
         search_as_you_type(self.customer, "Type to search customers")
         self.issue_date = QDateEdit(to_qdate(self._ctx.clock.today()))
         self.issue_date.setCalendarPopup(True)
-        self.issue_date.setDisplayFormat(DATE_FORMAT)
+        use_medium_dates(self.issue_date, self._ctx.locale)
         self.due_date = QDateEdit(to_qdate(self._ctx.clock.today()))
         self.due_date.setCalendarPopup(True)
-        self.due_date.setDisplayFormat(DATE_FORMAT)
+        use_medium_dates(self.due_date, self._ctx.locale)
         self.due_hint = muted(QLabel())
         self.currency = QComboBox()
         self.currency.setEditable(True)
@@ -355,20 +361,38 @@ class InvoiceDialog(QDialog):
         self.title.setText(f"{kind} {detail.number}")
         self.setWindowTitle(f"{kind} {detail.number}")
         if detail.state == DocumentState.VOID:
-            self.state_label.setText(f"Void: {detail.void_reason}. It can no longer be changed.")
-        else:
-            self.state_label.setText(
-                f"Issued: it can no longer be changed. Correct it with a credit note. "
-                f"Open: {money_text(detail.open_amount, self._ctx.locale)}"
+            self.read_only_banner.setText("Void: read only — it can no longer be changed")
+            self.state_label.setText(f"Voided: {detail.void_reason}")
+        elif credit:
+            self.read_only_banner.setText(
+                f"Issued: read only — it credits {detail.credited_invoice_number or 'an invoice'}"
             )
+            self.state_label.setText(f"Total {money_text(detail.total, self._ctx.locale)}")
+        else:
+            self.read_only_banner.setText("Issued: read only — credit it to change")
+            self.state_label.setText(
+                f"Open: {money_text(detail.open_amount, self._ctx.locale)}. To correct it, "
+                "issue a credit note (Invoices ▸ Credit note…)."
+            )
+        self.read_only_banner.show()
         self._set_read_only()
 
     def _set_read_only(self) -> None:
-        for widget in (self.customer, self.issue_date, self.due_date, self.currency):
-            widget.setEnabled(False)
-        self.po_number.setReadOnly(True)
-        self.description.setReadOnly(True)
+        for widget in (
+            self.customer,
+            self.issue_date,
+            self.due_date,
+            self.currency,
+            self.po_number,
+            self.description,
+        ):
+            widget.setEnabled(False)  # greyed: visibly not for typing into
         self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        palette = self.lines.palette()
+        window = palette.color(QPalette.ColorRole.Window)
+        palette.setColor(QPalette.ColorRole.Base, window)
+        palette.setColor(QPalette.ColorRole.AlternateBase, window)
+        self.lines.setPalette(palette)
         for row in range(self.lines.rowCount()):
             combo = self.lines.cellWidget(row, LineColumn.TAX)
             if combo is not None:
@@ -394,9 +418,9 @@ class InvoiceDialog(QDialog):
         values = line or DraftLine("", Decimal(1), Decimal(0), self._default_rate())
         cells = {
             LineColumn.DESCRIPTION: values.description,
-            LineColumn.QUANTITY: decimal_text(values.quantity),
-            LineColumn.UNIT_PRICE: decimal_text(values.unit_price) if line else "",
-            LineColumn.DISCOUNT: decimal_text(values.discount_percent)
+            LineColumn.QUANTITY: decimal_text(values.quantity, self._qlocale),
+            LineColumn.UNIT_PRICE: decimal_text(values.unit_price, self._qlocale) if line else "",
+            LineColumn.DISCOUNT: decimal_text(values.discount_percent, self._qlocale)
             if values.discount_percent
             else "",
         }
@@ -484,20 +508,24 @@ class InvoiceDialog(QDialog):
                 continue
             bad_cells: list[int] = []
             try:
-                quantity = parse_decimal(texts[LineColumn.QUANTITY] or "1", what="quantity")
+                quantity = parse_decimal(
+                    texts[LineColumn.QUANTITY] or "1", self._qlocale, what="quantity"
+                )
             except InputError as exc:
                 errors.append(f"Line {row + 1}: {exc}")
                 bad_cells.append(LineColumn.QUANTITY)
                 quantity = Decimal(0)
             try:
-                price = parse_decimal(texts[LineColumn.UNIT_PRICE], what="unit price")
+                price = parse_decimal(
+                    texts[LineColumn.UNIT_PRICE], self._qlocale, what="unit price"
+                )
             except InputError as exc:
                 errors.append(f"Line {row + 1}: {exc}")
                 bad_cells.append(LineColumn.UNIT_PRICE)
                 price = Decimal(0)
             try:
                 discount = (
-                    parse_decimal(texts[LineColumn.DISCOUNT], what="discount")
+                    parse_decimal(texts[LineColumn.DISCOUNT], self._qlocale, what="discount")
                     if texts[LineColumn.DISCOUNT].strip()
                     else Decimal(0)
                 )
@@ -513,7 +541,7 @@ class InvoiceDialog(QDialog):
                 bad_cells.append(LineColumn.DESCRIPTION)
             if not bad_cells and currency:
                 try:
-                    nets[row] = line_net_minor(line_amounts(line, currency), currency)
+                    nets[row] = line_net(line, currency).minor
                 except InvoicingError as exc:
                     errors.append(f"Line {row + 1}: {exc}")
                     bad_cells.extend(
@@ -593,15 +621,9 @@ class InvoiceDialog(QDialog):
                     money_text(Money(nets[row], currency), self._ctx.locale) if row in nets else ""
                 )
         self._loading = was_loading
-        amounts: list[LineAmounts] = []
-        for line in lines:
-            try:
-                amounts.append(line_amounts(line, currency))
-            except InvoicingError:
-                continue
-        totals = compute_totals(amounts, currency)
+        totals = preview_totals(lines, currency)
         loc = self._ctx.locale
-        self.net_label.setText(money_text(Money(totals.net_minor, currency), loc))
+        self.net_label.setText(money_text(totals.net, loc))
         while self.tax_box.count():
             layout_item = self.tax_box.takeAt(0)
             widget = layout_item.widget() if layout_item is not None else None
@@ -609,12 +631,12 @@ class InvoiceDialog(QDialog):
                 widget.deleteLater()
         if not totals.tax_by_rate:
             self.tax_box.addWidget(_amount_label(money_text(Money(0, currency), loc)))
-        for rate_bp, tax in sorted(totals.tax_by_rate.items(), reverse=True):
-            percent = format_percent(Decimal(rate_bp) / 100, loc)
-            net = money_text(Money(totals.net_by_rate[rate_bp], currency), loc)
-            label = _amount_label(f"{percent} on {net}:  {money_text(Money(tax, currency), loc)}")
+        for tax in totals.tax_by_rate:
+            percent = format_percent(tax.rate_percent, loc)
+            net = money_text(tax.net, loc)
+            label = _amount_label(f"{percent} on {net}:  {money_text(tax.tax, loc)}")
             self.tax_box.addWidget(label)
-        self.total_label.setText(money_text(Money(totals.total_minor, currency), loc))
+        self.total_label.setText(money_text(totals.total, loc))
         show_form_error(self.error, "; ".join(errors[:3]) + ("." if errors else ""))
 
     def tax_texts(self) -> list[str]:
@@ -927,6 +949,26 @@ def search_as_you_type(combo: QComboBox, placeholder: str = "") -> None:
     if completer is not None:
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+
+
+def banner(text: str = "") -> QLabel:
+    """A hidden strip across a dialog's top that says what state it is in ("read only")."""
+    label = QLabel(text)
+    label.setObjectName("ReadOnlyBanner")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setFrameShape(QFrame.Shape.StyledPanel)
+    label.setMargin(6)
+    label.setAutoFillBackground(True)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.ToolTipBase))
+    palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.ToolTipText))
+    label.setPalette(palette)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    label.hide()
+    return label
 
 
 def _amount_label(text: str = "", *, bold: bool = False) -> QLabel:

@@ -25,12 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.invoice import InvoiceKind, InvoiceStatus
-from app.models.money import Money
 from app.services.customers import CustomerChoice, list_customer_choices
 from app.services.dto import InvoiceDetail, InvoiceRow
 from app.services.excel_export import export_invoices_xlsx
 from app.services.file_import import ImportResult, import_invoices
+from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money
 from app.services.invoice_queries import InvoiceQuery, get_invoice
 from app.services.invoicing import (
     create_credit_note,

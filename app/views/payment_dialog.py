@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -19,9 +19,17 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
-from app.models.money import Money, to_minor
 from app.services.dto import InvoiceRow
-from app.views.inputs import InputError, decimal_text, from_qdate, parse_decimal, to_qdate
+from app.services.invoice_preview import Money, to_money
+from app.views import ask
+from app.views.inputs import (
+    InputError,
+    decimal_text,
+    from_qdate,
+    parse_decimal,
+    to_qdate,
+    use_medium_dates,
+)
 from app.views.style import error_label, money_text, show_form_error
 
 METHODS = ("bank transfer", "card", "cash", "cheque", "direct debit", "other")
@@ -49,24 +57,29 @@ class RecordPaymentDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Record payment for {invoice.number}")
         self._invoice = invoice
+        self._locale = locale
+        self._qlocale = QLocale(locale)
         self._payment: PaymentInput | None = None
-        self._amount = QLineEdit(decimal_text(invoice.open_amount.amount))
-        self._amount.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self._date = QDateEdit(to_qdate(today))
-        self._date.setCalendarPopup(True)
-        self._reference = QLineEdit()
-        self._reference.setPlaceholderText("As on the bank statement")
+        self.amount = QLineEdit(decimal_text(invoice.open_amount.amount, self._qlocale))
+        self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.received_on = QDateEdit(to_qdate(today))
+        self.received_on.setCalendarPopup(True)
+        use_medium_dates(self.received_on, locale)
+        self.reference = QLineEdit()
+        self.reference.setPlaceholderText("As on the bank statement; shown with the invoice")
         self._method = QComboBox()
         self._method.addItems(list(METHODS))
-        self._error = error_label()
+        self.error = error_label()
 
+        customer = QLabel(invoice.customer_name)
+        customer.setTextFormat(Qt.TextFormat.PlainText)
         form = QFormLayout()
-        form.addRow("Customer", QLabel(invoice.customer_name))
+        form.addRow("Customer", customer)
         form.addRow("Open amount", QLabel(money_text(invoice.open_amount, locale)))
-        form.addRow(f"Amount received ({invoice.open_amount.currency})", self._amount)
-        form.addRow("Received on", self._date)
-        form.addRow("Reference", self._reference)
-        form.addRow("Method", self._method)
+        form.addRow(f"&Amount received ({invoice.open_amount.currency})", self.amount)
+        form.addRow("Received &on", self.received_on)
+        form.addRow("&Reference", self.reference)
+        form.addRow("&Method", self._method)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -75,7 +88,7 @@ class RecordPaymentDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self._error)
+        layout.addWidget(self.error)
         layout.addWidget(buttons)
 
     def payment(self) -> PaymentInput | None:
@@ -84,24 +97,35 @@ class RecordPaymentDialog(QDialog):
 
     @override
     def accept(self) -> None:
-        currency = self._invoice.open_amount.currency
+        open_amount = self._invoice.open_amount
         try:
-            amount = parse_decimal(self._amount.text(), what="amount received")
+            typed = parse_decimal(self.amount.text(), self._qlocale, what="amount received")
+            amount = to_money(typed, open_amount.currency, what="amount received")
         except InputError as exc:
             self._show_error(str(exc))
             return
-        if amount <= 0:
+        if amount.minor <= 0:
             self._show_error("The amount received must be above zero.")
             return
+        if amount > open_amount and not ask.confirm(
+            self,
+            "More than is open",
+            f"{self._invoice.number} has {money_text(open_amount, self._locale)} open. "
+            f"{money_text(amount - open_amount, self._locale)} will stay on the customer's "
+            "account as unapplied cash. Record it?",
+            "Record payment",
+        ):
+            return
         self._payment = PaymentInput(
-            amount=Money(to_minor(amount, currency), currency),
-            received_on=from_qdate(self._date.date()),
-            reference=self._reference.text().strip(),
+            amount=amount,
+            received_on=from_qdate(self.received_on.date()),
+            reference=self.reference.text().strip(),
             method=self._method.currentText(),
         )
         self.payment_entered.emit(self._payment)
         super().accept()
 
     def _show_error(self, text: str) -> None:
-        show_form_error(self._error, text)
-        self._amount.setFocus()
+        show_form_error(self.error, text)
+        self.amount.setFocus()
+        self.amount.selectAll()

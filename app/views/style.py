@@ -8,8 +8,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from app.models.invoice import InvoiceStatus
-from app.models.money import Money
+from app.services.invoice_preview import InvoiceStatus, Money
 from app.services.money_format import format_money
 
 #: (light palette, dark palette) colours.

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from app.models.db import LedgerError
 from app.services.customers import CustomerError
+from app.services.invoice_preview import LedgerError
 from app.services.invoicing import InvoicingError
 from app.services.settings import SettingError
 from app.services.tasks import TaskCancelledError, TaskContext

@@ -26,9 +26,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon
 from typing_extensions import override
 
-from app.models.invoice import InvoiceKind, InvoiceStatus
-from app.models.money import Money
 from app.services.dto import InvoiceRow
+from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money
 from app.services.invoice_queries import (
     InvoiceQuery,
     count_invoices,
