@@ -44,10 +44,9 @@ from app.views.models.invoice_table_model import COLUMN_TITLES, InvoiceColumn
 from app.views.workers import TaskRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate_ledger import generate_ledger
+from generate_ledger import cached_ledger
 
 TODAY = date(2026, 11, 23)
-CACHE = Path(tempfile.gettempdir()) / "duebook-bench"
 
 
 class FreezeMeter:
@@ -99,19 +98,6 @@ def wait_until(app: QApplication, condition: Callable[[], bool], timeout_s: floa
     return time.perf_counter() - start
 
 
-def ledger(customers: int, invoices: int, fresh: bool) -> Path:
-    """The cached benchmark ledger, generated when missing."""
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"ledger-{customers}-{invoices}.sqlite3"
-    if fresh and path.exists():
-        path.unlink()
-    if not path.exists():
-        started = time.perf_counter()
-        generate_ledger(path, customers, invoices, seed=1, today=TODAY)
-        print(f"generated {path} in {time.perf_counter() - started:.1f} s")
-    return path
-
-
 def measure_scrolling(app: QApplication, view: InvoicesView, meter: FreezeMeter) -> None:
     """Scroll to the end of the full list and jump around in it; print how long rows took."""
     model, table = view.model, view.table
@@ -157,7 +143,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    path = ledger(args.customers, args.invoices, args.fresh)
+    path = cached_ledger(args.customers, args.invoices, TODAY, args.fresh)
     imports_s = import_seconds()
 
     app = QApplication(sys.argv)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -527,6 +528,20 @@ def generate_ledger(
         session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         session.commit()
     return counters.rows
+
+
+def cached_ledger(customers: int, invoices: int, today: date, fresh: bool = False) -> Path:
+    """A generated ledger kept in the temporary folder between benchmark runs (seed 1)."""
+    cache = Path(tempfile.gettempdir()) / "duebook-bench"
+    cache.mkdir(exist_ok=True)
+    path = cache / f"ledger-{customers}-{invoices}.sqlite3"
+    if fresh and path.exists():
+        path.unlink()
+    if not path.exists():
+        started = time.perf_counter()
+        generate_ledger(path, customers, invoices, seed=1, today=today)
+        print(f"generated {path} in {time.perf_counter() - started:.1f} s")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -119,13 +119,20 @@ def migrate(engine: Engine, path: Path | None = None) -> None:
             f"{path or engine.url} is not a Duebook ledger: it holds other tables "
             f"({', '.join(sorted(tables)[:3])})"
         )
+    backup = None
     if path is not None and current is not None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        backup_ledger(path, f"backup-{current}-{stamp}")
+        backup = backup_ledger(path, f"backup-{current}-{stamp}")
     config = _alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except DatabaseError as exc:
+        kept = f"; a copy from before is at {backup}" if backup else ""
+        raise LedgerError(
+            f"{path or engine.url} could not be upgraded to schema {head}: {exc.orig}{kept}"
+        ) from exc
 
 
 def open_ledger(path: Path) -> SessionFactory:

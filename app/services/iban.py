@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
 
 def _as_digits(text: str) -> int:
@@ -55,6 +55,6 @@ def creditor_reference(invoice_number: str) -> str:
 def is_valid_creditor_reference(text: str) -> bool:
     """Whether ``text`` (spaces allowed) is an RF reference with correct check digits."""
     ref = re.sub(r"\s", "", text).upper()
-    if not re.fullmatch(r"RF\d{2}[A-Z0-9]{1,21}", ref):
+    if not re.fullmatch(r"RF[0-9]{2}[A-Z0-9]{1,21}", ref):
         return False
     return _as_digits(ref[4:] + ref[:4]) % 97 == 1

@@ -219,9 +219,12 @@ def list_invoices(
         ids = ids.join(Customer, Customer.id == Invoice.customer_id)
     key: Label[Any] = keys[query.sort_key].label("sort_key")
     desc = query.descending
+    # Where every invoice is summed anyway, a bare id as tie-break makes SQLite walk an index
+    # and fetch each row (230 ms against 90 ms at 100,000 invoices); "id + 0" is no index's.
+    tie_break = Invoice.id + 0 if _needs_balances(query) else Invoice.id
     page = (
         ids.add_columns(key)
-        .order_by(_ordered(key, desc), _ordered(Invoice.id, desc))
+        .order_by(_ordered(key, desc), _ordered(tie_break, desc))
         .offset(offset)
         .limit(limit)
         .subquery("page")
