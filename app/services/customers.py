@@ -21,6 +21,7 @@ from app.services.audit import record_activity, record_audit
 from app.services.dto import ContactView, CustomerDetail, CustomerRow, TimelineEntry
 from app.services.iban import normalize_iban
 from app.services.invoice_queries import contains_pattern, open_invoice_rows
+from app.services.text_checks import has_line_break, is_email_address
 from app.services.uow import UnitOfWork
 
 
@@ -201,11 +202,10 @@ def get_customer(uow: UnitOfWork, customer_id: int, today: date) -> CustomerDeta
 
 #: Longest text each field holds (the column sizes), and the fields that must stay on one line.
 _FIELD_LENGTHS = {"customer_id": 100, "name": 300, "phone": 100, "segment": 100, "vat_id": 50}
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _check_line(field: str, value: str) -> None:
-    if "\n" in value or "\r" in value:
+    if has_line_break(value):
         raise CustomerError(f"{field}: must be one line, without line breaks")
     limit = _FIELD_LENGTHS.get(field)
     if limit is not None and len(value.strip()) > limit:
@@ -269,7 +269,7 @@ def _validate(data: CustomerInput) -> tuple[list[str], int | None]:
     for contact in data.contacts:
         if contact.role not in CONTACT_ROLES:
             raise CustomerError(f"contact role: expected one of {', '.join(CONTACT_ROLES)}")
-        if contact.email.strip() and not _EMAIL.fullmatch(contact.email.strip()):
+        if contact.email.strip() and not is_email_address(contact.email.strip()):
             raise CustomerError(f"email: {contact.email!r} is not an email address")
     try:
         ibans = [normalize_iban(i) for i in data.ibans if i.strip()]

@@ -63,6 +63,7 @@ from app.services.iban import normalize_iban
 from app.services.money_format import format_money
 from app.services.settings import load_settings
 from app.services.tasks import TaskContext
+from app.services.text_checks import has_line_break, is_email_address
 from app.services.uow import UnitOfWork
 
 #: Columns of the customers file, in the order an export writes them (formats.md).
@@ -131,11 +132,6 @@ _PANDAS_FIELDS = re.compile(r"Expected ([0-9]+) fields in line ([0-9]+), saw ([0
 #: An e-mail address as ``local@domain``: the local part dot-separated runs without blanks,
 #: control characters or the characters a mail header gives a meaning to; the domain two or
 #: more labels of letters, digits and inner hyphens.
-_EMAIL_ATOM = r"[^\s\x00-\x1f\x7f@\"(),.:;<>\[\]\\]+"
-_EMAIL_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
-_EMAIL = re.compile(rf"{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})+")
-#: What ends a line: text in a one-line column must not hold any of these.
-_LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _MAGIC = (
     (b"\x89PNG", "a PNG image"),
     (b"%PDF", "a PDF document"),
@@ -523,7 +519,7 @@ def _text(
     value = row.get(column)
     if limit is not None and len(value) > limit:
         raise table.expected(row, column, f"at most {limit} characters")
-    if not lines and _LINE_BREAKS.search(value):
+    if not lines and has_line_break(value):
         raise table.expected(row, column, "text on one line")
     return value
 
@@ -666,11 +662,11 @@ def _customer_fields(
 
 def _emails(table: _Table, row: _Row) -> list[str]:
     """The ``;``-separated addresses, each ``local@domain`` on one line (mail headers)."""
-    if _LINE_BREAKS.search(row.get("email")):
+    if has_line_break(row.get("email")):
         raise table.expected(row, "email", "e-mail addresses separated by ';', on one line")
     emails = _split(row.get("email"))
     for email in emails:
-        if len(email) > 320 or not _EMAIL.fullmatch(email):
+        if not is_email_address(email):
             raise table.expected(row, "email", "e-mail addresses separated by ';'")
     return emails
 
@@ -696,7 +692,7 @@ def _aliases(table: _Table, row: _Row) -> list[str]:
         if len(alias) > 300:
             what = f"expected names of at most 300 characters, got {_shown(alias)}"
             raise table.error(row, "aliases", what)
-        if _LINE_BREAKS.search(alias):
+        if has_line_break(alias):
             raise table.error(row, "aliases", f"expected names on one line, got {_shown(alias)}")
     return aliases
 

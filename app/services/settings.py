@@ -15,14 +15,12 @@ from app.models.company import Setting, TaxRate
 from app.models.money import is_currency_code
 from app.services.audit import record_audit
 from app.services.iban import normalize_iban
+from app.services.text_checks import has_line_break, is_email_address
 from app.services.uow import UnitOfWork
 
 
 class SettingError(ValueError):
     """An unknown key or a value that does not fit the key."""
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _text(value: str) -> str:
@@ -32,14 +30,14 @@ def _text(value: str) -> str:
 
 def _line(value: str) -> str:
     """One line of text; a line break could smuggle a header into an email."""
-    if "\n" in value.strip() or "\r" in value.strip():
+    if has_line_break(value.strip()):
         raise SettingError("expected one line of text, without line breaks")
     return value.strip()
 
 
 def _email(value: str) -> str:
     address = _line(value)
-    if address and not _EMAIL.fullmatch(parseaddr(address)[1]):
+    if address and not is_email_address(parseaddr(address)[1]):
         raise SettingError(f"expected an email address such as billing@example.com, got {value!r}")
     return address
 
@@ -91,7 +89,7 @@ def _number_pattern(value: str) -> str:
         raise SettingError(f"the number pattern must contain {{seq}}, got {value!r}")
     if len(format_number(value.strip(), date(2026, 12, 31), 10**7)) > MAX_NUMBER_LENGTH:
         raise SettingError(f"numbers from this pattern would exceed {MAX_NUMBER_LENGTH} characters")
-    if "\n" in value or "\r" in value:
+    if has_line_break(value):
         raise SettingError("expected one line of text, without line breaks")
     return value.strip()
 
