@@ -234,9 +234,10 @@ def preview_totals(lines: Sequence[DraftLine], currency: str) -> PreviewTotals:
 
 @dataclass(frozen=True)
 class InvoicePayment:
-    """A payment that went (partly) to an invoice."""
+    """A payment that went (partly) to an invoice; ``allocation_id`` is its part on the invoice."""
 
     payment_id: int
+    allocation_id: int
     received_on: date
     amount: Money
     applied: Money
@@ -269,6 +270,7 @@ def payments_of_invoice(uow: UnitOfWork, invoice_id: int) -> list[InvoicePayment
         return [
             InvoicePayment(
                 payment_id=payment.id,
+                allocation_id=allocation.id,
                 received_on=payment.received_on,
                 amount=Money(payment.amount_minor, payment.currency),
                 applied=Money(allocation.amount_minor, allocation.currency),

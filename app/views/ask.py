@@ -237,3 +237,11 @@ def inform(parent: QWidget | None, title: str, text: str, details: str = "") -> 
     if details:
         box.setDetailedText(details)
     box.open()
+
+
+def warn(parent: QWidget | None, title: str, text: str) -> None:
+    """A warning that does not block (an import that failed, say)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()

@@ -5,33 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QByteArray,
-    QModelIndex,
-    QPoint,
-    QSettings,
-    QSortFilterProxyModel,
-    Qt,
-    Slot,
-)
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFormLayout,
-    QFrame,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
+    QStackedWidget,
     QStyle,
     QTableView,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -40,189 +26,26 @@ from app.services.customers import add_note, get_customer, list_customers
 from app.services.dto import CustomerDetail, CustomerRow
 from app.services.excel_export import export_customers_xlsx
 from app.services.file_import import ImportResult, import_customers
-from app.services.iban import format_iban
-from app.services.money_format import format_date
+from app.services.invoice_preview import Money, credit_limits
 from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
-from app.views.customer_dialog import ROLE_TEXT, CustomerDialog
-from app.views.import_messages import import_summary
+from app.views.customer_detail import CustomerDetailPane
+from app.views.customer_dialog import CustomerDialog
+from app.views.import_messages import import_failure, import_summary, show_import_warnings
 from app.views.models.customer_table_model import (
     ROW_ROLE,
-    SORT_ROLE,
     CustomerColumn,
+    CustomerSortProxy,
     CustomerTableModel,
 )
 from app.views.screen import Screen
-from app.views.style import (
-    error_label,
-    heading,
-    money_text,
-    muted,
-    per_currency_text,
-    show_form_error,
-    warm_colour,
-)
+from app.views.style import heading, muted, show_form_error
 from app.views.workers import show_error
 
-_DEFAULT_WIDTHS = (180, 76, 58, 90, 140, 100, 100)
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-
-
-class CustomerDetailPane(QScrollArea):
-    """One customer's account: header, contacts, payer accounts, open invoices, timeline."""
-
-    def __init__(self, locale: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._locale = locale
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setMinimumWidth(320)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(12, 8, 12, 8)
-        self.title = heading("")
-        self.subtitle = muted(QLabel())
-        self.subtitle.setWordWrap(True)
-        self.hint = muted(QLabel("Select a customer to see their account."))
-        self.facts = QFormLayout()
-        self.contacts = _tree(["Name", "Role", "Email", "Phone"], stretch=2)
-        self.payer = QLabel()
-        self.payer.setWordWrap(True)
-        self.payer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_invoices = _tree(["Number", "Due", "Open", "Days overdue"])
-        self._build_timeline_widgets()
-
-        self._sections: list[QWidget] = []
-        layout.addWidget(self.title)
-        layout.addWidget(self.subtitle)
-        layout.addWidget(self.hint)
-        facts_box = QWidget()
-        facts_box.setLayout(self.facts)
-        layout.addWidget(facts_box)
-        for title, widget in (
-            ("Contacts", self.contacts),
-            ("How they pay", self.payer),
-            ("Open invoices", self.open_invoices),
-        ):
-            box = QGroupBox(title)
-            QVBoxLayout(box).addWidget(widget)
-            layout.addWidget(box)
-            self._sections.append(box)
-        timeline_box = QGroupBox("Timeline")
-        timeline_layout = QVBoxLayout(timeline_box)
-        note_row = QHBoxLayout()
-        note_row.addWidget(self.note, 1)
-        note_row.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignTop)
-        timeline_layout.addLayout(note_row)
-        timeline_layout.addWidget(self.note_error)
-        timeline_layout.addWidget(self.timeline)
-        layout.addWidget(timeline_box)
-        self._sections.extend([timeline_box, facts_box])
-        layout.addStretch(1)
-        self.setWidget(body)
-        self.show_customer(None)
-
-    def _build_timeline_widgets(self) -> None:
-        self.note = QPlainTextEdit()
-        self.note.setObjectName("NoteEdit")
-        self.note.setPlaceholderText("Write a note for the timeline: a call, a promise, a remark")
-        self.note.setFixedHeight(64)
-        self.note.setTabChangesFocus(True)
-        self.add_note_button = QPushButton("Add note")
-        self.note_error = error_label()
-        self.timeline = _tree(["When", "What", "By"], stretch=1)
-        self.timeline.setObjectName("Timeline")
-        self.timeline.setWordWrap(True)
-
-    def show_customer(self, customer: CustomerDetail | None) -> None:
-        """Show a customer, or the hint when ``None``."""
-        for section in (*self._sections, self.title, self.subtitle):
-            section.setVisible(customer is not None)
-        self.hint.setVisible(customer is None)
-        while self.facts.rowCount():
-            self.facts.removeRow(0)
-        for tree in (self.contacts, self.open_invoices, self.timeline):
-            tree.clear()
-        if customer is None:
-            return
-        loc = self._locale
-        self.title.setText(customer.name)
-        open_text = per_currency_text(customer.open_by_currency, loc) or "nothing"
-        self.subtitle.setText(f"{customer.code} · open {open_text}")
-        limit = money_text(customer.credit_limit, loc) if customer.credit_limit else "none"
-        for label, value in (
-            ("Customer ID", customer.code),
-            ("Terms", f"{customer.payment_terms_days} days net"),
-            ("Currency", customer.currency),
-            ("Segment", customer.segment or "—"),
-            ("Owner", customer.owner or "nobody"),
-            ("Credit limit", limit),
-            ("Country", customer.country or "—"),
-            ("VAT number", customer.vat_id or "—"),
-            ("Address", customer.address.replace("\n", ", ") or "—"),
-        ):
-            value_label = QLabel(value)
-            value_label.setTextFormat(Qt.TextFormat.PlainText)
-            value_label.setWordWrap(True)
-            value_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.facts.addRow(label, value_label)
-        for contact in customer.contacts:
-            self.contacts.addTopLevelItem(
-                QTreeWidgetItem(
-                    [
-                        contact.name,
-                        ROLE_TEXT.get(contact.role, contact.role),
-                        contact.email,
-                        contact.phone,
-                    ]
-                )
-            )
-        if not customer.contacts:
-            self.contacts.addTopLevelItem(QTreeWidgetItem(["No contacts yet", "", "", ""]))
-        ibans = ", ".join(format_iban(i) for i in customer.ibans) or "none known yet"
-        aliases = ", ".join(customer.aliases) or "none"
-        self.payer.setText(f"Bank accounts: {ibans}\nAlso pays as: {aliases}")
-        self._show_open_invoices(customer)
-        self._show_timeline(customer)
-        for tree in (self.contacts, self.open_invoices):
-            _fit(tree, max_rows=8)
-        _fit(self.timeline, max_rows=14)
-
-    def _show_open_invoices(self, customer: CustomerDetail) -> None:
-        loc = self._locale
-        warm = warm_colour()
-        for invoice in customer.open_invoices:
-            item = QTreeWidgetItem(
-                [
-                    invoice.number,
-                    format_date(invoice.due_date, loc),
-                    money_text(invoice.open_amount, loc),
-                    str(invoice.days_overdue) if invoice.days_overdue else "",
-                ]
-            )
-            item.setTextAlignment(2, _RIGHT)
-            item.setTextAlignment(3, _RIGHT)
-            if invoice.days_overdue:
-                for column in (1, 2, 3):
-                    item.setForeground(column, warm)
-            self.open_invoices.addTopLevelItem(item)
-        if not customer.open_invoices:
-            self.open_invoices.addTopLevelItem(QTreeWidgetItem(["Nothing open", "", "", ""]))
-
-    def _show_timeline(self, customer: CustomerDetail) -> None:
-        for entry in customer.timeline:
-            when = entry.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            item = QTreeWidgetItem([when, entry.summary, entry.author])
-            item.setToolTip(1, entry.summary)
-            self.timeline.addTopLevelItem(item)
-        if not customer.timeline:
-            self.timeline.addTopLevelItem(QTreeWidgetItem(["", "Nothing happened yet", ""]))
-
-    def timeline_texts(self) -> list[str]:
-        """The timeline's summaries, newest first."""
-        items = (self.timeline.topLevelItem(i) for i in range(self.timeline.topLevelItemCount()))
-        return [item.text(1) for item in items if item is not None]
+#: Texts as wide as a column's usual values (the name column takes what is left).
+_WIDEST = ("", "K10000", "Country", "Key account", "", "€188,888.88", "€188,888.88")
+_EMAIL_WIDTH = 160
 
 
 class CustomersView(Screen):
@@ -236,11 +59,53 @@ class CustomersView(Screen):
         super().__init__(ctx, parent)
         self.setObjectName("CustomersView")
         self._detail_for: int | None = None
+        self._loaded_once = False
         self.model = CustomerTableModel(ctx.locale, self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = CustomerSortProxy(ctx.locale, self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
         self._build_actions()
+        self._build_table()
+        self.detail = CustomerDetailPane(ctx.locale)
+        self._count = muted(QLabel())
+        self.no_match = muted(QLabel())
+        self.no_match.setObjectName("NoCustomerMatches")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match.setWordWrap(True)
+        self.no_match.setTextFormat(Qt.TextFormat.PlainText)
+        self.list_pages = QStackedWidget()
+        self.list_pages.addWidget(self.table)
+        self.list_pages.addWidget(self.no_match)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.list_pages, 1)
+        left_layout.addWidget(self._count)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("CustomersSplitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([760, 470])
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(8, 4, 8, 4)
+        content_layout.addWidget(self.splitter)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(content)
+        self.pages.addWidget(self._build_empty_state())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.table.activated.connect(self._on_table_activated)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+        self.detail.add_note_button.clicked.connect(self._on_add_note_button_clicked)
+        self._update_actions()
+
+    def _build_table(self) -> None:
         self.table = QTableView()
         self.table.setObjectName("CustomerTable")
         self.table.setModel(self.proxy)
@@ -256,35 +121,57 @@ class CustomersView(Screen):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
-        for column, width in enumerate(_DEFAULT_WIDTHS):
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(48)
+        metrics = self.table.fontMetrics()
+        for column, text in enumerate(_WIDEST):
+            if text:
+                header.resizeSection(column, metrics.horizontalAdvance(text) + 18)
+        header.resizeSection(CustomerColumn.EMAIL, _EMAIL_WIDTH)
+        self._fit_columns()
         header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
-        self.detail = CustomerDetailPane(ctx.locale)
-        self._count = muted(QLabel())
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.table, 1)
-        left_layout.addWidget(self._count)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("CustomersSplitter")
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([800, 400])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self.splitter)
+    def _fit_columns(self) -> None:
+        """The name column takes the width the others leave, so the list fits its pane."""
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(CustomerColumn.NAME, QHeaderView.ResizeMode.Stretch)
 
-        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self.table.activated.connect(self._on_table_activated)
-        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
-        self.detail.add_note_button.clicked.connect(self._on_add_note_button_clicked)
-        self._update_actions()
+    def _build_empty_state(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(2)
+        title = heading("No customers yet", size_delta=6)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = muted(
+            QLabel(
+                "Add the people and companies you invoice, or bring them in from your "
+                "accounting system as a CSV or Excel file."
+            )
+        )
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.empty_new_button = QPushButton("New customer")
+        self.empty_new_button.setDefault(True)
+        self.empty_import_button = QPushButton("Import from CSV/Excel")
+        buttons.addWidget(self.empty_new_button)
+        buttons.addWidget(self.empty_import_button)
+        buttons.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addSpacing(12)
+        layout.addLayout(buttons)
+        layout.addStretch(3)
+        self.empty_new_button.clicked.connect(self._on_new_action_triggered)
+        self.empty_import_button.clicked.connect(self._on_import_action_triggered)
+        return page
+
+    def is_empty_state_shown(self) -> bool:
+        """Whether the "No customers yet" page is shown."""
+        return self.pages.currentIndex() == 1
 
     def icon(self) -> QIcon:
         return self.style().standardIcon(QStyle.StandardPixmap.SP_DirHomeIcon)
@@ -328,10 +215,19 @@ class CustomersView(Screen):
         self.stale = False
         uow_factory, today, search = self.ctx.uow_factory, self.ctx.clock.today(), self.search_text
 
-        def read(_: TaskContext) -> list[CustomerRow]:
-            return list_customers(uow_factory(), today, search)
+        def read(_: TaskContext) -> tuple[list[CustomerRow], dict[int, Money], str]:
+            uow = uow_factory()
+            return list_customers(uow, today, search), credit_limits(uow), search
 
         self.ctx.runner.fetch(read, self._on_customers_loaded, self._on_load_failed)
+
+    def focus_list(self) -> bool:
+        if self.is_empty_state_shown() or not self.proxy.rowCount():
+            return False
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.table.selectionModel().hasSelection():
+            self.table.selectRow(0)
+        return True
 
     def start_import(self) -> None:
         self._on_import_action_triggered()
@@ -344,17 +240,32 @@ class CustomersView(Screen):
         header = settings.value("customers/header")
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.table.horizontalHeader().restoreState(header)
+            self._fit_columns()
         splitter = settings.value("customers/splitter")
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.splitter.restoreState(splitter)
 
     # -- list and detail ---------------------------------------------------------------------
 
-    def _on_customers_loaded(self, rows: list[CustomerRow]) -> None:
-        self.model.set_rows(rows)
+    def _on_customers_loaded(self, loaded: tuple[list[CustomerRow], dict[int, Money], str]) -> None:
+        rows, limits, search = loaded
+        self._loaded_once = True
+        self.model.set_rows(rows, limits)
         self._count.setText("1 customer" if len(rows) == 1 else f"{len(rows):,} customers")
-        if self._detail_for is not None:
+        empty_ledger = not rows and not search.strip()
+        self.pages.setCurrentIndex(1 if empty_ledger else 0)
+        self.no_match.setText(f"No customer matches '{search.strip()}'")
+        self.list_pages.setCurrentIndex(1 if not rows and not empty_ledger else 0)
+        self.export_action.setEnabled(not empty_ledger)
+        self.export_action.setToolTip(
+            "Nothing to export yet" if empty_ledger else "Export all customers to an Excel file"
+        )
+        if self._detail_for is not None and self.model.row_of(self._detail_for) is None:
+            # the search left the selected customer out: show nothing rather than a stale one
+            self._load_detail(None)
+        elif self._detail_for is not None:
             self.select_customer(self._detail_for)
+        self._update_actions()
 
     def _on_load_failed(self, exc: Exception) -> None:
         show_error(self, exc)
@@ -364,6 +275,7 @@ class CustomersView(Screen):
         row = self.model.row_of(customer_id)
         if row is None:
             self._load_detail(customer_id)
+            self._update_actions()
             return
         index = self.proxy.mapFromSource(self.model.index(row, 0))
         self.table.selectRow(index.row())
@@ -388,7 +300,9 @@ class CustomersView(Screen):
     def _load_detail(self, customer_id: int | None) -> None:
         self._detail_for = customer_id
         if customer_id is None:
+            self.table.clearSelection()
             self.detail.show_customer(None)
+            self._update_actions()
             return
         uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
 
@@ -502,17 +416,24 @@ class CustomersView(Screen):
             return
         uow_factory = self.ctx.uow_factory
 
-        def run_import(_: TaskContext) -> ImportResult:
-            return import_customers(uow_factory(), path)
+        def run_import(ctx: TaskContext) -> ImportResult:
+            return import_customers(uow_factory(), path, ctx=ctx)
 
         def done(result: ImportResult) -> None:
-            message, warnings = import_summary(result, "customer", path)
+            message, _ = import_summary(result, "customer", path)
             self._after_change(message)
-            if warnings:
-                ask.inform(self, "Import finished with warnings", message, warnings)
+            show_import_warnings(self, result, message)
+
+        def failed(exc: Exception) -> None:
+            self.status_reported.emit(f"Nothing was imported from {path.name}")
+            ask.warn(self, "Import failed", import_failure(exc))
 
         self.ctx.runner.run(
-            run_import, progress_label=f"Importing {path.name}…", parent=self, on_success=done
+            run_import,
+            progress_label=f"Importing {path.name}…",
+            parent=self,
+            on_success=done,
+            on_failure=failed,
         )
 
     @Slot()
@@ -535,26 +456,3 @@ class CustomersView(Screen):
             ),
             io=True,
         )
-
-
-def _tree(headers: list[str], stretch: int = 0) -> QTreeWidget:
-    tree = QTreeWidget()
-    tree.setHeaderLabels(headers)
-    tree.setRootIsDecorated(False)
-    tree.setUniformRowHeights(True)
-    tree.setAlternatingRowColors(False)
-    tree.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
-    tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    header = tree.header()
-    header.setStretchLastSection(False)
-    for column in range(len(headers)):
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return tree
-
-
-def _fit(tree: QTreeWidget, max_rows: int) -> None:
-    rows = min(max(tree.topLevelItemCount(), 1), max_rows)
-    row_height = max(tree.sizeHintForRow(0), tree.fontMetrics().height() + 4)
-    tree.setFixedHeight(tree.header().sizeHint().height() + rows * row_height + 6)

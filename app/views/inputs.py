@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from PySide6.QtCore import QDate, QLocale
-from PySide6.QtWidgets import QDateEdit
+from PySide6.QtCore import QDate, QLocale, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QDateEdit, QWidget
+from typing_extensions import override
 
 from app.services.invoice_preview import AmountError, medium_date_pattern, read_amount
 
@@ -49,3 +51,31 @@ def use_medium_dates(edit: QDateEdit, locale: str) -> None:
     """Show a date editor in the locale's medium form, the form lists and details use."""
     edit.setLocale(QLocale(locale))
     edit.setDisplayFormat(medium_date_pattern(locale))
+
+
+class DateEdit(QDateEdit):
+    """A date field that Tab always leaves; Left and Right move between day, month and year.
+
+    ``QDateEdit`` itself swallows Tab while it shows its special value ("Any"), and otherwise
+    walks Tab through the date's sections first, so keyboard users got stuck in it.
+    """
+
+    def __init__(self, day: QDate | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if day is not None:
+            self.setDate(day)
+
+    @override
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        others = event.modifiers() & ~(
+            Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
+        )
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and others == Qt.KeyboardModifier.NoModifier:
+            forward = key == Qt.Key.Key_Tab and not (
+                event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+            )
+            QWidget.focusNextPrevChild(self, forward)
+            event.accept()
+            return
+        super().keyPressEvent(event)

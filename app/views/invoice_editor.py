@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QFrame,
@@ -55,6 +54,7 @@ from app.services.uow import UnitOfWork
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.inputs import (
+    DateEdit,
     InputError,
     decimal_text,
     from_qdate,
@@ -213,10 +213,10 @@ class InvoiceDialog(QDialog):
         self.customer.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.customer.setMinimumWidth(320)
         search_as_you_type(self.customer, "Type to search customers")
-        self.issue_date = QDateEdit(to_qdate(self._ctx.clock.today()))
+        self.issue_date = DateEdit(to_qdate(self._ctx.clock.today()))
         self.issue_date.setCalendarPopup(True)
         use_medium_dates(self.issue_date, self._ctx.locale)
-        self.due_date = QDateEdit(to_qdate(self._ctx.clock.today()))
+        self.due_date = DateEdit(to_qdate(self._ctx.clock.today()))
         self.due_date.setCalendarPopup(True)
         use_medium_dates(self.due_date, self._ctx.locale)
         self.due_hint = muted(QLabel())

@@ -29,30 +29,37 @@ from app.services.customers import CustomerChoice, list_customer_choices
 from app.services.dto import InvoiceDetail, InvoiceRow
 from app.services.excel_export import export_invoices_xlsx
 from app.services.file_import import ImportResult, import_invoices
-from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money
-from app.services.invoice_queries import InvoiceQuery, get_invoice
-from app.services.invoicing import (
-    create_credit_note,
-    issue_invoice,
-    record_payment,
-    void_invoice,
+from app.services.invoice_preview import (
+    CreditNoteOfInvoice,
+    InvoiceKind,
+    InvoicePayment,
+    InvoiceStatus,
+    Money,
+    credit_notes_of_invoice,
+    payments_of_invoice,
 )
+from app.services.invoice_queries import InvoiceQuery, get_invoice
+from app.services.invoicing import issue_invoice, record_payment, reverse_payment
+from app.services.money_format import format_date
 from app.services.pdf_invoices import export_invoice_pdfs, write_invoice_pdf
+from app.services.settings import TaxRateView, list_tax_rates, load_settings
 from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
-from app.views.import_messages import import_summary
-from app.views.inputs import from_qdate
-from app.views.invoice_detail import InvoiceDetailPane
+from app.views.correction_dialogs import CreditNoteDialog, VoidDialog
+from app.views.import_messages import import_failure, import_summary, show_import_warnings
+from app.views.inputs import DateEdit, from_qdate, use_medium_dates
+from app.views.invoice_detail import InvoiceDetailPane, InvoiceShown
 from app.views.invoice_editor import InvoiceDialog, search_as_you_type
 from app.views.models.invoice_table_model import (
     COLUMN_SORT_KEYS,
     ROW_ROLE,
+    InvoiceColumn,
     InvoiceTableModel,
 )
 from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
 from app.views.screen import Screen
-from app.views.style import heading, muted, per_currency_text
+from app.views.style import STATUS_TEXT, heading, muted, per_currency_text
 from app.views.workers import show_error
 
 _OPEN = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE})
@@ -67,7 +74,8 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[InvoiceStatus]], ...] = (
     ("Void", frozenset({InvoiceStatus.VOID})),
 )
 _NO_DATE = QDate(2000, 1, 1)
-_DEFAULT_WIDTHS = (124, 180, 94, 94, 100, 100, 110)
+#: Texts as wide as a column's widest usual value, to size the columns by the font.
+_WIDEST = ("INV-2026-00000", "", "Dec 31, 2026", "Dec 31, 2026", "€188,888.88", "€188,888.88")
 
 
 class InvoicesView(Screen):
@@ -84,11 +92,14 @@ class InvoicesView(Screen):
         self._customers_loaded = False
         self._payment_row: InvoiceRow | None = None
         self.payment_dialog: RecordPaymentDialog | None = None
+        self.void_dialog: VoidDialog | None = None
+        self.credit_dialog: CreditNoteDialog | None = None
         self.model = InvoiceTableModel(ctx, self)
         self._build_actions()
         self._build_filters()
         self._build_table()
         self.detail = InvoiceDetailPane(ctx.locale)
+        self.detail.undo_payment_requested.connect(self._on_detail_undo_payment_requested)
         self._totals = muted(QLabel())
         self._totals.setObjectName("InvoiceTotals")
         self._count = muted(QLabel())
@@ -194,15 +205,15 @@ class InvoicesView(Screen):
         self.customer_filter.setAccessibleName("Customer")
         self.customer_filter.setEditable(True)
         self.customer_filter.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.customer_filter.setMinimumWidth(140)
-        self.customer_filter.setMinimumContentsLength(12)
+        self.customer_filter.setMinimumWidth(120)
+        self.customer_filter.setMinimumContentsLength(10)
         self.customer_filter.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.customer_filter.addItem("All customers", None)
         search_as_you_type(self.customer_filter)
-        self.issued_from = _optional_date_edit("Issued from")
-        self.issued_to = _optional_date_edit("Issued to")
+        self.issued_from = _optional_date_edit("Issued from", self.ctx.locale)
+        self.issued_to = _optional_date_edit("Issued to", self.ctx.locale)
         self._filters = QHBoxLayout()
         self._filters.setSpacing(6)
         for label, widget in (
@@ -242,10 +253,13 @@ class InvoicesView(Screen):
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
-        header.setMinimumSectionSize(60)
-        for column, width in enumerate(_DEFAULT_WIDTHS):
-            header.resizeSection(column, width)
+        header.setMinimumSectionSize(48)
+        metrics = self.table.fontMetrics()
+        widest = (*_WIDEST, STATUS_TEXT[InvoiceStatus.PARTIALLY_PAID] + "MMMM")
+        for column, text in enumerate(widest):
+            if text:
+                header.resizeSection(column, metrics.horizontalAdvance(text) + 18)
+        self._fit_columns()
         self._sync_sort_indicator()
         self.table.setSortingEnabled(True)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
@@ -274,13 +288,31 @@ class InvoicesView(Screen):
         buttons.addWidget(self.empty_new_button)
         buttons.addWidget(self.empty_import_button)
         buttons.addStretch(1)
+        self.empty_settings_hint = muted(
+            QLabel(
+                "Start with your company details in Settings: your name, address and bank "
+                "account go on every invoice."
+            )
+        )
+        self.empty_settings_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_settings_hint.setWordWrap(True)
+        self.empty_settings_button = QPushButton("Open Settings")
+        settings_row = QHBoxLayout()
+        settings_row.addStretch(1)
+        settings_row.addWidget(self.empty_settings_button)
+        settings_row.addStretch(1)
+        self._settings_widgets = (self.empty_settings_hint, self.empty_settings_button)
         layout.addWidget(title)
         layout.addWidget(text)
         layout.addSpacing(12)
         layout.addLayout(buttons)
+        layout.addSpacing(24)
+        layout.addWidget(self.empty_settings_hint)
+        layout.addLayout(settings_row)
         layout.addStretch(3)
         self.empty_new_button.clicked.connect(self._on_new_action_triggered)
         self.empty_import_button.clicked.connect(self._on_import_action_triggered)
+        self.empty_settings_button.clicked.connect(lambda: self.screen_requested.emit("Settings"))
         return page
 
     # -- Screen hooks ------------------------------------------------------------------------
@@ -294,7 +326,24 @@ class InvoicesView(Screen):
         self.stale = False
         self.model.reload()
         self._load_customers()
+        self._load_company()
         self._load_detail(self._detail_for)
+
+    def _load_company(self) -> None:
+        uow_factory = self.ctx.uow_factory
+
+        def read(_: TaskContext) -> bool:
+            return not load_settings(uow_factory()).get("company.name", "").strip()
+
+        self.ctx.runner.fetch(read, self._on_company_loaded, self._on_model_load_failed)
+
+    def _on_company_loaded(self, missing: bool) -> None:
+        for widget in self._settings_widgets:
+            widget.setVisible(missing)
+
+    def needs_company_details(self) -> bool:
+        """Whether the empty state asks for the company details first."""
+        return not self.empty_settings_button.isHidden()
 
     def start_import(self) -> None:
         self._on_import_action_triggered()
@@ -310,6 +359,7 @@ class InvoicesView(Screen):
         header_state = settings.value("invoices/header")
         if isinstance(header_state, QByteArray) and not header_state.isEmpty():
             self.table.horizontalHeader().restoreState(header_state)
+            self._fit_columns()
         splitter = settings.value("invoices/splitter")
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.splitter.restoreState(splitter)
@@ -393,7 +443,24 @@ class InvoicesView(Screen):
         self._customers_loaded = True
 
     @Slot(int)
+    def _fit_columns(self) -> None:
+        """The customer column takes the width the others leave, so the list fits its pane."""
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(InvoiceColumn.CUSTOMER, QHeaderView.ResizeMode.Stretch)
+
+    def _fit_numbers(self) -> None:
+        """Widen the number column to the longest number shown: numbers are never cut short."""
+        metrics = self.table.fontMetrics()
+        rows = self.model.loaded_rows()
+        widest = max((metrics.horizontalAdvance(r.number) for r in rows), default=0)
+        header = self.table.horizontalHeader()
+        if widest + 18 > header.sectionSize(InvoiceColumn.NUMBER):
+            header.resizeSection(InvoiceColumn.NUMBER, widest + 18)
+
     def _on_model_reloaded(self, rows: int) -> None:
+        self._fit_numbers()
         self._sync_sort_indicator()
         self._show_empty_state_if_needed()
         if self._detail_for is not None:
@@ -411,6 +478,10 @@ class InvoicesView(Screen):
     def _show_empty_state_if_needed(self) -> None:
         empty = self.model.total_count() == 0 and self._is_unfiltered()
         self.pages.setCurrentIndex(1 if empty else 0)
+        self.export_action.setEnabled(not empty)
+        self.export_action.setToolTip(
+            "Nothing to export yet" if empty else "Export all invoices to an Excel file"
+        )
 
     @Slot(dict)
     def _on_model_totals_loaded(self, totals: dict[str, Money]) -> None:
@@ -456,14 +527,20 @@ class InvoicesView(Screen):
             return
         uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
 
-        def read(_: TaskContext) -> InvoiceDetail:
-            return get_invoice(uow_factory(), invoice_id, today)
+        def read(_: TaskContext) -> InvoiceShown:
+            uow = uow_factory()
+            detail = get_invoice(uow, invoice_id, today)
+            return InvoiceShown(
+                detail,
+                tuple(payments_of_invoice(uow, invoice_id)),
+                tuple(credit_notes_of_invoice(uow, invoice_id)),
+            )
 
         self.ctx.runner.fetch(read, self._on_detail_loaded, self._on_detail_failed)
 
-    def _on_detail_loaded(self, detail: InvoiceDetail) -> None:
-        if detail.id == self._detail_for:
-            self.detail.show_invoice(detail)
+    def _on_detail_loaded(self, shown: InvoiceShown) -> None:
+        if shown.detail.id == self._detail_for:
+            self.detail.show_invoice(shown)
 
     def _on_detail_failed(self, exc: Exception) -> None:
         self.detail.show_invoice(None)
@@ -584,52 +661,81 @@ class InvoicesView(Screen):
         row = self._current_row()
         if row is None or not self.void_action.isEnabled():
             return
-        label = row.number or f"the draft for {row.customer_name}"
-        reason = ask.ask_text(
-            self,
-            "Void invoice",
-            f"Why is {label} voided? Its number stays used; nothing is deleted.",
-        )
-        if reason is None:
-            return
-        uow_factory, invoice_id = self.ctx.uow_factory, row.id
+        self._detail_for = row.id
+        self.void_dialog = VoidDialog(self.ctx, row.id, row.number, row.customer_name, self)
+        self.void_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.void_dialog.voided.connect(self._on_void_dialog_voided)
+        self.void_dialog.open()
 
-        def void(_: TaskContext) -> None:
-            void_invoice(uow_factory(), invoice_id, reason)
-
-        self.ctx.runner.run(
-            void,
-            progress_label="Voiding…",
-            parent=self,
-            on_success=lambda _: self._after_change(f"Voided {label}"),
-        )
+    @Slot(int, str)
+    def _on_void_dialog_voided(self, _invoice_id: int, message: str) -> None:
+        self._after_change(message)
 
     @Slot()
     def _on_credit_action_triggered(self) -> None:
         row = self._current_row()
         if row is None or not self.credit_action.isEnabled():
             return
-        reason = ask.ask_text(
-            self,
-            "Credit note",
-            f"Credit all of {row.number} ({self._money(row.total)}). Reason, printed on the "
-            "credit note:",
-            f"Credit for invoice {row.number}",
+        uow_factory, today, invoice_id = self.ctx.uow_factory, self.ctx.clock.today(), row.id
+
+        def read(
+            _: TaskContext,
+        ) -> tuple[InvoiceDetail, list[CreditNoteOfInvoice], list[TaxRateView]]:
+            uow = uow_factory()
+            return (
+                get_invoice(uow, invoice_id, today),
+                credit_notes_of_invoice(uow, invoice_id),
+                list_tax_rates(uow),
+            )
+
+        self.ctx.runner.fetch(read, self._open_credit_dialog, self._on_model_load_failed)
+
+    def _open_credit_dialog(
+        self, loaded: tuple[InvoiceDetail, list[CreditNoteOfInvoice], list[TaxRateView]]
+    ) -> None:
+        invoice, credited, rates = loaded
+        self._detail_for = invoice.id
+        self.credit_dialog = CreditNoteDialog(self.ctx, invoice, tuple(credited), rates, self)
+        self.credit_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.credit_dialog.credit_note_issued.connect(
+            lambda _id, number: self._after_change(
+                f"Issued credit note {number} against {invoice.number}"
+            )
         )
-        if reason is None:
+        self.credit_dialog.open()
+
+    @Slot(object)
+    def _on_detail_undo_payment_requested(self, payment: InvoicePayment) -> None:
+        shown = self.detail.shown
+        if shown is None:
             return
-        uow_factory, clock, invoice_id = self.ctx.uow_factory, self.ctx.clock, row.id
+        invoice = shown.detail
+        received = format_date(payment.received_on, self.ctx.locale)
+        text = (
+            f"Undo the payment of {self._money(payment.amount)} received on {received}"
+            + (f" ({payment.reference})" if payment.reference else "")
+            + f"?\n\n{invoice.number} is open again for {self._money(payment.applied)}."
+        )
+        if payment.amount != payment.applied:
+            text += (
+                " The whole payment is taken back, also where it went to other invoices "
+                "or stayed on the customer's account."
+            )
+        text += " The payment stays in the audit log as undone."
+        if not ask.confirm(self, "Undo payment", text, "Undo payment"):
+            return
+        uow_factory, payment_id = self.ctx.uow_factory, payment.payment_id
 
-        def credit(_: TaskContext) -> tuple[int, str]:
-            return create_credit_note(uow_factory(), invoice_id, clock, reason)
+        def undo(_: TaskContext) -> None:
+            reverse_payment(uow_factory(), payment_id)
 
+        message = f"Undid the payment of {self._money(payment.amount)} — the invoice is open again"
+        self._detail_for = invoice.id
         self.ctx.runner.run(
-            credit,
-            progress_label="Issuing the credit note…",
+            undo,
+            progress_label="Undoing the payment…",
             parent=self,
-            on_success=lambda result: self._after_change(
-                f"Issued credit note {result[1]} against {row.number}"
-            ),
+            on_success=lambda _: self._after_change(message),
         )
 
     @Slot()
@@ -721,17 +827,24 @@ class InvoicesView(Screen):
             return
         uow_factory = self.ctx.uow_factory
 
-        def run_import(_: TaskContext) -> ImportResult:
-            return import_invoices(uow_factory(), path)
+        def run_import(ctx: TaskContext) -> ImportResult:
+            return import_invoices(uow_factory(), path, ctx=ctx)
 
         def done(result: ImportResult) -> None:
-            message, warnings = import_summary(result, "invoice", path)
+            message, _ = import_summary(result, "invoice", path)
             self._after_change(message)
-            if warnings:
-                ask.inform(self, "Import finished with warnings", message, warnings)
+            show_import_warnings(self, result, message)
+
+        def failed(exc: Exception) -> None:
+            self.status_reported.emit(f"Nothing was imported from {path.name}")
+            ask.warn(self, "Import failed", import_failure(exc))
 
         self.ctx.runner.run(
-            run_import, progress_label=f"Importing {path.name}…", parent=self, on_success=done
+            run_import,
+            progress_label=f"Importing {path.name}…",
+            parent=self,
+            on_success=done,
+            on_failure=failed,
         )
 
     @Slot()
@@ -757,14 +870,15 @@ class InvoicesView(Screen):
         return per_currency_text({money.currency: money}, self.ctx.locale) or "0"
 
 
-def _optional_date_edit(name: str) -> QDateEdit:
-    edit = QDateEdit()
+def _optional_date_edit(name: str, locale: str) -> QDateEdit:
+    edit = DateEdit()
     edit.setAccessibleName(name)
     edit.setCalendarPopup(True)
+    use_medium_dates(edit, locale)
     edit.setMinimumDate(_NO_DATE)
     edit.setSpecialValueText("Any")
     edit.setDate(_NO_DATE)
-    edit.setMinimumWidth(96)
+    edit.setMinimumWidth(110)
     return edit
 
 

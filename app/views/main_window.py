@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -103,6 +103,8 @@ class MainWindow(QMainWindow):
         self._search.setClearButtonEnabled(True)
         self._search.setMinimumWidth(260)
         self._search.setAccessibleName("Search")
+        self._search.setToolTip("Type to filter the list; Down or Enter moves into it")
+        self._search.installEventFilter(self)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -117,6 +119,7 @@ class MainWindow(QMainWindow):
         self._sidebar.addItem(item)
         screen.status_reported.connect(self._on_screen_status_reported)
         screen.ledger_changed.connect(self._on_screen_ledger_changed)
+        screen.screen_requested.connect(self._on_screen_screen_requested)
 
     def screens(self) -> list[Screen]:
         """The screens in sidebar order."""
@@ -151,13 +154,27 @@ class MainWindow(QMainWindow):
         self._add_action("Ctrl+N", self._on_new_invoice_triggered)
         self._add_action("F5", self._on_refresh_triggered)
         self._add_action("Ctrl+I", self._on_import_triggered)
+        quit_action = self._add_action("Ctrl+Q", self.close)
+        quit_action.setText("Quit")
 
-    def _add_action(self, keys: str, slot: object) -> None:
+    def _add_action(self, keys: str, slot: object) -> QAction:
         action = QAction(self)
         action.setShortcut(QKeySequence(keys))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
         self.addAction(action)
+        return action
+
+    @override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._search and event.type() == QEvent.Type.KeyPress:
+            key = event.key() if isinstance(event, QKeyEvent) else None
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._search_timer.isActive():  # filter now, not after the pause
+                    self._search_timer.stop()
+                    self._on_search_timer_timeout()
+                return self.current_screen().focus_list()
+        return super().eventFilter(watched, event)
 
     @Slot()
     def _on_find_triggered(self) -> None:
@@ -211,6 +228,13 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_screen_status_reported(self, message: str) -> None:
         self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+
+    @Slot(str)
+    def _on_screen_screen_requested(self, title: str) -> None:
+        for position, screen in enumerate(self._screens):
+            if screen.title == title:
+                self.show_screen(position)
+                return
 
     @Slot()
     def _on_screen_ledger_changed(self) -> None:

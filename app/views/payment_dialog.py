@@ -8,7 +8,6 @@ from datetime import date
 from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -23,6 +22,7 @@ from app.services.dto import InvoiceRow
 from app.services.invoice_preview import Money, to_money
 from app.views import ask
 from app.views.inputs import (
+    DateEdit,
     InputError,
     decimal_text,
     from_qdate,
@@ -62,7 +62,7 @@ class RecordPaymentDialog(QDialog):
         self._payment: PaymentInput | None = None
         self.amount = QLineEdit(decimal_text(invoice.open_amount.amount, self._qlocale))
         self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.received_on = QDateEdit(to_qdate(today))
+        self.received_on = DateEdit(to_qdate(today))
         self.received_on.setCalendarPopup(True)
         use_medium_dates(self.received_on, locale)
         self.reference = QLineEdit()

@@ -21,6 +21,8 @@ class Screen(QWidget):
     status_reported = Signal(str)
     #: This screen changed the ledger; other screens read again when next shown.
     ledger_changed = Signal()
+    #: Asks the main window to show another screen, by its title ("Settings").
+    screen_requested = Signal(str)
 
     title = "Screen"
     search_placeholder = "Search"
@@ -47,6 +49,14 @@ class Screen(QWidget):
 
     def refresh(self) -> None:
         """Read everything shown again (F5, or after another screen changed data)."""
+
+    def focus_list(self) -> bool:
+        """Put the keyboard focus into the screen's list (Down or Enter in the search field).
+
+        Returns:
+            Whether the screen has a list that took the focus.
+        """
+        return False
 
     def activate(self) -> None:
         """The screen was switched to; read again if the ledger changed since."""

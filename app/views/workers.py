@@ -9,6 +9,7 @@ work (and so its own session), so no ORM object ever crosses a thread.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -281,9 +282,14 @@ def _file_error(exc: OSError) -> str:
     return f"The file could not be read or written{where}: {exc.strerror or exc}."
 
 
+#: A first word that is a file name ("invoices.csv,"): it keeps its spelling.
+_FILE_NAME = re.compile(r"^\S+\.[A-Za-z0-9]{1,5}[,:]?(?:\s|$)|^[/~]")
+
+
 def _sentence(text: str) -> str:
     text = text.strip() or "The action could not be done"
-    text = text[0].upper() + text[1:]
+    if not _FILE_NAME.match(text):
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
 
 

@@ -96,6 +96,7 @@ class Asked:
 
     confirmations: list[str] = field(default_factory=list)
     informed: list[str] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)
     confirm_answer: bool = True
     text_answer: str | None = "wrong customer"
     open_file: Path | None = None
@@ -115,8 +116,12 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
     def inform(parent: object, title: str, text: str, details: str = "") -> None:
         answers.informed.append(text)
 
+    def warn(parent: object, title: str, text: str) -> None:
+        answers.warned.append(text)
+
     monkeypatch.setattr(ask, "confirm", confirm)
     monkeypatch.setattr(ask, "inform", inform)
+    monkeypatch.setattr(ask, "warn", warn)
     monkeypatch.setattr(ask, "ask_text", lambda *a, **k: answers.text_answer)
     monkeypatch.setattr(ask, "choose_open_file", lambda *a, **k: answers.open_file)
     monkeypatch.setattr(ask, "choose_save_file", lambda *a, **k: answers.save_file)

@@ -1,4 +1,8 @@
-"""The customer list as a Qt table model, with open and overdue amounts per currency."""
+"""The customer list as a Qt table model, with open and overdue amounts per currency.
+
+:class:`CustomerSortProxy` sorts it the way people read names (QCollator, so "Bäckerei" sits with
+"Backhaus", not after "Brückner") and amounts by their value.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,23 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCollator,
+    QLocale,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QStyle
 from typing_extensions import override
 
 from app.services.dto import CustomerRow
-from app.views.style import per_currency_text, warm_colour
+from app.services.invoice_preview import Money
+from app.views.style import money_text, per_currency_text, warm_colour
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -41,12 +57,29 @@ class CustomerTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._locale = locale
         self._rows: list[CustomerRow] = []
+        self._limits: dict[int, Money] = {}
+        self._warning: QIcon | None = None
 
-    def set_rows(self, rows: list[CustomerRow]) -> None:
-        """Show another list."""
+    def set_rows(self, rows: list[CustomerRow], limits: dict[int, Money] | None = None) -> None:
+        """Show another list; ``limits`` are the customers' credit limits (by customer id)."""
         self.beginResetModel()
         self._rows = rows
+        self._limits = dict(limits or {})
         self.endResetModel()
+
+    def over_limit(self, row: CustomerRow) -> tuple[Money, Money] | None:
+        """(open, limit) when a customer owes more than their credit limit, in their currency."""
+        limit = self._limits.get(row.id)
+        owed = row.open_by_currency.get(row.currency)
+        if limit is None or owed is None or limit.currency != owed.currency or owed <= limit:
+            return None
+        return owed, limit
+
+    def _warning_icon(self) -> QIcon:
+        if self._warning is None:
+            style = QApplication.style()
+            self._warning = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return self._warning
 
     def row_at(self, row: int) -> CustomerRow | None:
         """The customer in ``row``."""
@@ -84,7 +117,12 @@ class CustomerTableModel(QAbstractTableModel):
         column = CustomerColumn(index.column())
         handlers: dict[int, Callable[[], Any]] = {
             Qt.ItemDataRole.DisplayRole: lambda: self._text(row, column),
-            Qt.ItemDataRole.ToolTipRole: lambda: self._text(row, column),
+            Qt.ItemDataRole.ToolTipRole: lambda: self._tooltip(row, column),
+            Qt.ItemDataRole.DecorationRole: lambda: (
+                self._warning_icon()
+                if column == CustomerColumn.NAME and self.over_limit(row)
+                else None
+            ),
             Qt.ItemDataRole.TextAlignmentRole: lambda: _alignment(column),
             Qt.ItemDataRole.ForegroundRole: lambda: (
                 warm_colour()
@@ -96,6 +134,16 @@ class CustomerTableModel(QAbstractTableModel):
         }
         handler = handlers.get(role)
         return handler() if handler is not None else None
+
+    def _tooltip(self, row: CustomerRow, column: CustomerColumn) -> str:
+        over = self.over_limit(row)
+        if over is None or column not in (CustomerColumn.NAME, CustomerColumn.OPEN):
+            return self._text(row, column)
+        owed, limit = over
+        return (
+            f"{row.name}: over the credit limit of {money_text(limit, self._locale)} "
+            f"by {money_text(owed - limit, self._locale)} ({money_text(owed, self._locale)} open)"
+        )
 
     def _text(self, row: CustomerRow, column: CustomerColumn) -> str:
         values = {
@@ -126,11 +174,35 @@ def _sort_value(row: CustomerRow, column: CustomerColumn) -> int | str:
         if home is not None:
             return home.minor
         return max((m.minor for m in amounts.values()), default=0)
-    text = {
+    return {
         CustomerColumn.NAME: row.name,
         CustomerColumn.CODE: row.code,
         CustomerColumn.COUNTRY: row.country,
         CustomerColumn.SEGMENT: row.segment,
         CustomerColumn.EMAIL: row.email,
     }[column]
-    return text.casefold()
+
+
+class CustomerSortProxy(QSortFilterProxyModel):
+    """Sorts names and texts as the locale does (accents and case with their letters)."""
+
+    def __init__(self, locale: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._collator = QCollator(QLocale(locale))
+        self._collator.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._collator.setNumericMode(True)
+        self.setSortRole(SORT_ROLE)
+
+    @override
+    def lessThan(
+        self,
+        source_left: QModelIndex | QPersistentModelIndex,
+        source_right: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        left, right = source_left.data(SORT_ROLE), source_right.data(SORT_ROLE)
+        if isinstance(left, str) and isinstance(right, str):
+            order = self._collator.compare(left, right)
+            if order:
+                return order < 0
+            return source_left.row() < source_right.row()
+        return super().lessThan(source_left, source_right)

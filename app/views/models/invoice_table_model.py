@@ -27,13 +27,8 @@ from PySide6.QtGui import QColor, QIcon
 from typing_extensions import override
 
 from app.services.dto import InvoiceRow
-from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money
-from app.services.invoice_queries import (
-    InvoiceQuery,
-    count_invoices,
-    list_invoices,
-    totals_by_currency,
-)
+from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money, list_invoice_page
+from app.services.invoice_queries import InvoiceQuery, count_invoices, totals_by_currency
 from app.services.money_format import format_date
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
@@ -138,7 +133,7 @@ class InvoiceTableModel(QAbstractTableModel):
         query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
 
         def first_page(_: TaskContext) -> list[InvoiceRow]:
-            return list_invoices(uow_factory(), query, today, 0, PAGE_SIZE)
+            return list_invoice_page(uow_factory(), query, today, 0, PAGE_SIZE)
 
         def count(_: TaskContext) -> int:
             return count_invoices(uow_factory(), query, today)
@@ -224,6 +219,10 @@ class InvoiceTableModel(QAbstractTableModel):
         offset = row % PAGE_SIZE
         return page[offset] if offset < len(page) else None
 
+    def loaded_rows(self) -> list[InvoiceRow]:
+        """The rows of the pages read so far (no page is asked for)."""
+        return [row for page in self._pages.values() for row in page]
+
     def row_of(self, invoice_id: int) -> int | None:
         """The row of an invoice among the loaded pages."""
         for page_no, page in self._pages.items():
@@ -253,7 +252,7 @@ class InvoiceTableModel(QAbstractTableModel):
         query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
 
         def page(_: TaskContext) -> list[InvoiceRow]:
-            return list_invoices(uow_factory(), query, today, page_no * PAGE_SIZE, PAGE_SIZE)
+            return list_invoice_page(uow_factory(), query, today, page_no * PAGE_SIZE, PAGE_SIZE)
 
         self._ctx.runner.fetch(
             page,

@@ -1,0 +1,260 @@
+"""The pane beside the customer list: one customer's account in full."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.dto import CustomerDetail
+from app.services.iban import format_iban
+from app.services.invoice_preview import format_timestamp
+from app.services.money_format import format_date
+from app.views.customer_dialog import ROLE_TEXT
+from app.views.style import (
+    error_label,
+    heading,
+    money_text,
+    muted,
+    per_currency_text,
+    warm_colour,
+)
+
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+#: The timeline is never shorter than this, whatever else the pane shows.
+_TIMELINE_MIN_HEIGHT = 180
+
+
+def _value_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class CustomerDetailPane(QScrollArea):
+    """One customer's account: header, contacts, payer accounts, open invoices, timeline."""
+
+    def __init__(self, locale: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._locale = locale
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumWidth(340)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.title = heading("")
+        self.title.setWordWrap(True)
+        self.subtitle = muted(_value_label())
+        self.unapplied = _value_label()
+        self.unapplied.setObjectName("Unapplied")
+        self.unapplied.setToolTip(
+            "Money of this customer's not set against an invoice yet: the rest of payments "
+            "that were more than what they paid, and credit notes beyond what was open"
+        )
+        self.hint = muted(QLabel("Select a customer to see their account."))
+        self.facts = QFormLayout()
+        self.contacts = _tree(["Name", "Role", "Email", "Phone"], stretch=2)
+        self.payer = _value_label()
+        self.open_invoices = _tree(["Number", "Due", "Open", "Days overdue"], stretch=1)
+        self._build_timeline_widgets()
+        self._build_layout()
+        self.show_customer(None)
+
+    def _build_timeline_widgets(self) -> None:
+        self.note = QPlainTextEdit()
+        self.note.setObjectName("NoteEdit")
+        self.note.setPlaceholderText("Write a note for the timeline: a call, a promise, a remark")
+        self.note.setFixedHeight(64)
+        self.note.setTabChangesFocus(True)
+        self.add_note_button = QPushButton("Add note")
+        self.note_error = error_label()
+        self.timeline = _tree(["When", "What", "By"], stretch=1)
+        self.timeline.setObjectName("Timeline")
+        self.timeline.setUniformRowHeights(False)
+        self.timeline.setWordWrap(True)
+        self.timeline.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.timeline.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.timeline.setMinimumHeight(_TIMELINE_MIN_HEIGHT)
+        # the summary wraps in the width left by the time and the author
+        self.timeline.header().sectionResized.connect(lambda *_: self.timeline.doItemsLayout())
+
+    def _build_layout(self) -> None:
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self._sections: list[QWidget] = []
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.unapplied)
+        layout.addWidget(self.hint)
+        facts_box = QWidget()
+        facts_box.setLayout(self.facts)
+        layout.addWidget(facts_box)
+        for title, widget in (
+            ("Contacts", self.contacts),
+            ("How they pay", self.payer),
+            ("Open invoices", self.open_invoices),
+        ):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(widget)
+            layout.addWidget(box)
+            self._sections.append(box)
+        timeline_box = QGroupBox("Timeline")
+        timeline_layout = QVBoxLayout(timeline_box)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note, 1)
+        note_row.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignTop)
+        timeline_layout.addLayout(note_row)
+        timeline_layout.addWidget(self.note_error)
+        timeline_layout.addWidget(self.timeline, 1)
+        layout.addWidget(timeline_box, 1)  # the timeline takes the height that is left
+        self._sections.extend([timeline_box, facts_box])
+        self.setWidget(body)
+
+    def show_customer(self, customer: CustomerDetail | None) -> None:
+        """Show a customer, or the hint when ``None``."""
+        for section in (*self._sections, self.title, self.subtitle):
+            section.setVisible(customer is not None)
+        self.hint.setVisible(customer is None)
+        self.unapplied.setVisible(customer is not None and bool(customer.unapplied_by_currency))
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        for tree in (self.contacts, self.open_invoices, self.timeline):
+            tree.clear()
+        if customer is None:
+            return
+        loc = self._locale
+        self.title.setText(customer.name)
+        open_text = per_currency_text(customer.open_by_currency, loc) or "nothing"
+        self.subtitle.setText(f"{customer.code} · open {open_text}")
+        unapplied = per_currency_text(customer.unapplied_by_currency, loc)
+        self.unapplied.setText(
+            f"Unapplied: {unapplied} (overpayments and unused credit)" if unapplied else ""
+        )
+        self.unapplied.setVisible(bool(unapplied))
+        self._show_facts(customer)
+        for contact in customer.contacts:
+            self.contacts.addTopLevelItem(
+                QTreeWidgetItem(
+                    [
+                        contact.name,
+                        ROLE_TEXT.get(contact.role, contact.role),
+                        contact.email,
+                        contact.phone,
+                    ]
+                )
+            )
+        if not customer.contacts:
+            self.contacts.addTopLevelItem(QTreeWidgetItem(["No contacts yet", "", "", ""]))
+        ibans = ", ".join(format_iban(i) for i in customer.ibans) or "none known yet"
+        aliases = ", ".join(customer.aliases) or "none"
+        self.payer.setText(f"Bank accounts: {ibans}\nAlso pays as: {aliases}")
+        self._show_open_invoices(customer)
+        self._show_timeline(customer)
+        for tree in (self.contacts, self.open_invoices):
+            _fit(tree, max_rows=8)
+
+    def _show_facts(self, customer: CustomerDetail) -> None:
+        loc = self._locale
+        limit = money_text(customer.credit_limit, loc) if customer.credit_limit else "none"
+        home = customer.open_by_currency.get(customer.currency)
+        if customer.credit_limit and home is not None and home > customer.credit_limit:
+            limit += f" — over it by {money_text(home - customer.credit_limit, loc)}"
+        for label, value in (
+            ("Customer ID", customer.code),
+            ("Terms", f"{customer.payment_terms_days} days net"),
+            ("Currency", customer.currency),
+            ("Segment", customer.segment or "—"),
+            ("Owner", customer.owner or "nobody"),
+            ("Credit limit", limit),
+            ("Country", customer.country or "—"),
+            ("VAT number", customer.vat_id or "—"),
+            ("Address", customer.address.replace("\n", ", ") or "—"),
+        ):
+            value_label = _value_label(value)
+            if label == "Credit limit" and "over it" in value:
+                palette = value_label.palette()
+                palette.setColor(value_label.foregroundRole(), warm_colour())
+                value_label.setPalette(palette)
+            self.facts.addRow(label, value_label)
+
+    def _show_open_invoices(self, customer: CustomerDetail) -> None:
+        loc = self._locale
+        warm = warm_colour()
+        for invoice in customer.open_invoices:
+            item = QTreeWidgetItem(
+                [
+                    invoice.number,
+                    format_date(invoice.due_date, loc),
+                    money_text(invoice.open_amount, loc),
+                    str(invoice.days_overdue) if invoice.days_overdue else "",
+                ]
+            )
+            item.setTextAlignment(2, _RIGHT)
+            item.setTextAlignment(3, _RIGHT)
+            if invoice.days_overdue:
+                for column in (1, 2, 3):
+                    item.setForeground(column, warm)
+            self.open_invoices.addTopLevelItem(item)
+        if not customer.open_invoices:
+            self.open_invoices.addTopLevelItem(QTreeWidgetItem(["Nothing open", "", "", ""]))
+
+    def _show_timeline(self, customer: CustomerDetail) -> None:
+        loc = self._locale
+        for entry in customer.timeline:
+            when = format_timestamp(entry.occurred_at, loc)
+            item = QTreeWidgetItem([when, entry.summary, entry.author])
+            item.setToolTip(1, entry.summary)
+            item.setTextAlignment(0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            self.timeline.addTopLevelItem(item)
+        if not customer.timeline:
+            self.timeline.addTopLevelItem(QTreeWidgetItem(["", "Nothing happened yet", ""]))
+
+    def timeline_texts(self) -> list[str]:
+        """The timeline's summaries, newest first."""
+        items = (self.timeline.topLevelItem(i) for i in range(self.timeline.topLevelItemCount()))
+        return [item.text(1) for item in items if item is not None]
+
+    def timeline_times(self) -> list[str]:
+        """When each timeline event happened, as shown, newest first."""
+        items = (self.timeline.topLevelItem(i) for i in range(self.timeline.topLevelItemCount()))
+        return [item.text(0) for item in items if item is not None]
+
+
+def _tree(headers: list[str], stretch: int = 0) -> QTreeWidget:
+    """A short list: its columns fit their contents and ``stretch`` takes the width left."""
+    tree = QTreeWidget()
+    tree.setHeaderLabels(headers)
+    tree.setRootIsDecorated(False)
+    tree.setUniformRowHeights(True)
+    tree.setAlternatingRowColors(False)
+    tree.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
+    tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    header = tree.header()
+    header.setStretchLastSection(False)
+    for column in range(len(headers)):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return tree
+
+
+def _fit(tree: QTreeWidget, max_rows: int) -> None:
+    rows = min(max(tree.topLevelItemCount(), 1), max_rows)
+    row_height = max(tree.sizeHintForRow(0), tree.fontMetrics().height() + 4)
+    tree.setFixedHeight(tree.header().sizeHint().height() + rows * row_height + 6)
