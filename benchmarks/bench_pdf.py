@@ -2,8 +2,9 @@
 
 Run ``python benchmarks/bench_pdf.py [COUNT]`` with the project installed (``pip install -e .``).
 It builds a throw-away ledger in a temporary folder (company settings with IBAN, logo, payment
-link and footer, so every PDF has a logo, a payment QR code and a link), times the batch export
-and prints PDFs per second.
+link and footer, so every PDF has a logo, a payment QR code and a link; customers who read
+German, French, a language without texts and none), times the batch export and prints PDFs per
+second.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from app.services.uow import UnitOfWork
 
 TODAY = date(2026, 11, 23)
 CUSTOMERS = (
-    ("Łódź Spółka z o.o.", "ul. Piotrkowska 104\n90-926 Łódź", "PL"),
-    ("Ærø Øst Å/S", "Vestergade 12\n5970 Ærøskøbing", "DK"),
-    ("Müller & Söhne GmbH", "Königstraße 5\n70173 Stuttgart", "DE"),
-    ("Société Générale de Café", "12 rue de la Paix\n75002 Paris", "FR"),
+    ("Łódź Spółka z o.o.", "ul. Piotrkowska 104\n90-926 Łódź", "PL", "pl"),
+    ("Ærø Øst Å/S", "Vestergade 12\n5970 Ærøskøbing", "DK", ""),
+    ("Müller & Söhne GmbH", "Königstraße 5\n70173 Stuttgart", "DE", "de"),
+    ("Société Générale de Café", "12 rue de la Paix\n75002 Paris", "FR", "fr-FR"),
 )
 ITEMS = (
     ("Consulting, senior (hours)", Decimal("7.5"), Decimal("145.00"), Decimal(19)),
@@ -73,10 +74,11 @@ def build_ledger(folder: Path, count: int) -> tuple[UnitOfWork, list[int]]:
                 name=name,
                 address=address,
                 country=country,
+                language=language,
                 currency="EUR",
                 payment_terms_days=30,
             )
-            for i, (name, address, country) in enumerate(CUSTOMERS, start=1)
+            for i, (name, address, country, language) in enumerate(CUSTOMERS, start=1)
         ]
         uow.session.add_all(customers)
         uow.commit()

@@ -21,11 +21,21 @@ from app.models.money import Money, currency_exponent
 @functools.lru_cache(maxsize=64)
 def _locale(locale: str) -> Locale:
     try:
-        return Locale.parse(locale)
+        # Language tags as customers' records hold them ("fr-CH") are accepted too.
+        return Locale.parse(locale.replace("-", "_") if isinstance(locale, str) else locale)
     except (UnknownLocaleError, ValueError, TypeError) as exc:
         raise ValueError(
-            f"unknown locale {locale!r}; expected one such as 'en' or 'de_DE'"
+            f"unknown locale {locale!r}; expected one such as 'en', 'de_DE' or 'fr-CH'"
         ) from exc
+
+
+def locale_language(locale: str) -> str:
+    """The language of a locale: ``"de"`` for ``"de_AT"``, ``"fr"`` for ``"fr-CH"``.
+
+    Raises:
+        ValueError: the locale is unknown.
+    """
+    return str(_locale(locale).language)
 
 
 @functools.lru_cache(maxsize=64)
@@ -46,11 +56,11 @@ def format_money(money: Money, locale: str = "en") -> str:
 
     Args:
         money: the amount.
-        locale: a locale identifier such as ``"en"``, ``"de_DE"`` or ``"pl"``.
+        locale: a locale identifier such as ``"en"``, ``"de_DE"``, ``"fr-CH"`` or ``"pl"``.
 
     Returns:
-        For example ``"€1,234.50"`` in ``en`` or ``"1.234,50 €"`` in ``de``; always with the
-        currency's own number of decimal places (none for JPY).
+        For example ``"€1,234.50"`` in ``en``, ``"1.234,50 €"`` in ``de`` or ``"1 234,50 €"`` in
+        ``fr``; always with the currency's own number of decimal places (none for JPY).
 
     Raises:
         ValueError: the locale is unknown.
@@ -60,7 +70,9 @@ def format_money(money: Money, locale: str = "en") -> str:
 
 
 def format_date(day: date, locale: str = "en") -> str:
-    """A date in the locale's medium form, such as ``"Dec 23, 2026"`` (en) or ``"23.12.2026"``.
+    """A date in the locale's medium form: ``"Dec 23, 2026"`` (en) or ``"23.12.2026"`` (de).
+
+    French gives ``"23 déc. 2026"``, Spanish ``"23 dic 2026"``, Dutch ``"23 dec 2026"``.
 
     Raises:
         ValueError: the locale is unknown.

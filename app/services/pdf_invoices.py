@@ -6,6 +6,10 @@ database. Text that comes from the ledger or the settings is escaped before it g
 paragraph. Amounts and dates go through :mod:`app.services.money_format`; nothing here does
 arithmetic on money except through ``Money``.
 
+A document is printed in its customer's language (:mod:`app.services.pdf_texts` holds the words
+and picks the language); its dates and amounts follow that language's locale unless the caller
+names a locale for them.
+
 What is drawn once per company (fonts, styles, the header, the logo) is kept in a small cache, so
 a batch spends its time on the invoices themselves.
 """
@@ -18,7 +22,7 @@ import math
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -45,13 +49,22 @@ from reportlab.platypus import (
     Spacer,
     Table,
 )
+from sqlalchemy import select
 
-from app.models.invoice import DocumentState, InvoiceKind
+from app.models.customer import Customer
+from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.money import Money
 from app.services.dto import InvoiceDetail
 from app.services.iban import creditor_reference, format_iban, normalize_iban
 from app.services.invoice_queries import get_invoice
-from app.services.money_format import format_date, format_money, format_percent, format_quantity
+from app.services.money_format import (
+    format_date,
+    format_money,
+    format_percent,
+    format_quantity,
+    locale_language,
+)
+from app.services.pdf_texts import DocumentLanguage, country_name, document_language
 from app.services.resources import resources_dir
 from app.services.settings import load_settings
 from app.services.tasks import TaskContext
@@ -72,6 +85,16 @@ LOGO_MAX_HEIGHT: Final = 22 * mm
 #: Logos are shrunk to this resolution at their printed size, so big files do not slow PDFs down.
 LOGO_DPI: Final = 300
 QR_SIZE: Final = 38 * mm
+#: The invoice number, dates and terms; wide enough for "Zahlbar innerhalb von 30 Tagen".
+META_WIDTH: Final = 88 * mm
+#: The space between a label column and its values.
+LABEL_GAP: Final = 3 * mm
+#: The clear space between the payment text and the QR code (beyond the code's own quiet zone).
+QR_GAP: Final = 6 * mm
+#: The longest a DRAFT or VOID marker is drawn across the page, so long words still fit.
+MARKER_MAX_WIDTH: Final = 230 * mm
+#: How many invoice ids one query looks customers' languages up for.
+_LOOKUP_CHUNK: Final = 500
 
 #: The largest amount an EPC payment QR code can carry (EPC069-12: EUR 999,999,999.99).
 EPC_MAX_MINOR: Final = 99_999_999_999
@@ -254,6 +277,9 @@ class _Styles:
     heading: ParagraphStyle
     footer: ParagraphStyle
     cell: ParagraphStyle
+    label: ParagraphStyle
+    head: ParagraphStyle
+    head_right: ParagraphStyle
 
 
 @functools.cache
@@ -274,6 +300,16 @@ def _styles() -> _Styles:
             "footer", parent=body, fontSize=7.5, leading=9.5, textColor=_GREY, alignment=TA_CENTER
         ),
         cell=ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5),
+        label=ParagraphStyle("label", parent=body, fontSize=8, leading=10, textColor=_GREY),
+        head=ParagraphStyle("head", parent=body, fontName=FONT_BOLD, fontSize=8.5, leading=10),
+        head_right=ParagraphStyle(
+            "head_right",
+            parent=body,
+            fontName=FONT_BOLD,
+            fontSize=8.5,
+            leading=10,
+            alignment=TA_RIGHT,
+        ),
     )
 
 
@@ -310,7 +346,13 @@ class _Company:
     """What every document of one company shares, prepared once."""
 
     name: str
-    header_markup: str
+    #: The name in bold and the address, as paragraph markup.
+    address_markup: str
+    #: The ISO code of ``company.country``, upper case, or ``""``.
+    country: str
+    #: E-mail and phone on one line, as paragraph markup.
+    contact_markup: str
+    vat_id: str
     logo: _Logo | None
     iban: str
     bic: str
@@ -331,6 +373,54 @@ def _cell(text: str, width: float, style: ParagraphStyle) -> str | Paragraph:
     if "\n" not in text and pdfmetrics.stringWidth(text, style.fontName, style.fontSize) <= width:
         return text
     return Paragraph(_text(text), style)
+
+
+def _label_width(labels: Sequence[str], size: float, minimum: float, maximum: float) -> float:
+    """A label column as wide as its widest label (and the gap), within the given bounds."""
+    widest = max((pdfmetrics.stringWidth(label, FONT, size) for label in labels), default=0.0)
+    return min(maximum, max(minimum, widest + LABEL_GAP + 1))
+
+
+@dataclass(frozen=True)
+class _Words:
+    """One document's language: its words, and the locales its amounts and dates follow."""
+
+    language: str
+    texts: Mapping[str, str] = field(repr=False)
+    #: The locale of amounts, quantities and percentages.
+    numbers: str
+    #: The locale of dates; always of the document's language, since dates carry month names.
+    dates: str
+
+    def __call__(self, key: str, **values: str) -> str:
+        """The text of ``key`` with its placeholders filled in: plain text, not markup."""
+        text = self.texts[key]
+        return text.format(**values) if values else text
+
+    def money(self, money: Money) -> str:
+        """An amount as the document writes it."""
+        return format_money(money, self.numbers)
+
+    def date(self, day: date) -> str:
+        """A date as the document writes it."""
+        return format_date(day, self.dates)
+
+
+@functools.lru_cache(maxsize=64)
+def _words(language: str | None, locale: str | None, company_country: str) -> _Words:
+    """The words of a document in ``language`` (see :func:`document_language`).
+
+    An explicit ``locale`` sets how amounts are written; dates follow it too when it is of the
+    document's language, and the document language's own locale otherwise.
+
+    Raises:
+        ValueError: the locale is unknown.
+    """
+    chosen: DocumentLanguage = document_language(language, company_country)
+    if not locale:
+        return _Words(chosen.language, chosen.texts, chosen.locale, chosen.locale)
+    same_language = locale_language(locale) == chosen.language
+    return _Words(chosen.language, chosen.texts, locale, locale if same_language else chosen.locale)
 
 
 def _load_logo(path_text: str) -> _Logo:
@@ -414,15 +504,15 @@ def _prepared_company(
         except ValueError as exc:
             raise PdfError(f"company.iban: {exc}") from exc
     parts = [f"<b>{_text(get('company.name'))}</b>"] if get("company.name") else []
-    parts += [_text(get(key)) for key in ("company.address", "company.country") if get(key)]
+    if get("company.address"):
+        parts.append(_text(get("company.address")))
     contact = " · ".join(escape(get(k)) for k in ("company.email", "company.phone") if get(k))
-    if contact:
-        parts.append(contact)
-    if get("company.vat_id"):
-        parts.append(f"VAT {escape(get('company.vat_id'))}")
     return _Company(
         name=get("company.name"),
-        header_markup="<br/>".join(parts),
+        address_markup="<br/>".join(parts),
+        country=get("company.country").upper(),
+        contact_markup=contact,
+        vat_id=get("company.vat_id"),
         logo=logo,
         iban=iban,
         bic=get("company.bic"),
@@ -500,15 +590,19 @@ class _PageDecor:
 
     footer: Paragraph | None
     marker: str
+    #: "Page {n} of " in the document's language; the page count is drawn after it.
+    page_label: str
 
     def __call__(self, canvas: Canvas, doc: SimpleDocTemplate) -> None:
         if self.marker:
+            natural = pdfmetrics.stringWidth(self.marker, FONT_BOLD, 110)
+            size = min(110.0, 110 * MARKER_MAX_WIDTH / natural)
             canvas.saveState()
-            canvas.setFont(FONT_BOLD, 110)
+            canvas.setFont(FONT_BOLD, size)
             canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
             canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
             canvas.rotate(40)
-            canvas.drawCentredString(0, -40, self.marker)
+            canvas.drawCentredString(0, -0.36 * size, self.marker)
             canvas.restoreState()
         canvas.saveState()
         canvas.setStrokeColor(_RULE)
@@ -517,13 +611,15 @@ class _PageDecor:
         if self.footer is not None:
             _, height = self.footer.wrapOn(canvas, CONTENT_WIDTH - 30 * mm, BOTTOM_MARGIN)
             self.footer.drawOn(canvas, MARGIN + 15 * mm, BOTTOM_MARGIN - 8 * mm - height)
-        label = f"Page {canvas.getPageNumber()} of "
+        label = self.page_label.format(n=canvas.getPageNumber())
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(_GREY)
-        x = PAGE_WIDTH - MARGIN - 16 * mm
+        # Room for a two-digit page count at the right margin.
+        width = pdfmetrics.stringWidth(label, FONT, 7.5)
+        x = PAGE_WIDTH - MARGIN - width - pdfmetrics.stringWidth("00", FONT, 7.5)
         y = 10 * mm
         canvas.drawString(x, y, label)
-        canvas.translate(x + pdfmetrics.stringWidth(label, FONT, 7.5), y)
+        canvas.translate(x + width, y)
         canvas.doForm(_PAGE_TOTAL_FORM)
         canvas.restoreState()
 
@@ -536,60 +632,84 @@ def _is_payable(invoice: InvoiceDetail) -> bool:
     )
 
 
-def _terms(invoice: InvoiceDetail) -> str:
+def _terms(invoice: InvoiceDetail, words: _Words) -> str:
     days = (invoice.due_date - invoice.issue_date).days
     if days <= 0:
-        return "Payable on receipt"
-    return f"Payable within {days} day{'s' if days != 1 else ''}"
+        return words("payable_on_receipt")
+    if days == 1:
+        return words("payable_within_one_day")
+    return words("payable_within_days", days=str(days))
 
 
-def _title(invoice: InvoiceDetail) -> str:
+def _title(invoice: InvoiceDetail, words: _Words) -> str:
     is_credit = invoice.kind == InvoiceKind.CREDIT_NOTE
     if invoice.state == DocumentState.DRAFT:
-        return "Draft credit note" if is_credit else "Draft invoice"
-    return "Credit note" if is_credit else "Invoice"
+        return words("draft_credit_note" if is_credit else "draft_invoice")
+    return words("credit_note" if is_credit else "invoice")
 
 
-def _meta_rows(invoice: InvoiceDetail, locale: str) -> list[tuple[str, str]]:
+def _meta_rows(invoice: InvoiceDetail, words: _Words) -> list[tuple[str, str]]:
     is_credit = invoice.kind == InvoiceKind.CREDIT_NOTE
     rows: list[tuple[str, str]] = []
     if invoice.number:
-        rows.append(("Credit note no." if is_credit else "Invoice no.", invoice.number))
-    rows.append(("Date" if is_credit else "Issue date", format_date(invoice.issue_date, locale)))
+        rows.append((words("credit_note_no" if is_credit else "invoice_no"), invoice.number))
+    date_label = words("credit_note_date" if is_credit else "issue_date")
+    rows.append((date_label, words.date(invoice.issue_date)))
     if is_credit:
         if invoice.credited_invoice_number:
-            rows.append(("Credits invoice", invoice.credited_invoice_number))
+            rows.append((words("credits_invoice"), invoice.credited_invoice_number))
     else:
-        rows.append(("Due date", format_date(invoice.due_date, locale)))
-        rows.append(("Terms", _terms(invoice)))
+        rows.append((words("due_date"), words.date(invoice.due_date)))
+        rows.append((words("terms"), _terms(invoice, words)))
     if invoice.po_number:
-        rows.append(("PO number", invoice.po_number))
+        rows.append((words("po_number"), invoice.po_number))
     if invoice.customer_code:
-        rows.append(("Customer no.", invoice.customer_code))
+        rows.append((words("customer_no"), invoice.customer_code))
     if _is_payable(invoice):
-        rows.append(("Reference", creditor_reference(invoice.number)))
+        rows.append((words("reference"), creditor_reference(invoice.number)))
     return rows
 
 
-def _header(invoice: InvoiceDetail, company: _Company, locale: str) -> Table:
+def _sender_markup(company: _Company, customer_country: str, words: _Words) -> str:
+    """The company's block: its country only when the customer is in another one, by name."""
+    parts = [company.address_markup] if company.address_markup else []
+    if company.country and company.country != customer_country:
+        parts.append(escape(country_name(company.country, words.language)))
+    if company.contact_markup:
+        parts.append(company.contact_markup)
+    if company.vat_id:
+        parts.append(escape(words("vat_id", vat_id=company.vat_id)))
+    return "<br/>".join(parts)
+
+
+def _header(invoice: InvoiceDetail, company: _Company, words: _Words) -> Table:
     styles = _styles()
+    customer_country = invoice.customer_country.strip().upper()
     left: list[Flowable] = []
     if company.logo is not None:
         left += [company.logo.flowable(), Spacer(1, 3 * mm)]
-    if company.header_markup:
-        left.append(Paragraph(company.header_markup, styles.small))
+    sender = _sender_markup(company, customer_country, words)
+    if sender:
+        left.append(Paragraph(sender, styles.small))
     customer = [f"<b>{_text(invoice.customer_name)}</b>"]
-    for value in (invoice.customer_address, invoice.customer_country):
-        if value.strip():
-            customer.append(_text(value))
+    if invoice.customer_address.strip():
+        customer.append(_text(invoice.customer_address))
+    if customer_country and customer_country != company.country:
+        customer.append(escape(country_name(customer_country, words.language)))
     if invoice.customer_vat_id.strip():
-        customer.append(f"VAT {escape(invoice.customer_vat_id.strip())}")
+        customer.append(escape(words("vat_id", vat_id=invoice.customer_vat_id.strip())))
+    rows = _meta_rows(invoice, words)
+    label_width = _label_width([label for label, _ in rows], 8, 28 * mm, 40 * mm)
+    value_width = META_WIDTH - label_width
     meta = Table(
         [
-            [label, _cell(value, 52 * mm, styles.right)]
-            for label, value in _meta_rows(invoice, locale)
+            [
+                _cell(label, label_width - LABEL_GAP, styles.label),
+                _cell(value, value_width, styles.right),
+            ]
+            for label, value in rows
         ],
-        colWidths=[28 * mm, 52 * mm],
+        colWidths=[label_width, value_width],
         style=[
             ("FONT", (0, 0), (0, -1), FONT, 8),
             ("TEXTCOLOR", (0, 0), (0, -1), _GREY),
@@ -598,18 +718,22 @@ def _header(invoice: InvoiceDetail, company: _Company, locale: str) -> Table:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
             ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (0, -1), LABEL_GAP),
             ("TOPPADDING", (0, 0), (-1, -1), 1),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
         ],
         hAlign="RIGHT",
     )
-    bill_to = [Paragraph("Bill to", styles.small), Paragraph("<br/>".join(customer), styles.body)]
+    bill_to = [
+        Paragraph(escape(words("bill_to")), styles.small),
+        Paragraph("<br/>".join(customer), styles.body),
+    ]
     return Table(
         [
-            [left or "", Paragraph(escape(_title(invoice)), styles.title)],
+            [left or "", Paragraph(escape(_title(invoice, words)), styles.title)],
             [bill_to, meta],
         ],
-        colWidths=[CONTENT_WIDTH - 82 * mm, 82 * mm],
+        colWidths=[CONTENT_WIDTH - META_WIDTH, META_WIDTH],
         style=[
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("ALIGN", (1, 0), (1, -1), "RIGHT"),
@@ -621,29 +745,41 @@ def _header(invoice: InvoiceDetail, company: _Company, locale: str) -> Table:
 
 
 _LINE_COLUMNS: Final = (
-    ("Description", None),
-    ("Qty", 15 * mm),
-    ("Unit price", 26 * mm),
-    ("Discount", 16 * mm),
-    ("Tax", 13 * mm),
-    ("Net", 28 * mm),
+    ("description", None),
+    ("qty", 15 * mm),
+    ("unit_price", 26 * mm),
+    ("discount", 18 * mm),
+    ("tax", 12 * mm),
+    ("net", 28 * mm),
 )
+#: The left and right padding of the cells of the lines and totals tables.
+_CELL_PADDING: Final = 3
 
 
-def _lines_table(invoice: InvoiceDetail, locale: str) -> Table:
+def _head_cells(labels: Sequence[str], widths: Sequence[float]) -> list[str | Paragraph]:
+    """Column headings: the first left-aligned, the others right; long ones wrap."""
     styles = _styles()
+    return [
+        _cell(label, width - 2 * _CELL_PADDING, styles.head if index == 0 else styles.head_right)
+        for index, (label, width) in enumerate(zip(labels, widths, strict=True))
+    ]
+
+
+def _lines_table(invoice: InvoiceDetail, words: _Words) -> Table:
+    styles = _styles()
+    numbers = words.numbers
     fixed = sum(width for _, width in _LINE_COLUMNS if width is not None)
     widths = [width if width is not None else CONTENT_WIDTH - fixed for _, width in _LINE_COLUMNS]
-    data: list[list[Any]] = [[label for label, _ in _LINE_COLUMNS]]
+    data: list[list[Any]] = [_head_cells([words(key) for key, _ in _LINE_COLUMNS], widths)]
     for line in invoice.lines:
         data.append(
             [
-                _cell(line.description, widths[0] - 6, styles.cell),
-                format_quantity(line.quantity, locale),
-                format_money(line.unit_price, locale),
-                format_percent(line.discount_percent, locale) if line.discount_percent else "",
-                format_percent(line.tax_rate_percent, locale),
-                format_money(line.net, locale),
+                _cell(line.description, widths[0] - 2 * _CELL_PADDING, styles.cell),
+                format_quantity(line.quantity, numbers),
+                words.money(line.unit_price),
+                format_percent(line.discount_percent, numbers) if line.discount_percent else "",
+                format_percent(line.tax_rate_percent, numbers),
+                words.money(line.net),
             ]
         )
     return Table(
@@ -657,166 +793,208 @@ def _lines_table(invoice: InvoiceDetail, locale: str) -> Table:
             ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
             ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.6, _RULE),
             ("LINEBELOW", (0, 1), (-1, -1), 0.25, _SHADE),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
         ],
     )
 
 
-def _totals_table(invoice: InvoiceDetail, locale: str) -> Table:
-    data: list[list[str]] = [["Tax rate", "Net", "Tax"]]
+def _totals_table(invoice: InvoiceDetail, words: _Words) -> Table:
+    widths = [30 * mm, 30 * mm, 30 * mm]
+    data: list[list[Any]] = [
+        _head_cells([words("tax_rate"), words("tax_base"), words("tax")], widths)
+    ]
     for rate, net, tax in invoice.tax_by_rate:
         data.append(
             [
-                f"VAT {format_percent(rate, locale)}",
-                format_money(net, locale),
-                format_money(tax, locale),
+                words("vat_rate", rate=format_percent(rate, words.numbers)),
+                words.money(net),
+                words.money(tax),
             ]
         )
     first_total = len(data)
-    label = "Total credited" if invoice.kind == InvoiceKind.CREDIT_NOTE else "Total"
+    is_credit = invoice.kind == InvoiceKind.CREDIT_NOTE
     data += [
-        ["Net total", "", format_money(invoice.net, locale)],
-        ["Tax total", "", format_money(invoice.tax, locale)],
-        [label, "", format_money(invoice.total, locale)],
+        [words("net_total"), "", words.money(invoice.net)],
+        [words("tax_total"), "", words.money(invoice.tax)],
+        [words("total_credited" if is_credit else "total"), "", words.money(invoice.total)],
     ]
     return Table(
         data,
-        colWidths=[30 * mm, 30 * mm, 30 * mm],
+        colWidths=widths,
         hAlign="RIGHT",
         style=[
             ("FONT", (0, 0), (-1, -1), FONT, 8.5),
             ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
             ("TEXTCOLOR", (0, 0), (-1, first_total - 1), _GREY),
             ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.4, _RULE),
             ("LINEABOVE", (0, first_total), (-1, first_total), 0.4, _RULE),
+            # The labels of the totals may use the empty middle column.
+            *[("SPAN", (0, row), (1, row)) for row in range(first_total, len(data))],
             ("FONT", (0, -1), (-1, -1), FONT_BOLD, 10),
             ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
             ("TOPPADDING", (0, -1), (-1, -1), 4),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
         ],
     )
 
 
-def _payment_section(invoice: InvoiceDetail, company: _Company, locale: str) -> list[Flowable]:
+def _payment_details(
+    rows: Sequence[tuple[str, str | Paragraph]], width: float
+) -> tuple[Table, float]:
+    """The label and value table of the payment block, exactly ``width`` wide."""
     styles = _styles()
-    if invoice.kind == InvoiceKind.CREDIT_NOTE:
-        if invoice.state == DocumentState.VOID:
-            return []
-        target = escape(invoice.credited_invoice_number or "the credited invoice")
-        return [
-            Paragraph(
-                f"This credit note reduces the amount due on invoice {target} by "
-                f"{escape(format_money(invoice.total, locale))}.",
-                styles.body,
-            )
+    label_width = _label_width([label for label, _ in rows], 8, 24 * mm, 45 * mm)
+    value_width = width - label_width
+    cells = [
+        [
+            _cell(label, label_width - LABEL_GAP, styles.label),
+            _cell(value, value_width, styles.body) if isinstance(value, str) else value,
         ]
-    if invoice.state == DocumentState.VOID:
-        reason = f": {_text(invoice.void_reason)}" if invoice.void_reason.strip() else ""
-        return [Paragraph(f"This invoice is void{reason}. Please do not pay it.", styles.bold)]
-    payable = _is_payable(invoice)
-    rows: list[tuple[str, str]] = [
-        ("Amount due", format_money(invoice.total, locale)),
-        ("Due date", format_date(invoice.due_date, locale)),
+        for label, value in rows
     ]
-    if company.bank_name:
-        rows.append(("Bank", company.bank_name))
-    if company.iban:
-        rows.append(("IBAN", format_iban(company.iban)))
-    if company.bic:
-        rows.append(("BIC", company.bic))
-    if payable:
-        rows.append(("Reference", creditor_reference(invoice.number)))
-    value_width = CONTENT_WIDTH - QR_SIZE - 30 * mm
-    cells: list[list[Any]] = [
-        [label, _cell(value, value_width, styles.body)] for label, value in rows
-    ]
-    link = invoice_payment_link(invoice, company.payment_link)
-    if link:
-        href = escape(link, {'"': "&quot;"})
-        cells.append(
-            [
-                "Pay online",
-                Paragraph(
-                    f'<link href="{href}" color="blue"><u>{escape(link)}</u></link>', styles.body
-                ),
-            ]
-        )
-    details = Table(
+    table = Table(
         cells,
-        colWidths=[24 * mm, value_width],
+        colWidths=[label_width, value_width],
         style=[
             ("FONT", (0, 0), (0, -1), FONT, 8),
             ("TEXTCOLOR", (0, 0), (0, -1), _GREY),
             ("FONT", (1, 0), (1, -1), FONT, 9),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (0, -1), LABEL_GAP),
             ("TOPPADDING", (0, 0), (-1, -1), 1),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
         ],
         hAlign="LEFT",
     )
+    return table, value_width
+
+
+def _notice(invoice: InvoiceDetail, words: _Words) -> list[Flowable] | None:
+    """What a credit note or a void invoice says instead of how to pay; ``None`` for others."""
+    styles = _styles()
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        if invoice.state == DocumentState.VOID:
+            return []
+        amount = words.money(invoice.total)
+        if invoice.credited_invoice_number:
+            notice = words(
+                "credit_note_notice", invoice=invoice.credited_invoice_number, amount=amount
+            )
+        else:
+            notice = words("credit_note_notice_no_invoice", amount=amount)
+        return [Paragraph(escape(notice), styles.body)]
+    if invoice.state == DocumentState.VOID:
+        reason = " ".join(invoice.void_reason.split()).rstrip(".")
+        notice = words("void_notice_reason", reason=reason) if reason else words("void_notice")
+        return [Paragraph(escape(notice), styles.bold)]
+    return None
+
+
+def _payment_section(invoice: InvoiceDetail, company: _Company, words: _Words) -> list[Flowable]:
+    notice = _notice(invoice, words)
+    if notice is not None:
+        return notice
+    styles = _styles()
+    payable = _is_payable(invoice)
     payload = invoice_qr_payload(invoice, dict(company.settings))
-    qr: list[Flowable] = []
-    if payload is not None:
-        qr = [_QrCode(payload, QR_SIZE), Paragraph("Scan to pay (SEPA)", styles.footer)]
-    instruction = (
-        f"Please pay {escape(format_money(invoice.total, locale))} by "
-        f"{escape(format_date(invoice.due_date, locale))}"
-        + (
-            f", quoting the reference {escape(creditor_reference(invoice.number))}."
-            if payable
-            else "."
+    # The text column ends QR_GAP before the QR code, whatever the language or the values.
+    qr_column = QR_SIZE + QR_GAP if payload is not None else 0
+    text_width = CONTENT_WIDTH - qr_column
+    amount = words.money(invoice.total)
+    due = words.date(invoice.due_date)
+    rows: list[tuple[str, str | Paragraph]] = [
+        (words("amount_due"), amount),
+        (words("due_date"), due),
+    ]
+    if company.bank_name:
+        rows.append((words("bank"), company.bank_name))
+    if company.iban:
+        rows.append((words("iban"), format_iban(company.iban)))
+    if company.bic:
+        rows.append((words("bic"), company.bic))
+    reference = creditor_reference(invoice.number) if payable else ""
+    if reference:
+        rows.append((words("reference"), reference))
+    link = invoice_payment_link(invoice, company.payment_link)
+    if link:
+        href = escape(link, {'"': "&quot;"})
+        rows.append(
+            (
+                words("pay_online"),
+                Paragraph(
+                    f'<link href="{href}" color="blue"><u>{escape(link)}</u></link>', styles.body
+                ),
+            )
         )
-    )
+    details, _ = _payment_details(rows, text_width)
+    if reference:
+        instruction = words("please_pay_reference", amount=amount, date=due, reference=reference)
+    else:
+        instruction = words("please_pay", amount=amount, date=due)
+    text: list[Flowable] = [details, Spacer(1, 2 * mm), Paragraph(escape(instruction), styles.body)]
+    if payload is None:
+        return [Paragraph(escape(words("payment")), styles.heading), *text]
+    qr: list[Flowable] = [
+        _QrCode(payload, QR_SIZE),
+        Paragraph(escape(words("scan_to_pay")), styles.footer),
+    ]
     block = Table(
-        [[[details, Spacer(1, 2 * mm), Paragraph(instruction, styles.body)], qr or ""]],
-        colWidths=[CONTENT_WIDTH - QR_SIZE - 4 * mm, QR_SIZE + 4 * mm],
+        [[text, qr]],
+        colWidths=[text_width, qr_column],
         style=[
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
             ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 0),
+            # The QR column's padding is the gap: its content is exactly QR_SIZE wide.
+            ("LEFTPADDING", (1, 0), (1, 0), QR_GAP),
         ],
     )
-    return [Paragraph("Payment", styles.heading), block]
+    return [Paragraph(escape(words("payment")), styles.heading), block]
 
 
-def _story(invoice: InvoiceDetail, company: _Company, locale: str) -> list[Flowable]:
+def _story(invoice: InvoiceDetail, company: _Company, words: _Words) -> list[Flowable]:
     styles = _styles()
-    story: list[Flowable] = [_header(invoice, company, locale), Spacer(1, 8 * mm)]
+    story: list[Flowable] = [_header(invoice, company, words), Spacer(1, 8 * mm)]
     if invoice.description.strip():
         story += [Paragraph(_text(invoice.description), styles.body), Spacer(1, 4 * mm)]
-    story += [_lines_table(invoice, locale), Spacer(1, 4 * mm)]
-    closing: list[Flowable] = [_totals_table(invoice, locale), Spacer(1, 6 * mm)]
+    story += [_lines_table(invoice, words), Spacer(1, 4 * mm)]
+    closing: list[Flowable] = [_totals_table(invoice, words), Spacer(1, 6 * mm)]
     if invoice.notes.strip():
         closing += [Paragraph(_text(invoice.notes), styles.body), Spacer(1, 4 * mm)]
     story.append(KeepTogether(closing))
-    payment = _payment_section(invoice, company, locale)
+    payment = _payment_section(invoice, company, words)
     if payment:
         story.append(KeepTogether(payment))
     return story
 
 
-def _marker(invoice: InvoiceDetail) -> str:
+def _marker(invoice: InvoiceDetail, words: _Words) -> str:
     if invoice.state == DocumentState.DRAFT:
-        return "DRAFT"
+        return words("draft_marker")
     if invoice.state == DocumentState.VOID:
-        return "VOID"
+        return words("void_marker")
     return ""
 
 
-def _document_title(invoice: InvoiceDetail) -> str:
-    return f"{_title(invoice)} {invoice.number}".strip()
+def _document_title(invoice: InvoiceDetail, words: _Words) -> str:
+    return f"{_title(invoice, words)} {invoice.number}".strip()
 
 
-def _render(invoice: InvoiceDetail, company: _Company, out: BinaryIO, locale: str) -> None:
+def _render(invoice: InvoiceDetail, company: _Company, out: BinaryIO, words: _Words) -> None:
     styles = _styles()
     footer = Paragraph(company.footer_markup, styles.footer) if company.footer_markup else None
-    decor = _PageDecor(footer, _marker(invoice))
+    page_label = words("page").partition("{total}")[0]
+    decor = _PageDecor(footer, _marker(invoice, words), page_label)
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
@@ -824,15 +1002,16 @@ def _render(invoice: InvoiceDetail, company: _Company, out: BinaryIO, locale: st
         rightMargin=MARGIN - FRAME_PADDING,
         topMargin=MARGIN - FRAME_PADDING,
         bottomMargin=BOTTOM_MARGIN - FRAME_PADDING,
-        title=_document_title(invoice),
+        title=_document_title(invoice, words),
         author=company.name,
-        subject=f"{_title(invoice)} for {invoice.customer_name}",
+        subject=words("subject", title=_title(invoice, words), customer=invoice.customer_name),
         creator="Duebook",
+        lang=words.language,
         invariant=1,
     )
     try:
         doc.build(
-            _story(invoice, company, locale),
+            _story(invoice, company, words),
             onFirstPage=decor,
             onLaterPages=decor,
             canvasmaker=_PagedCanvas,
@@ -844,10 +1023,10 @@ def _render(invoice: InvoiceDetail, company: _Company, out: BinaryIO, locale: st
         raise PdfError(f"cannot lay out the PDF of {label}: {exc}") from exc
 
 
-def _write_file(invoice: InvoiceDetail, company: _Company, path: Path, locale: str) -> None:
+def _write_file(invoice: InvoiceDetail, company: _Company, path: Path, words: _Words) -> None:
     """Render to memory, then replace the file in one step: no half-written PDFs."""
     buffer = io.BytesIO()
-    _render(invoice, company, buffer, locale)
+    _render(invoice, company, buffer, words)
     partial = path.with_name(f".{path.name}.part")
     try:
         partial.write_bytes(buffer.getvalue())
@@ -857,6 +1036,25 @@ def _write_file(invoice: InvoiceDetail, company: _Company, path: Path, locale: s
         raise PdfError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def _customer_languages(uow: UnitOfWork, invoice_ids: Sequence[int]) -> dict[int, str]:
+    """The language of the customers of these invoices, by customer id.
+
+    One query per 500 invoices, however many there are, rather than one per invoice.
+    """
+    ids = list(dict.fromkeys(invoice_ids))
+    languages: dict[int, str] = {}
+    with uow:
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            rows = uow.session.execute(
+                select(Customer.id, Customer.language)
+                .join(Invoice, Invoice.customer_id == Customer.id)
+                .where(Invoice.id.in_(ids[start : start + _LOOKUP_CHUNK]))
+                .distinct()
+            )
+            languages.update((customer_id, language or "") for customer_id, language in rows)
+    return languages
+
+
 # --------------------------------------------------------------------------- public entry points
 
 
@@ -864,7 +1062,9 @@ def render_invoice_pdf(
     invoice: InvoiceDetail,
     company: Mapping[str, str],
     target: Path | BinaryIO,
-    locale: str = "en",
+    locale: str | None = None,
+    *,
+    language: str | None = None,
 ) -> None:
     """Draw an invoice or credit note as a PDF; needs no database.
 
@@ -874,7 +1074,10 @@ def render_invoice_pdf(
             ``company.logo_path``, ``invoice.payment_link``, ``invoice.footer``...), as
             :func:`app.services.settings.load_settings` returns them; missing keys count as empty.
         target: a file path (written in one step, replacing it) or a binary stream.
-        locale: how amounts and dates are written, e.g. ``"en"`` or ``"de_DE"``.
+        locale: how amounts (and, in the same language, dates) are written, e.g. ``"de_CH"``;
+            ``None`` for the document language's own locale.
+        language: the language to print in, e.g. ``"de"`` or ``"fr-CH"``; ``None`` for the
+            language of ``company.country``. Languages without texts print in English.
 
     Raises:
         PdfError: the logo file is set but unreadable, the fonts are missing, a setting is
@@ -882,14 +1085,21 @@ def render_invoice_pdf(
         ValueError: the locale is unknown.
     """
     prepared = _company(company)
+    words = _words(language, locale, prepared.country)
     if isinstance(target, Path):
-        _write_file(invoice, prepared, target, locale)
+        _write_file(invoice, prepared, target, words)
     else:
-        _render(invoice, prepared, target, locale)
+        _render(invoice, prepared, target, words)
 
 
 def write_invoice_pdf(
-    uow: UnitOfWork, invoice_id: int, target: Path, today: date, locale: str = "en"
+    uow: UnitOfWork,
+    invoice_id: int,
+    target: Path,
+    today: date,
+    locale: str | None = None,
+    *,
+    language: str | None = None,
 ) -> Path:
     """Write one invoice's PDF; a draft gets a DRAFT marker and no number, reference or QR code.
 
@@ -898,7 +1108,10 @@ def write_invoice_pdf(
         invoice_id: the invoice or credit note.
         target: the PDF file to write, or an existing folder to write ``<number>.pdf`` into.
         today: the date the invoice's status is seen on.
-        locale: how amounts and dates are written.
+        locale: how amounts (and, in the same language, dates) are written; ``None`` for the
+            document language's own locale.
+        language: the language to print in; ``None`` for the customer's (``Customer.language``),
+            or the language of ``company.country`` when the customer has none.
 
     Returns:
         The path of the file written.
@@ -906,12 +1119,16 @@ def write_invoice_pdf(
     Raises:
         InvoicingError: there is no such invoice.
         PdfError: the PDF cannot be made or written (the message says why).
+        ValueError: the locale is unknown.
     """
     settings = load_settings(uow)
     company = _company(settings)
     invoice = get_invoice(uow, invoice_id, today)
+    if language is None:
+        language = _customer_languages(uow, [invoice_id]).get(invoice.customer_id, "")
+    words = _words(language, locale, company.country)
     path = target / invoice_pdf_name(invoice) if target.is_dir() else target
-    _write_file(invoice, company, path, locale)
+    _write_file(invoice, company, path, words)
     return path
 
 
@@ -921,7 +1138,9 @@ def export_invoice_pdfs(
     folder: Path,
     today: date,
     ctx: TaskContext,
-    locale: str = "en",
+    locale: str | None = None,
+    *,
+    language: str | None = None,
 ) -> list[Path]:
     """Write the PDFs of several invoices into a folder as ``<number>.pdf``.
 
@@ -935,7 +1154,11 @@ def export_invoice_pdfs(
         folder: where the files go; created if missing.
         today: the date the invoices' status is seen on.
         ctx: progress and cancel.
-        locale: how amounts and dates are written.
+        locale: how amounts (and, in the same language, dates) are written; ``None`` for each
+            document language's own locale.
+        language: the language to print every document in; ``None`` for each customer's
+            (looked up once for the whole batch), or the language of ``company.country`` when a
+            customer has none.
 
     Returns:
         The files written, in the order of ``invoice_ids``.
@@ -944,9 +1167,11 @@ def export_invoice_pdfs(
         TaskCancelledError: the user cancelled; nothing of the batch is left in the folder.
         InvoicingError: an invoice does not exist.
         PdfError: a PDF cannot be made or written.
+        ValueError: the locale is unknown.
     """
     settings = load_settings(uow)
     company = _company(settings)
+    languages = _customer_languages(uow, invoice_ids) if language is None else {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -964,7 +1189,8 @@ def export_invoice_pdfs(
             if name in names:
                 name = f"{name.removesuffix('.pdf')}-{invoice.id}.pdf"
             path = folder / name
-            _write_file(invoice, company, path, locale)
+            chosen = language if language is not None else languages.get(invoice.customer_id, "")
+            _write_file(invoice, company, path, _words(chosen, locale, company.country))
             names.add(name)
             written.append(path)
             ctx.report(done, total, name)

@@ -1,4 +1,8 @@
-"""Invoice PDFs as a customer sees them: real ledger, real reportlab output, text read back."""
+"""Invoice PDFs as a customer sees them: real ledger, real reportlab output, text read back.
+
+The company is German. Most tests bill customers who read English (``language="en"``); the
+language tests near the end bill customers in other languages.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,17 @@ import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from sqlalchemy import event
 
 from app.models.customer import Customer
+from app.models.db import SessionFactory
 from app.models.money import Money
 from app.services.clock import FixedClock
 from app.services.dto import DraftInvoice, DraftLine
@@ -21,6 +30,8 @@ from app.services.invoice_queries import get_invoice
 from app.services.invoicing import create_credit_note, create_draft, issue_invoice, void_invoice
 from app.services.money_format import format_date, format_money, format_percent
 from app.services.pdf_invoices import (
+    FONT,
+    QR_GAP,
     PdfError,
     epc_qr_payload,
     export_invoice_pdfs,
@@ -30,6 +41,7 @@ from app.services.pdf_invoices import (
     render_invoice_pdf,
     write_invoice_pdf,
 )
+from app.services.pdf_texts import TEXTS, country_name, document_language
 from app.services.resources import resources_dir
 from app.services.settings import load_settings, save_settings
 from app.services.tasks import TaskCancelledError, TaskContext
@@ -61,6 +73,22 @@ def pdf_text(source: Path | bytes) -> list[str]:
     return [page.extract_text() for page in reader.pages]
 
 
+def words(fragment: str) -> re.Pattern[str]:
+    """A pattern for a sentence that may be wrapped onto several lines of the extracted text."""
+    return re.compile(r"\s+".join(re.escape(word) for word in fragment.split()))
+
+
+def add_reader(uow: UnitOfWork, language: str = "en", **kwargs: Any) -> int:
+    """A customer (German unless ``country`` says otherwise) who reads ``language``."""
+    customer_id = add_customer(uow, **kwargs)
+    with uow:
+        row = uow.session.get(Customer, customer_id)
+        assert row is not None
+        row.language = language
+        uow.commit()
+    return customer_id
+
+
 def issue(
     uow: UnitOfWork,
     customer_id: int,
@@ -86,7 +114,7 @@ def company(uow: UnitOfWork) -> dict[str, str]:
 
 @pytest.fixture
 def invoice_id(uow: UnitOfWork, company: dict[str, str]) -> int:
-    customer = add_customer(uow)
+    customer = add_reader(uow, "en")
     return issue(uow, customer, po_number="PO-4711")
 
 
@@ -177,7 +205,7 @@ def test_text_from_the_ledger_is_printed_literally_not_as_markup(
 def test_long_invoice_flows_onto_several_pages_with_the_header_repeated(
     uow: UnitOfWork, company: dict[str, str], tmp_path: Path
 ) -> None:
-    customer = add_customer(uow)
+    customer = add_reader(uow, "en")
     lines = tuple(
         DraftLine(f"Item {n:02}", Decimal(1), Decimal("1.00"), tax_rate_percent=Decimal(19))
         for n in range(1, 81)
@@ -287,13 +315,13 @@ def test_eur_invoice_with_iban_gets_the_payment_qr_code(
     reader = PdfReader(write_invoice_pdf(uow, invoice_id, tmp_path / "i.pdf", TODAY))
     text = reader.pages[0].extract_text()
     assert "Scan to pay (SEPA)" in text
-    assert f"quoting the reference {reference}" in text
+    assert words(f"quoting the reference {reference}.").search(text)
 
 
 def test_usd_invoice_and_missing_iban_get_no_qr_code(
     uow: UnitOfWork, company: dict[str, str], tmp_path: Path
 ) -> None:
-    customer = add_customer(uow, code="US1", name="Acme Corp", currency="USD", country="US")
+    customer = add_reader(uow, "en", code="US1", name="Acme Corp", currency="USD", country="US")
     usd_id = issue(uow, customer)
     usd = get_invoice(uow, usd_id, TODAY)
 
@@ -388,7 +416,7 @@ def test_draft_prints_a_draft_marker_and_no_number_reference_or_qr(
     uow: UnitOfWork, company: dict[str, str], tmp_path: Path
 ) -> None:
     draft_id = create_draft(
-        uow, DraftInvoice(customer_id=add_customer(uow), issue_date=TODAY, lines=TWO_RATES)
+        uow, DraftInvoice(customer_id=add_reader(uow, "en"), issue_date=TODAY, lines=TWO_RATES)
     )
     draft = get_invoice(uow, draft_id, TODAY)
 
@@ -487,6 +515,11 @@ def test_file_names_are_made_safe(uow: UnitOfWork, company: dict[str, str], tmp_
 def test_money_dates_and_percentages_are_formatted_by_locale() -> None:
     assert format_money(Money.of("1234.5", "EUR")) == "€1,234.50"
     assert format_money(Money.of("1234.5", "EUR"), "de_DE") == "1.234,50\xa0€"
+    assert format_money(Money.of("1234.5", "EUR"), "fr") == "1\u202f234,50\xa0€"
+    assert format_money(Money.of("1234.5", "EUR"), "de-CH") == "EUR\xa01\u2019234.50"
+    assert format_date(date(2026, 12, 23), "de") == "23.12.2026"
+    assert format_date(date(2026, 11, 23), "fr") == "23 nov. 2026"
+    assert format_date(date(2026, 11, 23), "fr-CH") == "23 nov. 2026"
     assert format_money(Money(123450, "JPY")) == "¥123,450"
     assert format_money(Money(-1234567, "KWD")) == "-KWD1,234.567"
     assert format_date(date(2026, 12, 23)) == "Dec 23, 2026"
@@ -500,3 +533,357 @@ def test_bundled_fonts_and_their_license_ship_in_resources() -> None:
     assert (fonts / "DejaVuSans.ttf").is_file()
     assert (fonts / "DejaVuSans-Bold.ttf").is_file()
     assert "Bitstream" in (fonts / "LICENSE-DejaVu.txt").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def test_german_customer_gets_a_german_invoice(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path
+) -> None:
+    invoice_id = issue(uow, add_reader(uow, "de"), po_number="PO-4711")
+
+    [text] = pdf_text(write_invoice_pdf(uow, invoice_id, tmp_path / "r.pdf", TODAY))
+
+    assert "Rechnung" in text
+    assert re.search(r"Rechnungsnummer\s+INV-2026-00001", text)
+    assert re.search(r"Rechnungsdatum\s+23\.11\.2026", text)
+    assert re.search(r"Fällig am\s+23\.12\.2026", text)
+    assert "Zahlbar innerhalb von 30 Tagen" in text
+    assert re.search(r"Bestellnummer\s+PO-4711", text)
+    assert re.search(r"Verwendungszweck\s+RF\d\dINV202600001", text)
+    assert re.search(r"Bezeichnung\s+Menge\s+Einzelpreis\s+Rabatt\s+USt\.\s+Netto", text)
+    assert re.search(r"Consulting\s+10\s+100,00\s€\s+19%\s+1\.000,00\s€", text)
+    assert re.search(r"USt\. 19%\s+1\.000,00\s€\s+190,00\s€", text)
+    assert re.search(r"Summe netto\s+1\.100,00\s€", text)
+    assert re.search(r"Gesamtbetrag\s+1\.297,00\s€", text)
+    assert re.search(r"Zu zahlender Betrag\s+1\.297,00\s€", text)
+    assert words("Bitte überweisen Sie 1.297,00 € bis zum 23.12.2026 unter Angabe des").search(
+        text.replace("\xa0", " ")
+    )
+    assert "Mit Banking-App scannen" in text
+    assert re.search(r"Seite 1 von\s*1", text)
+    for english in ("Invoice", "Due date", "Nov 23, 2026", "Dec 23, 2026", "€1,297.00", "Page"):
+        assert english not in text
+
+
+def test_customer_without_a_language_gets_the_company_country_language(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path
+) -> None:
+    german = issue(uow, add_reader(uow, "", code="D1"))
+    [text] = pdf_text(write_invoice_pdf(uow, german, tmp_path / "de.pdf", TODAY))
+    assert "Rechnung" in text
+    assert "23.12.2026" in text
+
+    save_settings(uow, {"company.country": ""})
+    [text] = pdf_text(write_invoice_pdf(uow, german, tmp_path / "en.pdf", TODAY))
+    assert "Invoice" in text
+    assert "Dec 23, 2026" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "title", "issued", "due", "total", "germany", "home"),
+    [
+        (
+            "fr",
+            "FR",
+            "Facture",
+            "23 nov. 2026",
+            "23 déc. 2026",
+            "1 297,00 €",
+            "Allemagne",
+            "France",
+        ),
+        ("es", "ES", "Factura", "23 nov 2026", "23 dic 2026", "1.297,00 €", "Alemania", "España"),
+        (
+            "nl",
+            "NL",
+            "Factuur",
+            "23 nov 2026",
+            "23 dec 2026",
+            "€ 1.297,00",
+            "Duitsland",
+            "Nederland",
+        ),
+    ],
+)
+def test_french_spanish_and_dutch_invoices(
+    uow: UnitOfWork,
+    company: dict[str, str],
+    tmp_path: Path,
+    language: str,
+    country: str,
+    title: str,
+    issued: str,
+    due: str,
+    total: str,
+    germany: str,
+    home: str,
+) -> None:
+    invoice_id = issue(uow, add_reader(uow, language, country=country))
+
+    [text] = pdf_text(write_invoice_pdf(uow, invoice_id, tmp_path / "i.pdf", TODAY))
+
+    texts = TEXTS[language]
+    assert texts["invoice"] in text
+    assert title in text
+    assert issued in text
+    assert due in text
+    assert re.search(rf"{re.escape(texts['total'])}\s+{words(total).pattern}", text)
+    assert texts["payable_within_days"].format(days=30) in text
+    assert texts["scan_to_pay"] in text
+    # Each country by its name in the document's language, as they differ.
+    assert germany in text.splitlines()
+    assert home in text.splitlines()
+    assert "Invoice" not in text
+
+
+@pytest.mark.parametrize("language", ["xx", "pl", "zz-ZZ"])
+def test_language_without_texts_falls_back_to_english(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path, language: str
+) -> None:
+    invoice_id = issue(uow, add_reader(uow, language, code="P1"))
+
+    [text] = pdf_text(write_invoice_pdf(uow, invoice_id, tmp_path / "i.pdf", TODAY))
+
+    assert "Invoice" in text
+    assert "Dec 23, 2026" in text
+    assert re.search(r"Total\s+€1,297\.00", text)
+    assert "Rechnung" not in text
+    assert document_language(language, "DE").language == "en"
+    assert document_language("  ", "DE").language == "de"  # blank is no language at all
+
+
+def test_language_with_a_region_prints_that_region_amounts(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path
+) -> None:
+    invoice_id = issue(uow, add_reader(uow, "de-CH", country="CH"))
+
+    [text] = pdf_text(write_invoice_pdf(uow, invoice_id, tmp_path / "ch.pdf", TODAY))
+
+    assert "Rechnung" in text
+    assert re.search(r"Gesamtbetrag\s+EUR\s1\u2019297\.00", text)
+    assert "Schweiz" in text.splitlines()
+    assert "Deutschland" in text.splitlines()
+
+
+def test_explicit_language_and_locale_win(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path
+) -> None:
+    invoice_id = issue(uow, add_reader(uow, "de"))
+
+    [text] = pdf_text(write_invoice_pdf(uow, invoice_id, tmp_path / "fr.pdf", TODAY, language="fr"))
+    assert "Facture" in text
+    assert "23 déc. 2026" in text
+
+    # A locale of another language sets the amounts; dates keep the document's month names.
+    [text] = pdf_text(write_invoice_pdf(uow, invoice_id, tmp_path / "x.pdf", TODAY, "en_US"))
+    assert "Rechnung" in text
+    assert re.search(r"Gesamtbetrag\s+€1,297\.00", text)
+    assert "23.12.2026" in text
+
+    invoice = get_invoice(uow, invoice_id, TODAY)
+    out = io.BytesIO()
+    render_invoice_pdf(invoice, company, out, "de_AT", language="de")
+    [text] = pdf_text(out.getvalue())
+    assert re.search(r"Gesamtbetrag\s+€\s1\.297,00", text)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "number_label", "total_label", "notice"),
+    [
+        (
+            "en",
+            "Credit note",
+            "Credit note no.",
+            "Total credited",
+            "This credit note reduces the amount due on invoice INV-2026-00001 by",
+        ),
+        (
+            "de",
+            "Rechnungskorrektur",
+            "Rechnungskorrektur-Nr.",
+            "Korrekturbetrag",
+            "Diese Rechnungskorrektur mindert den offenen Betrag der Rechnung INV-2026-00001 um",
+        ),
+        (
+            "fr",
+            "Avoir",
+            "N° d'avoir",
+            "Total de l'avoir TTC",
+            "Cet avoir réduit le montant dû sur la facture INV-2026-00001 de",
+        ),
+        (
+            "es",
+            "Factura rectificativa",
+            "N.º de factura",
+            "Total rectificado",
+            "Esta factura rectificativa reduce el importe pendiente de la factura INV-2026-00001",
+        ),
+        (
+            "nl",
+            "Creditfactuur",
+            "Creditfactuurnummer",
+            "Totaal gecrediteerd",
+            "Deze creditfactuur verlaagt het openstaande bedrag van factuur INV-2026-00001 met",
+        ),
+    ],
+)
+def test_credit_note_wording_per_language(
+    uow: UnitOfWork,
+    company: dict[str, str],
+    clock: FixedClock,
+    tmp_path: Path,
+    language: str,
+    title: str,
+    number_label: str,
+    total_label: str,
+    notice: str,
+) -> None:
+    invoice_id = issue(uow, add_reader(uow, language))
+    note_id, _ = create_credit_note(uow, invoice_id, clock, "Damaged goods")
+
+    [text] = pdf_text(write_invoice_pdf(uow, note_id, tmp_path / "cn.pdf", TODAY))
+
+    assert title in text
+    assert number_label in text
+    assert re.search(rf"{re.escape(total_label)}\s+\S", text)
+    assert words(notice).search(text)
+    assert TEXTS[language]["scan_to_pay"] not in text
+    assert "RF" not in text
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_void_and_draft_markers_per_language(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path, language: str
+) -> None:
+    customer = add_reader(uow, language)
+    void_id = issue(uow, customer)
+    void_invoice(uow, void_id, "Issued twice.")
+    draft_id = create_draft(
+        uow, DraftInvoice(customer_id=customer, issue_date=TODAY, lines=TWO_RATES)
+    )
+    texts = TEXTS[language]
+
+    [void] = pdf_text(write_invoice_pdf(uow, void_id, tmp_path / "v.pdf", TODAY))
+    [draft] = pdf_text(write_invoice_pdf(uow, draft_id, tmp_path / "d.pdf", TODAY))
+
+    assert texts["void_marker"] in void
+    assert words(texts["void_notice_reason"].format(reason="Issued twice")).search(void)
+    assert texts["draft_marker"] in draft
+    assert texts["draft_invoice"] in draft
+
+
+def test_every_language_has_the_english_keys_and_placeholders() -> None:
+    placeholders = re.compile(r"\{(\w*)\}")
+    english = TEXTS["en"]
+    assert set(TEXTS) == {"en", "de", "fr", "es", "nl"}
+    for language, texts in TEXTS.items():
+        assert texts.keys() == english.keys(), language
+        for key, text in texts.items():
+            expected = set(placeholders.findall(english[key]))
+            assert set(placeholders.findall(text)) == expected, (language, key)
+            assert text.strip() == text
+            assert text
+        assert texts["page"].endswith("{total}"), language
+
+
+def test_company_country_is_printed_by_name_only_for_customers_abroad(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path
+) -> None:
+    home = issue(uow, add_reader(uow, "en", code="H1"))
+    abroad = issue(uow, add_reader(uow, "en", code="A1", country="GB"))
+
+    [home_text] = pdf_text(write_invoice_pdf(uow, home, tmp_path / "h.pdf", TODAY))
+    [abroad_text] = pdf_text(write_invoice_pdf(uow, abroad, tmp_path / "a.pdf", TODAY))
+
+    for text in (home_text, abroad_text):
+        assert "DE" not in text.splitlines()
+        assert "GB" not in text.splitlines()
+    assert "Germany" not in home_text
+    assert "Germany" in abroad_text.splitlines()
+    assert "United Kingdom" in abroad_text.splitlines()
+    assert country_name("DE", "de") == "Deutschland"
+    assert country_name("de", "fr") == "Allemagne"
+    assert country_name("QQ", "en") == "QQ"
+
+
+def text_runs(page: PageObject) -> list[tuple[float, float, float, str]]:
+    """Each piece of text drawn on a page: left, right, baseline (points) and the text."""
+    runs: list[tuple[float, float, float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if not text.strip():
+            return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        width = pdfmetrics.stringWidth(text.rstrip("\n"), FONT, size * tm[0] * cm[0])
+        runs.append((x, x + width, y, text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def qr_box(page: PageObject) -> tuple[float, float, float]:
+    """The left, bottom and top of the payment QR code's dark modules, in points."""
+    squares: list[tuple[float, float, float]] = []
+
+    def visit(operator: bytes, operands: list[Any], cm: list[float], tm: list[float]) -> None:
+        if operator == b"re" and 0 < float(operands[3]) < 5:  # modules, not table shading
+            x, y, _, height = (float(value) for value in operands)
+            squares.append((x + cm[4], y + cm[5], y + height + cm[5]))
+
+    page.extract_text(visitor_operand_before=visit)
+    assert squares, "no QR code on the page"
+    return min(s[0] for s in squares), min(s[1] for s in squares), max(s[2] for s in squares)
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_payment_text_keeps_clear_of_the_qr_code(
+    uow: UnitOfWork, company: dict[str, str], tmp_path: Path, language: str
+) -> None:
+    save_settings(uow, {"company.bank_name": "Commerzbank Filiale Berlin-Mitte " * 3})
+    invoice_id = issue(uow, add_reader(uow, language))
+    page = PdfReader(write_invoice_pdf(uow, invoice_id, tmp_path / "i.pdf", TODAY)).pages[0]
+
+    left, bottom, top = qr_box(page)
+    beside = [
+        run
+        for run in text_runs(page)
+        if run[0] < left - QR_GAP and bottom - 60 * mm <= run[2] <= top
+    ]
+
+    first_word = TEXTS[language]["please_pay_reference"].split()[0]
+    assert any(run[3].startswith(first_word) for run in beside)  # the sentence is beside it
+    assert max(run[1] for run in beside) > left - QR_GAP - 30 * mm  # and fills its column
+    for _, x_right, _, text in beside:
+        assert x_right <= left - QR_GAP, f"{text!r} runs into the QR code"
+
+
+def test_export_looks_each_customer_language_up_once_per_batch(
+    uow: UnitOfWork, company: dict[str, str], session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    german, french = add_reader(uow, "de", code="D1"), add_reader(uow, "fr", code="F1")
+    ids = [issue(uow, customer) for customer in (german, french, german, french)]
+    statements: list[str] = []
+    engine = session_factory.kw["bind"]
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        paths = export_invoice_pdfs(uow, ids, tmp_path / "out", TODAY, TaskContext())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    titles = [pdf_text(path)[0] for path in paths]
+    assert ["Rechnung" in t for t in titles] == [True, False, True, False]
+    assert ["Facture" in t for t in titles] == [False, True, False, True]
+    lookups = [sql for sql in statements if "DISTINCT customers.id, customers.language" in sql]
+    assert len(lookups) == 1
+
+    [forced] = export_invoice_pdfs(
+        uow, ids[:1], tmp_path / "en", TODAY, TaskContext(), language="en"
+    )
+    assert "Invoice" in pdf_text(forced)[0]
