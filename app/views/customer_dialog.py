@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,11 +29,25 @@ from typing_extensions import override
 
 from app.services.customers import CustomerInput, get_customer, list_users, save_customer
 from app.services.dto import ContactView, CustomerDetail
-from app.services.invoice_preview import CONTACT_ROLES
+from app.services.invoice_preview import CONTACT_ROLES, next_customer_code
+from app.services.settings import load_settings
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, parse_decimal
 from app.views.style import error_label, heading, show_form_error
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What the form reads before it is filled."""
+
+    users: list[tuple[int, str]]
+    detail: CustomerDetail | None
+    next_code: str
+    country: str
+    currency: str
+    terms: int
+
 
 ROLE_TEXT = {
     "billing": "Billing (gets invoices)",
@@ -53,6 +68,7 @@ class CustomerDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self._qlocale = QLocale(ctx.locale)
         self.customer_id = customer_id
         self.setWindowTitle("New customer" if customer_id is None else "Edit customer")
         self.setObjectName("CustomerDialog")
@@ -102,6 +118,7 @@ class CustomerDialog(QDialog):
     def _build_fields(self) -> None:
         self.code = QLineEdit()
         self.code.setPlaceholderText("The id in your accounting system, e.g. C1042")
+        self.code.setToolTip("Suggested: the next free number; type the id you use elsewhere")
         self.name = QLineEdit()
         self.currency = QLineEdit("EUR")
         self.currency.setMaxLength(3)
@@ -116,11 +133,13 @@ class CustomerDialog(QDialog):
         self.address.setFixedHeight(70)
         self.country = QLineEdit()
         self.country.setMaxLength(2)
-        self.country.setMaximumWidth(50)
-        self.country.setPlaceholderText("DE")
+        self.country.setMaximumWidth(80)
+        self.country.setPlaceholderText("e.g. DE")
+        self.country.setToolTip("Two letters (ISO 3166), such as DE, AT, FR or GB")
         self.language = QLineEdit()
-        self.language.setMaximumWidth(70)
-        self.language.setPlaceholderText("de")
+        self.language.setMaximumWidth(80)
+        self.language.setPlaceholderText("e.g. de")
+        self.language.setToolTip("The language of their invoices and reminders: de, en, fr-CH")
         self.segment = QLineEdit()
         self.vat_id = QLineEdit()
         self.credit_limit = QLineEdit()
@@ -194,20 +213,35 @@ class CustomerDialog(QDialog):
             self._ctx.clock.today(),
         )
 
-        def read(_: TaskContext) -> tuple[list[tuple[int, str]], CustomerDetail | None]:
+        def read(_: TaskContext) -> _Loaded:
             uow = uow_factory()
             detail = get_customer(uow, customer_id, today) if customer_id is not None else None
-            return list_users(uow), detail
+            company = load_settings(uow) if detail is None else {}
+            terms = company.get("invoice.payment_terms_days", "")
+            return _Loaded(
+                users=list_users(uow),
+                detail=detail,
+                next_code=next_customer_code(uow) if detail is None else "",
+                country=company.get("company.country", ""),
+                currency=company.get("company.currency", ""),
+                terms=int(terms) if terms.isdigit() else 30,
+            )
 
         self._ctx.runner.fetch(read, self._on_loaded, lambda e: show_form_error(self.error, str(e)))
 
-    def _on_loaded(self, loaded: tuple[list[tuple[int, str]], CustomerDetail | None]) -> None:
-        users, detail = loaded
-        for user_id, name in users:
+    def _on_loaded(self, loaded: _Loaded) -> None:
+        detail = loaded.detail
+        for user_id, name in loaded.users:
             self.owner.addItem(name, user_id)
         if detail is None:
+            # a new customer starts with the company's own defaults, really filled in
+            self.code.setText(loaded.next_code)
+            self.country.setText(loaded.country)
+            if loaded.currency:
+                self.currency.setText(loaded.currency)
+            self.terms.setValue(loaded.terms)
             self.add_contact(ContactView("", "", "", "billing"))
-            self.code.setFocus()
+            self.name.setFocus()
             return
         self.code.setText(detail.code)
         self.name.setText(detail.name)
@@ -220,7 +254,7 @@ class CustomerDialog(QDialog):
         self.segment.setText(detail.segment)
         self.vat_id.setText(detail.vat_id)
         if detail.credit_limit is not None:
-            self.credit_limit.setText(decimal_text(detail.credit_limit.amount))
+            self.credit_limit.setText(decimal_text(detail.credit_limit.amount, self._qlocale))
         owner = self.owner.findText(detail.owner) if detail.owner else 0
         self.owner.setCurrentIndex(max(owner, 0))
         for contact in detail.contacts:
@@ -253,7 +287,7 @@ class CustomerDialog(QDialog):
         """
         limit_text = self.credit_limit.text().strip()
         limit: Decimal | None = (
-            parse_decimal(limit_text, what="credit limit") if limit_text else None
+            parse_decimal(limit_text, self._qlocale, what="credit limit") if limit_text else None
         )
         owner = self.owner.currentData()
         return CustomerInput(

@@ -348,6 +348,14 @@ class InvoicesView(Screen):
     def start_import(self) -> None:
         self._on_import_action_triggered()
 
+    def focus_list(self) -> bool:
+        if self.is_empty_state_shown() or not self.model.rowCount():
+            return False
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.table.selectionModel().hasSelection():
+            self.table.selectRow(0)
+        return True
+
     def save_state(self, settings: QSettings) -> None:
         settings.setValue("invoices/header", self.table.horizontalHeader().saveState())
         settings.setValue("invoices/splitter", self.splitter.saveState())

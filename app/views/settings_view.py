@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QLocale, Qt, Slot
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -324,7 +324,7 @@ class SettingsView(Screen):
         row = self.tax_table.rowCount()
         self.tax_table.insertRow(row)
         self.tax_table.setItem(row, 0, QTableWidgetItem(rate.name))
-        percent = QTableWidgetItem(decimal_text(rate.percent))
+        percent = QTableWidgetItem(decimal_text(rate.percent, QLocale(self.ctx.locale)))
         percent.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.tax_table.setItem(row, 1, percent)
         default = QCheckBox()
@@ -363,7 +363,9 @@ class SettingsView(Screen):
             text = percent_item.text() if percent_item else ""
             if not name and not text.strip():
                 continue
-            percent = parse_decimal(text, what=f"rate of {name or 'line ' + str(row + 1)}")
+            percent = parse_decimal(
+                text, QLocale(self.ctx.locale), what=f"rate of {name or 'line ' + str(row + 1)}"
+            )
             box = self._default_box(row)
             rates.append(TaxRateView(name, percent, box is not None and box.isChecked()))
         return rates

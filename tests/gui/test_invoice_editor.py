@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.services.invoice_queries import get_invoice
+from app.services.money_format import format_date
 from app.views.context import ViewContext
 from app.views.invoice_editor import InvoiceDialog
 from app.views.invoices_view import InvoicesView
@@ -122,3 +127,67 @@ def test_issued_invoice_opens_read_only(qtbot, view_ctx, sample_ledger):
     assert dialog.windowTitle() == f"Invoice {sample_ledger.numbers['overdue']}"
     assert not dialog.customer.isEnabled()
     assert dialog.total_label.text() == "€1,190.00"
+
+
+def _mnemonic(text: str) -> str | None:
+    match = re.search(r"&([^&])", text.replace("&&", ""))
+    return match.group(1).lower() if match else None
+
+
+def test_every_alt_letter_of_the_editor_is_used_once(qtbot, view_ctx, sample_ledger):
+    dialog = InvoiceDialog(view_ctx)
+    qtbot.addWidget(dialog)
+    texts = [b.text() for b in dialog.findChildren(QPushButton)]
+    texts += [label.text() for label in dialog.findChildren(QLabel) if label.buddy() is not None]
+
+    letters = [m for m in map(_mnemonic, texts) if m]
+
+    assert sorted(letters) == sorted(set(letters)), texts
+    assert _mnemonic(dialog.issue_button.text()) == "i"
+    assert "Issue da&te" in texts
+
+
+def test_escape_closes_the_editor_and_asks_only_about_unsaved_edits(
+    qtbot, view_ctx, sample_ledger, asked
+):
+    untouched = InvoiceDialog(view_ctx)
+    qtbot.addWidget(untouched)
+    untouched.show()
+    qtbot.waitExposed(untouched)
+    qtbot.keyClick(untouched, Qt.Key.Key_Escape)
+    assert not untouched.isVisible()
+    assert not asked.confirmations
+
+    edited = InvoiceDialog(view_ctx)
+    qtbot.addWidget(edited)
+    edited.show()
+    qtbot.waitExposed(edited)
+    edited.set_customer(sample_ledger.customers["acme"])
+    asked.confirm_answer = False
+    qtbot.keyClick(edited, Qt.Key.Key_Escape)
+    assert asked.confirmations == ["Close without saving your changes?"]
+    assert edited.isVisible()
+    asked.confirm_answer = True
+    qtbot.keyClick(edited, Qt.Key.Key_Escape)
+    assert not edited.isVisible()
+
+
+def test_issued_invoice_opens_visibly_read_only(qtbot, view_ctx, sample_ledger):
+    dialog = InvoiceDialog(view_ctx, sample_ledger.invoices["overdue"])
+    qtbot.addWidget(dialog)
+
+    assert dialog.read_only_banner.isVisibleTo(dialog)
+    assert dialog.read_only_banner.text() == "Issued: read only — credit it to change"
+    assert not dialog.po_number.isEnabled()
+    assert not dialog.description.isEnabled()
+    assert dialog.issue_button.isHidden()
+
+
+def test_dates_show_in_the_locales_medium_form(qtbot, view_ctx, sample_ledger):
+    dialog = InvoiceDialog(view_ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.issue_date.text() == format_date(TODAY, "en") == "Nov 23, 2026"
+
+    german = InvoiceDialog(replace(view_ctx, locale="de_DE"))
+    qtbot.addWidget(german)
+    assert german.issue_date.text() == format_date(TODAY, "de_DE") == "23.11.2026"

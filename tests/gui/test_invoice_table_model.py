@@ -7,8 +7,10 @@ from PySide6.QtCore import Qt
 
 from app.models.invoice import InvoiceStatus
 from app.models.money import Money
+from app.services.clock import FixedClock
 from app.services.invoice_preview import list_invoice_page
 from app.services.invoice_queries import InvoiceQuery
+from app.services.invoicing import create_credit_note, void_invoice
 from app.views.models import invoice_table_model
 from app.views.models.invoice_table_model import (
     OVERDUE_ROLE,
@@ -17,6 +19,7 @@ from app.views.models.invoice_table_model import (
     InvoiceTableModel,
 )
 from app.views.style import warm_colour
+from tests.gui.conftest import TODAY
 
 pytestmark = pytest.mark.gui
 
@@ -135,3 +138,29 @@ def test_footer_totals_are_per_currency(view_ctx, sample_ledger):
     totals = received[-1]
     assert totals["EUR"].minor == 119000 + 59500 + 188000
     assert totals["GBP"].minor == 35700
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+@pytest.mark.parametrize("page_size", [200, 2])
+def test_rows_with_nothing_open_come_last_by_open_amount(
+    view_ctx, sample_ledger, monkeypatch, order, page_size
+):
+    monkeypatch.setattr(invoice_table_model, "PAGE_SIZE", page_size)
+    uow = view_ctx.uow_factory()
+    create_credit_note(uow, sample_ledger.invoices["paid"], FixedClock(TODAY), "goodwill")
+    void_invoice(uow, sample_ledger.invoices["open"], "wrong customer")
+    model = InvoiceTableModel(view_ctx)
+    model.reload()
+
+    model.sort(InvoiceColumn.OPEN, order)
+
+    shown = _column(model, InvoiceColumn.OPEN)
+    assert len(shown) == 7
+    assert shown[-3:] == ["—", "—", "—"]  # the draft, the void and the credit note
+    amounts = shown[:-3]
+    assert "—" not in amounts
+    assert amounts == (
+        ["€1,880.00", "€1,190.00", "£357.00", "£0.00"]
+        if order == Qt.SortOrder.DescendingOrder
+        else ["£0.00", "£357.00", "€1,190.00", "€1,880.00"]
+    )

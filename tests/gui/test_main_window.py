@@ -103,3 +103,68 @@ def test_sort_order_is_remembered(qtbot, view_ctx, sample_ledger):
 
     query = again.invoices_view().model.query()
     assert (query.sort_key, query.descending) == ("open_amount", False)
+
+
+def test_ctrl_q_closes_the_window(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+
+    assert not window.isVisible()
+
+
+def test_first_start_points_to_the_company_details(qtbot, view_ctx):
+    window = _window(qtbot, view_ctx)
+    invoices = window.invoices_view()
+    assert invoices.is_empty_state_shown()
+    assert invoices.needs_company_details()
+    assert not invoices.export_action.isEnabled()
+
+    invoices.empty_settings_button.click()
+
+    assert isinstance(window.current_screen(), SettingsView)
+    settings = window.current_screen()
+    assert isinstance(settings, SettingsView)
+    settings.set_value("company.name", "Nordlicht Design GmbH")
+    settings.save()
+    window.show_screen(0)
+    assert not invoices.needs_company_details()
+
+
+def test_enter_in_the_search_moves_into_the_invoice_list(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+    window.search_field().setFocus()
+
+    qtbot.keyClicks(window.search_field(), "acme")
+    qtbot.keyClick(window.search_field(), Qt.Key.Key_Return)
+
+    view = window.invoices_view()
+    assert view.model.query().search == "acme"
+    assert view.table.hasFocus()
+    assert len(view.selected_rows()) == 1
+
+
+def test_tab_leaves_the_issued_date_filters(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+    view = window.invoices_view()
+    view.issued_from.setFocus()
+    qtbot.waitUntil(view.issued_from.hasFocus)
+
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is view.issued_to
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is not view.issued_to
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    assert QApplication.focusWidget() is view.issued_to
+
+
+def test_lists_fit_their_panes_at_1400_by_900(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: window.width() == 1400)
+    for position in (0, 1):
+        window.show_screen(position)
+        qtbot.wait(50)
+        screen = window.current_screen()
+        table = screen.table  # type: ignore[attr-defined]
+        assert not table.horizontalScrollBar().isVisible(), screen.title
