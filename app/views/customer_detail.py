@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -25,7 +28,9 @@ from app.services.invoice_preview import format_timestamp
 from app.services.money_format import format_date
 from app.views.customer_dialog import ROLE_TEXT
 from app.views.style import (
+    WrappingDelegate,
     error_label,
+    fit_height,
     heading,
     money_text,
     muted,
@@ -34,6 +39,7 @@ from app.views.style import (
 )
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 #: The timeline is never shorter than this, whatever else the pane shows.
 _TIMELINE_MIN_HEIGHT = 180
 
@@ -67,9 +73,11 @@ class CustomerDetailPane(QScrollArea):
         )
         self.hint = muted(QLabel("Select a customer to see their account."))
         self.facts = QFormLayout()
-        self.contacts = _tree(["Name", "Role", "Email", "Phone"], stretch=2)
+        self.contacts = _tree(["Contact", "Email and phone"], stretch=1)
+        self.contacts.setItemDelegate(WrappingDelegate(self.contacts))
+        self.contacts.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.payer = _value_label()
-        self.open_invoices = _tree(["Number", "Due", "Open", "Days overdue"], stretch=1)
+        self.open_invoices = _tree(["Number", "Due", "Open", "Days late"], stretch=3)
         self._build_timeline_widgets()
         self._build_layout()
         self.show_customer(None)
@@ -84,13 +92,10 @@ class CustomerDetailPane(QScrollArea):
         self.note_error = error_label()
         self.timeline = _tree(["When", "What", "By"], stretch=1)
         self.timeline.setObjectName("Timeline")
-        self.timeline.setUniformRowHeights(False)
-        self.timeline.setWordWrap(True)
-        self.timeline.setTextElideMode(Qt.TextElideMode.ElideNone)
+        # the summary wraps in the width left by the time and the author
+        self.timeline.setItemDelegate(WrappingDelegate(self.timeline))
         self.timeline.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.timeline.setMinimumHeight(_TIMELINE_MIN_HEIGHT)
-        # the summary wraps in the width left by the time and the author
-        self.timeline.header().sectionResized.connect(lambda *_: self.timeline.doItemsLayout())
 
     def _build_layout(self) -> None:
         body = QWidget()
@@ -148,18 +153,13 @@ class CustomerDetailPane(QScrollArea):
         self.unapplied.setVisible(bool(unapplied))
         self._show_facts(customer)
         for contact in customer.contacts:
-            self.contacts.addTopLevelItem(
-                QTreeWidgetItem(
-                    [
-                        contact.name,
-                        ROLE_TEXT.get(contact.role, contact.role),
-                        contact.email,
-                        contact.phone,
-                    ]
-                )
-            )
+            role = ROLE_TEXT.get(contact.role, contact.role)
+            reach = "\n".join(x for x in (contact.email, contact.phone) if x) or "—"
+            item = QTreeWidgetItem([f"{contact.name or '—'}\n{role}", reach])
+            item.setToolTip(1, reach)
+            self.contacts.addTopLevelItem(item)
         if not customer.contacts:
-            self.contacts.addTopLevelItem(QTreeWidgetItem(["No contacts yet", "", "", ""]))
+            self.contacts.addTopLevelItem(QTreeWidgetItem(["No contacts yet", ""]))
         ibans = ", ".join(format_iban(i) for i in customer.ibans) or "none known yet"
         aliases = ", ".join(customer.aliases) or "none"
         self.payer.setText(f"Bank accounts: {ibans}\nAlso pays as: {aliases}")
@@ -217,8 +217,9 @@ class CustomerDetailPane(QScrollArea):
         loc = self._locale
         for entry in customer.timeline:
             when = format_timestamp(entry.occurred_at, loc)
-            item = QTreeWidgetItem([when, entry.summary, entry.author])
-            item.setToolTip(1, entry.summary)
+            summary = _local_dates(entry.summary, loc)
+            item = QTreeWidgetItem([when, summary, entry.author])
+            item.setToolTip(1, summary)
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             self.timeline.addTopLevelItem(item)
@@ -234,6 +235,19 @@ class CustomerDetailPane(QScrollArea):
         """When each timeline event happened, as shown, newest first."""
         items = (self.timeline.topLevelItem(i) for i in range(self.timeline.topLevelItemCount()))
         return [item.text(0) for item in items if item is not None]
+
+
+def _local_dates(text: str, locale: str) -> str:
+    """Dates written as 2026-11-01 in a stored text, as the rest of the window writes them."""
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            day = date.fromisoformat(match.group(0))
+        except ValueError:
+            return match.group(0)
+        return format_date(day, locale)
+
+    return _ISO_DATE.sub(local, text)
 
 
 def _tree(headers: list[str], stretch: int = 0) -> QTreeWidget:
@@ -255,6 +269,4 @@ def _tree(headers: list[str], stretch: int = 0) -> QTreeWidget:
 
 
 def _fit(tree: QTreeWidget, max_rows: int) -> None:
-    rows = min(max(tree.topLevelItemCount(), 1), max_rows)
-    row_height = max(tree.sizeHintForRow(0), tree.fontMetrics().height() + 4)
-    tree.setFixedHeight(tree.header().sizeHint().height() + rows * row_height + 6)
+    fit_height(tree, max_rows)

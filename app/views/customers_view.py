@@ -44,8 +44,8 @@ from app.views.style import heading, muted, show_form_error
 from app.views.workers import show_error
 
 #: Texts as wide as a column's usual values (the name column takes what is left).
-_WIDEST = ("", "K10000", "Country", "Key account", "", "€188,888.88", "€188,888.88")
-_EMAIL_WIDTH = 160
+_WIDEST = ("", "K10000", "GB", "New customer", "", "€188,888.88", "€188,888.88")
+_EMAIL_WIDTH = 140
 
 
 class CustomersView(Screen):
@@ -87,7 +87,7 @@ class CustomersView(Screen):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([760, 470])
+        self.splitter.setSizes([790, 420])
         content = QWidget()
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(8, 4, 8, 4)
@@ -122,10 +122,14 @@ class CustomersView(Screen):
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
         header.setMinimumSectionSize(48)
-        metrics = self.table.fontMetrics()
+        metrics, titles = self.table.fontMetrics(), header.fontMetrics()
         for column, text in enumerate(_WIDEST):
             if text:
-                header.resizeSection(column, metrics.horizontalAdvance(text) + 18)
+                title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+                header.resizeSection(
+                    column,
+                    max(metrics.horizontalAdvance(text) + 16, titles.horizontalAdvance(title) + 28),
+                )
         header.resizeSection(CustomerColumn.EMAIL, _EMAIL_WIDTH)
         self._fit_columns()
         header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)

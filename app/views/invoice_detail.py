@@ -28,7 +28,16 @@ from app.services.invoice_preview import (
     InvoiceStatus,
 )
 from app.services.money_format import format_date, format_percent, format_quantity
-from app.views.style import STATUS_TEXT, heading, money_text, muted, status_marker, warm_colour
+from app.views.style import (
+    STATUS_TEXT,
+    WrappingDelegate,
+    fit_height,
+    heading,
+    money_text,
+    muted,
+    status_marker,
+    warm_colour,
+)
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _OPEN_STATES = {InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE}
@@ -92,7 +101,7 @@ class InvoiceDetailPane(QScrollArea):
     def _build_tables(self) -> None:
         self._lines_title = heading("Lines", size_delta=0)
         self._lines = _small_tree(["Description", "Qty", "Unit price", "Tax", "Net"])
-        self._lines.setWordWrap(True)
+        self._lines.setItemDelegate(WrappingDelegate(self._lines))
         self._totals = QFormLayout()
         self._totals.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         self._payments_title = heading("Payments", size_delta=0)
@@ -386,14 +395,7 @@ def _small_tree(headers: list[str], stretch: int = 0) -> QTreeWidget:
 
 def _fit(tree: QTreeWidget) -> None:
     """Make a small tree exactly as tall as its rows, so the pane scrolls rather than the tree."""
-    rows = tree.topLevelItemCount()
-    height = tree.header().sizeHint().height() + 6
-    for row in range(max(rows, 1)):
-        tree_item = tree.topLevelItem(row)
-        index = tree.indexFromItem(tree_item) if tree_item is not None else None
-        row_height = tree.rowHeight(index) if index is not None and index.isValid() else 0
-        height += max(row_height, tree.fontMetrics().height() + 4)
-    tree.setFixedHeight(height)
+    fit_height(tree)
 
 
 def _clear_form(form: QFormLayout) -> None:

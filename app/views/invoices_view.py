@@ -119,9 +119,9 @@ class InvoicesView(Screen):
         self.splitter.setObjectName("InvoicesSplitter")
         self.splitter.addWidget(list_box)
         self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([880, 320])
+        self.splitter.setSizes([840, 380])
 
         content = QWidget()
         content_layout = QVBoxLayout(content)
@@ -254,11 +254,20 @@ class InvoicesView(Screen):
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setMinimumSectionSize(48)
-        metrics = self.table.fontMetrics()
-        widest = (*_WIDEST, STATUS_TEXT[InvoiceStatus.PARTIALLY_PAID] + "MMMM")
+        metrics, titles = self.table.fontMetrics(), header.fontMetrics()
+        widest = (*_WIDEST, STATUS_TEXT[InvoiceStatus.PARTIALLY_PAID])
         for column, text in enumerate(widest):
-            if text:
-                header.resizeSection(column, metrics.horizontalAdvance(text) + 18)
+            if not text:
+                continue
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            icon = 22 if column == InvoiceColumn.STATUS else 0
+            header.resizeSection(
+                column,
+                max(
+                    metrics.horizontalAdvance(text) + icon + 16,
+                    titles.horizontalAdvance(title) + 28,
+                ),
+            )
         self._fit_columns()
         self._sync_sort_indicator()
         self.table.setSortingEnabled(True)

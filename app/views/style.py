@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QWidget,
+)
+from typing_extensions import override
 
 from app.services.invoice_preview import InvoiceStatus, Money
 from app.services.money_format import format_money
@@ -85,6 +94,7 @@ def per_currency_text(amounts: dict[str, Money], locale: str) -> str:
 def heading(text: str, parent: QWidget | None = None, *, size_delta: int = 3) -> QLabel:
     """A bold label a little larger than the body text."""
     label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # names such as "Müller & Söhne" as typed
     font = label.font()
     font.setBold(True)
     font.setPointSize(font.pointSize() + size_delta)
@@ -117,3 +127,51 @@ def show_form_error(label: QLabel, text: str) -> None:
     text = text.strip()
     label.setText(text[:1].upper() + text[1:])
     label.setVisible(bool(text))
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped in its column's width.
+
+    QTreeView alone sizes rows for one line and then cuts the wrapped text short.
+    """
+
+    def __init__(self, tree: QTreeView) -> None:
+        super().__init__(tree)
+        self._tree = tree
+        tree.setWordWrap(True)
+        tree.setUniformRowHeights(False)
+        tree.header().sectionResized.connect(lambda *_: tree.scheduleDelayedItemsLayout())
+
+    @override
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        width = self._tree.header().sectionSize(index.column())
+        if not isinstance(text, str) or not text or width <= 0:
+            return hint
+        style = self._tree.style()
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self._tree) + 1
+        bounds = QRect(0, 0, max(width - 2 * margin, 1), 100000)
+        flags = int(Qt.TextFlag.TextWordWrap)
+        height = option.fontMetrics.boundingRect(bounds, flags, text).height()
+        return QSize(hint.width(), max(hint.height(), height + 4))
+
+
+def fit_height(tree: QTreeView, max_rows: int = 0) -> None:
+    """Make a short list exactly as tall as its rows (up to ``max_rows``; all when 0).
+
+    The pane around it scrolls rather than the list. It is fitted again whenever a column
+    changes width (wrapped rows grow or shrink).
+    """
+    model = tree.model()
+    rows = model.rowCount() if model is not None else 0
+    shown = min(rows, max_rows) if max_rows else rows
+    line = tree.fontMetrics().height() + 4
+    height = sum(max(tree.sizeHintForRow(row), line) for row in range(shown)) or line
+    frame = 2 * tree.frameWidth()
+    tree.setFixedHeight(tree.header().sizeHint().height() + height + frame + 2)
+    if not tree.property("fitsHeight"):
+        tree.setProperty("fitsHeight", True)
+        tree.header().sectionResized.connect(lambda *_: fit_height(tree, max_rows))

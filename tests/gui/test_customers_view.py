@@ -255,6 +255,7 @@ def test_timeline_shows_local_times_and_business_days(qtbot, view_ctx, sample_le
 
     issued = next(t for t in times if t.startswith(f"Invoice {sample_ledger.numbers['overdue']}"))
     assert times[issued] == format_date(TODAY - timedelta(days=60), "en")  # a business day
+    assert issued.endswith(f"due {format_date(TODAY - timedelta(days=30), 'en')}")  # not ISO
     assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M", times["Called Ana"])
 
 

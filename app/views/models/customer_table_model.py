@@ -46,7 +46,7 @@ class CustomerColumn(enum.IntEnum):
     OVERDUE = 6
 
 
-COLUMN_TITLES = ("Name", "Customer ID", "Country", "Segment", "Email", "Open", "Overdue")
+COLUMN_TITLES = ("Name", "ID", "Country", "Segment", "Email", "Open", "Overdue")
 _AMOUNTS = {CustomerColumn.OPEN, CustomerColumn.OVERDUE}
 
 
