@@ -37,7 +37,14 @@ from app.services.settings import TaxRateView
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.inputs import InputError, parse_decimal
-from app.views.style import error_label, heading, money_text, muted, show_form_error
+from app.views.style import (
+    error_label,
+    fit_window,
+    heading,
+    money_text,
+    muted,
+    show_form_error,
+)
 from app.views.workers import describe_error
 
 
@@ -97,7 +104,7 @@ class VoidDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(460, self.sizeHint().height())
+        fit_window(self, 460)
 
     @override
     def accept(self) -> None:
@@ -152,7 +159,7 @@ class CreditNoteDialog(QDialog):
         self.tax_rate.currentIndexChanged.connect(self._on_input_changed)
         self.amount.textEdited.connect(self._on_amount_text_edited)
         self._on_choice_toggled()
-        self.resize(560, self.sizeHint().height())
+        fit_window(self, 560)
 
     def _build_fields(self, rates: list[TaxRateView]) -> None:
         invoice, loc = self._invoice, self._ctx.locale

@@ -70,6 +70,7 @@ class RecordPaymentDialog(QDialog):
         self._method = QComboBox()
         self._method.addItems(list(METHODS))
         self.error = error_label()
+        self.reference.setMinimumWidth(240)
 
         customer = QLabel(invoice.customer_name)
         customer.setTextFormat(Qt.TextFormat.PlainText)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QLabel,
     QStyle,
     QStyledItemDelegate,
@@ -123,10 +124,27 @@ def error_label() -> QLabel:
 
 
 def show_form_error(label: QLabel, text: str) -> None:
-    """Show an error sentence in a form's error label (first letter capitalised)."""
+    """Show an error sentence in a form's error label (first letter capitalised).
+
+    A dialog grows to show the whole sentence rather than squeezing its other lines.
+    """
     text = text.strip()
     label.setText(text[:1].upper() + text[1:])
     label.setVisible(bool(text))
+    window = label.window()
+    if text and isinstance(window, QDialog) and window.isVisible():
+        fit_window(window, window.width())
+
+
+def fit_window(window: QWidget, width: int) -> None:
+    """Make a window ``width`` wide and at least as tall as its wrapped texts need."""
+    layout = window.layout()
+    if layout is not None:
+        layout.activate()
+    needed = (
+        window.heightForWidth(width) if window.hasHeightForWidth() else window.sizeHint().height()
+    )
+    window.resize(width, max(needed, window.height() if window.isVisible() else 0))
 
 
 class WrappingDelegate(QStyledItemDelegate):
