@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -30,8 +30,7 @@ from app.models.invoice import (
 )
 from app.models.money import Money, currency_exponent, is_currency_code, parse_amount, to_minor
 from app.models.payment import Allocation, AllocationKind, Payment
-from app.services.dto import DraftLine, InvoiceRow
-from app.services.invoice_queries import InvoiceQuery, count_invoices, list_invoices
+from app.services.dto import DraftLine
 from app.services.invoicing import line_amounts
 from app.services.money_format import format_date
 from app.services.uow import UnitOfWork
@@ -53,7 +52,6 @@ __all__ = [
     "format_timestamp",
     "is_currency_code",
     "line_net",
-    "list_invoice_page",
     "medium_date_pattern",
     "next_customer_code",
     "payments_of_invoice",
@@ -368,47 +366,6 @@ def credit_limits(uow: UnitOfWork) -> dict[int, Money]:
             for customer_id, limit, currency in uow.session.execute(stmt).all()
             if limit is not None
         }
-
-
-# --------------------------------------------------------------------------------------------
-# The invoice list: sorted by open amount, rows with nothing receivable come last
-
-
-_RECEIVABLE = frozenset(
-    {
-        InvoiceStatus.OPEN,
-        InvoiceStatus.PARTIALLY_PAID,
-        InvoiceStatus.OVERDUE,
-        InvoiceStatus.PAID,
-        InvoiceStatus.CREDITED,
-    }
-)
-_NOTHING_RECEIVABLE = frozenset(
-    {InvoiceStatus.DRAFT, InvoiceStatus.VOID, InvoiceStatus.CREDIT_NOTE}
-)
-
-
-def list_invoice_page(
-    uow: UnitOfWork, query: InvoiceQuery, today: date, offset: int = 0, limit: int = 200
-) -> list[InvoiceRow]:
-    """One page of the invoice list, as ``list_invoices``, with one difference.
-
-    Sorted by open amount, drafts, voids and credit notes (which have no open amount, shown as
-    "—") come together after every invoice, in either direction, instead of among the paid
-    invoices. The count of the invoices before them is read only for pages past them.
-    """
-    if query.sort_key != "open_amount":
-        return list_invoices(uow, query, today, offset, limit)
-    wanted = query.statuses or _RECEIVABLE | _NOTHING_RECEIVABLE
-    first, last = wanted & _RECEIVABLE, wanted & _NOTHING_RECEIVABLE
-    if not first or not last:
-        return list_invoices(uow, replace(query, statuses=wanted), today, offset, limit)
-    first_query, last_query = replace(query, statuses=first), replace(query, statuses=last)
-    rows = list_invoices(uow, first_query, today, offset, limit)
-    if len(rows) == limit:
-        return rows
-    start = 0 if rows else max(offset - count_invoices(uow, first_query, today), 0)
-    return rows + list_invoices(uow, last_query, today, start, limit - len(rows))
 
 
 # --------------------------------------------------------------------------------------------

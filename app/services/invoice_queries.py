@@ -86,12 +86,14 @@ class _Balances:
     allocated: ColumnElement[int]
     credited: ColumnElement[int]
 
-    def open_amount(self) -> ColumnElement[int]:
-        """What is still receivable: nothing on drafts, voids and credit notes."""
+    def open_amount(self, *, or_null: bool = False) -> ColumnElement[int]:
+        """What is still receivable: 0 (or NULL) on drafts, voids and credit notes."""
         receivable = and_(
             Invoice.state == DocumentState.ISSUED, Invoice.kind == InvoiceKind.INVOICE
         )
-        return case((receivable, Invoice.total_minor - self.allocated), else_=0)
+        return case(
+            (receivable, Invoice.total_minor - self.allocated), else_=None if or_null else 0
+        )
 
     def status(self, today: date) -> ColumnElement[str]:
         """The status a user sees; the SQL twin of ``derive_status``."""
@@ -211,7 +213,8 @@ def list_invoices(
         "issue_date": Invoice.issue_date,
         "due_date": Invoice.due_date,
         "total": Invoice.total_minor,
-        "open_amount": balances.open_amount(),
+        # Nothing receivable (drafts, voids, credit notes) sorts after every invoice, either way.
+        "open_amount": balances.open_amount(or_null=True),
         "status": balances.status(today),
         "currency": Invoice.currency,
     }

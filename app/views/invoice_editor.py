@@ -894,14 +894,11 @@ class InvoiceDialog(QDialog):
             if chosen is None:
                 return
             target = chosen
-        uow_factory, today, locale = (
-            self._ctx.uow_factory,
-            self._ctx.clock.today(),
-            self._ctx.locale,
-        )
+        # The PDF is in the customer's language with its number formats: no locale passed.
+        uow_factory, today = self._ctx.uow_factory, self._ctx.clock.today()
 
         def write(_: TaskContext) -> Path:
-            return write_invoice_pdf(uow_factory(), invoice_id, target, today, locale)
+            return write_invoice_pdf(uow_factory(), invoice_id, target, today)
 
         def written(path: Path) -> None:
             if open_after:

@@ -800,7 +800,8 @@ class InvoicesView(Screen):
         selected = [r for r in self.selected_rows() if r.status != InvoiceStatus.VOID]
         if not selected:
             return
-        uow_factory, today, locale = self.ctx.uow_factory, self.ctx.clock.today(), self.ctx.locale
+        # The PDF is in the customer's language with its number formats: no locale passed.
+        uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
         if len(selected) == 1:
             row = selected[0]
             suggested = f"{row.number or 'draft-' + str(row.id)}.pdf"
@@ -809,7 +810,7 @@ class InvoicesView(Screen):
                 return
 
             def write(_: TaskContext) -> Path:
-                return write_invoice_pdf(uow_factory(), row.id, target, today, locale)
+                return write_invoice_pdf(uow_factory(), row.id, target, today)
 
             self.ctx.runner.run(
                 write,
@@ -825,7 +826,7 @@ class InvoicesView(Screen):
         ids = [r.id for r in selected]
 
         def write_all(ctx: TaskContext) -> list[Path]:
-            return export_invoice_pdfs(uow_factory(), ids, folder, today, ctx, locale)
+            return export_invoice_pdfs(uow_factory(), ids, folder, today, ctx)
 
         self.ctx.runner.run(
             write_all,

@@ -8,8 +8,7 @@ from PySide6.QtCore import Qt
 from app.models.invoice import InvoiceStatus
 from app.models.money import Money
 from app.services.clock import FixedClock
-from app.services.invoice_preview import list_invoice_page
-from app.services.invoice_queries import InvoiceQuery
+from app.services.invoice_queries import InvoiceQuery, list_invoices
 from app.services.invoicing import create_credit_note, void_invoice
 from app.views.models import invoice_table_model
 from app.views.models.invoice_table_model import (
@@ -108,13 +107,13 @@ def test_rows_are_read_in_pages_and_only_a_few_pages_are_kept(view_ctx, sample_l
     monkeypatch.setattr(invoice_table_model, "PAGE_SIZE", 2)
     monkeypatch.setattr(invoice_table_model, "CACHED_PAGES", 2)
     offsets: list[int] = []
-    real = list_invoice_page
+    real = list_invoices
 
     def counting(uow, query, today, offset=0, limit=200):
         offsets.append(offset)
         return real(uow, query, today, offset, limit)
 
-    monkeypatch.setattr(invoice_table_model, "list_invoice_page", counting)
+    monkeypatch.setattr(invoice_table_model, "list_invoices", counting)
     model = InvoiceTableModel(view_ctx)
     model.reload()
 

@@ -411,3 +411,18 @@ def test_two_recurring_runs_at_once_bill_each_period_once(uow, session_factory, 
     assert issue_due_recurring(uow, clock) == []
     assert other_run == ["INV-2026-00001", "INV-2026-00002"]
     assert count_invoices(uow, InvoiceQuery(), TODAY) == 2
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_by_open_amount_nothing_receivable_comes_last(uow, clock, descending):
+    customer = add_customer(uow)
+    make_invoice(uow, customer)
+    credited = make_invoice(uow, customer)
+    create_credit_note(uow, credited, clock, "Cancelled")
+    create_draft(uow, DraftInvoice(customer, date(2026, 10, 1), LINES))
+    rows = list_invoices(uow, InvoiceQuery(sort_key="open_amount", descending=descending), TODAY)
+    assert [r.status for r in rows][:2] in (
+        [InvoiceStatus.OVERDUE, InvoiceStatus.CREDITED],
+        [InvoiceStatus.CREDITED, InvoiceStatus.OVERDUE],
+    )
+    assert {r.status for r in rows[2:]} == {InvoiceStatus.CREDIT_NOTE, InvoiceStatus.DRAFT}

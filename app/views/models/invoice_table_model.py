@@ -27,8 +27,13 @@ from PySide6.QtGui import QColor, QIcon
 from typing_extensions import override
 
 from app.services.dto import InvoiceRow
-from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money, list_invoice_page
-from app.services.invoice_queries import InvoiceQuery, count_invoices, totals_by_currency
+from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money
+from app.services.invoice_queries import (
+    InvoiceQuery,
+    count_invoices,
+    list_invoices,
+    totals_by_currency,
+)
 from app.services.money_format import format_date
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
@@ -133,7 +138,7 @@ class InvoiceTableModel(QAbstractTableModel):
         query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
 
         def first_page(_: TaskContext) -> list[InvoiceRow]:
-            return list_invoice_page(uow_factory(), query, today, 0, PAGE_SIZE)
+            return list_invoices(uow_factory(), query, today, 0, PAGE_SIZE)
 
         def count(_: TaskContext) -> int:
             return count_invoices(uow_factory(), query, today)
@@ -252,7 +257,7 @@ class InvoiceTableModel(QAbstractTableModel):
         query, today, uow_factory = self._query, self._ctx.clock.today(), self._ctx.uow_factory
 
         def page(_: TaskContext) -> list[InvoiceRow]:
-            return list_invoice_page(uow_factory(), query, today, page_no * PAGE_SIZE, PAGE_SIZE)
+            return list_invoices(uow_factory(), query, today, page_no * PAGE_SIZE, PAGE_SIZE)
 
         self._ctx.runner.fetch(
             page,
