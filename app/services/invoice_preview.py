@@ -28,7 +28,14 @@ from app.models.invoice import (
     compute_totals,
     line_net_minor,
 )
-from app.models.money import Money, currency_exponent, is_currency_code, parse_amount, to_minor
+from app.models.money import (
+    Money,
+    currency_exponent,
+    is_currency_code,
+    parse_amount,
+    sum_by_currency,
+    to_minor,
+)
 from app.models.payment import Allocation, AllocationKind, Payment
 from app.services.dto import DraftLine
 from app.services.invoicing import line_amounts
@@ -57,6 +64,7 @@ __all__ = [
     "payments_of_invoice",
     "preview_totals",
     "read_amount",
+    "sum_by_currency",
     "to_money",
 ]
 

@@ -27,7 +27,7 @@ from PySide6.QtGui import QColor, QIcon
 from typing_extensions import override
 
 from app.services.dto import InvoiceRow
-from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money
+from app.services.invoice_preview import InvoiceKind, InvoiceStatus, Money, sum_by_currency
 from app.services.invoice_queries import (
     InvoiceQuery,
     count_invoices,
@@ -164,6 +164,11 @@ class InvoiceTableModel(QAbstractTableModel):
     def _on_first_page_loaded(self, generation: int, rows: list[InvoiceRow]) -> None:
         if generation != self._generation:
             return
+        if len(rows) < PAGE_SIZE:
+            # Every matching invoice is on this page: count and total it here rather than ask
+            # the ledger again (which would also compete with the next query as the user types).
+            self._count_task = None
+            self.totals_loaded.emit(sum_by_currency(row.open_amount for row in rows))
         if self._count_task is not None:
             # counted after the first page, so that the page has the machine to itself
             self._ctx.runner.fetch(
