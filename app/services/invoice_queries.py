@@ -41,6 +41,7 @@ from app.models.money import Money, sum_by_currency
 from app.models.payment import Allocation, AllocationKind, Payment
 from app.services.dto import AllocationView, InvoiceDetail, InvoiceRow, LineView
 from app.services.invoicing import InvoicingError
+from app.services.tasks import TaskContext, cancellable_queries
 from app.services.uow import UnitOfWork
 
 SORT_KEYS = (
@@ -189,10 +190,16 @@ def _matching(query: InvoiceQuery, today: date) -> tuple[Select[Any], _Balances]
     return stmt, balances
 
 
-def count_invoices(uow: UnitOfWork, query: InvoiceQuery, today: date) -> int:
-    """How many invoices the query matches."""
+def count_invoices(
+    uow: UnitOfWork, query: InvoiceQuery, today: date, ctx: TaskContext | None = None
+) -> int:
+    """How many invoices the query matches.
+
+    Raises:
+        TaskCancelledError: ``ctx`` was cancelled while counting.
+    """
     stmt, _ = _matching(query, today)
-    with uow:
+    with uow, cancellable_queries(uow.session, ctx):
         return int(uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
@@ -286,8 +293,14 @@ def _row(r: Sequence[Any], today: date) -> InvoiceRow:
     )
 
 
-def totals_by_currency(uow: UnitOfWork, query: InvoiceQuery, today: date) -> dict[str, Money]:
-    """Open amounts of the listed invoices, per currency (never added across currencies)."""
+def totals_by_currency(
+    uow: UnitOfWork, query: InvoiceQuery, today: date, ctx: TaskContext | None = None
+) -> dict[str, Money]:
+    """Open amounts of the listed invoices, per currency (never added across currencies).
+
+    Raises:
+        TaskCancelledError: ``ctx`` was cancelled while summing.
+    """
     ids, _ = _matching(query, today)
     totals, balances = _aggregated()
     stmt = (
@@ -296,7 +309,7 @@ def totals_by_currency(uow: UnitOfWork, query: InvoiceQuery, today: date) -> dic
         .where(Invoice.id.in_(ids))
         .group_by(Invoice.currency)
     )
-    with uow:
+    with uow, cancellable_queries(uow.session, ctx):
         rows = uow.session.execute(stmt).all()
     return sum_by_currency(Money(int(total or 0), cur) for cur, total in rows)
 

@@ -36,6 +36,7 @@ from app.services.invoicing import (
 )
 from app.services.recurring import add_months, create_recurring_template, issue_due_recurring
 from app.services.settings import save_settings
+from app.services.tasks import TaskCancelledError, TaskContext
 from app.services.uow import UnitOfWork
 from tests.conftest import TODAY, add_customer
 
@@ -426,3 +427,13 @@ def test_by_open_amount_nothing_receivable_comes_last(uow, clock, descending):
         [InvoiceStatus.CREDITED, InvoiceStatus.OVERDUE],
     )
     assert {r.status for r in rows[2:]} == {InvoiceStatus.CREDIT_NOTE, InvoiceStatus.DRAFT}
+
+
+def test_a_cancelled_count_stops_its_running_statement(uow):
+    customer = add_customer(uow)
+    make_invoice(uow, customer)
+    ctx = TaskContext()
+    ctx.cancel()
+    with pytest.raises(TaskCancelledError):
+        count_invoices(uow, InvoiceQuery(statuses=frozenset({InvoiceStatus.OVERDUE})), TODAY, ctx)
+    assert count_invoices(uow, InvoiceQuery(), TODAY, TaskContext()) == 1

@@ -10,6 +10,7 @@ the end of a hundred thousand invoices never freezes the window.
 from __future__ import annotations
 
 import enum
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
@@ -103,6 +104,7 @@ class InvoiceTableModel(QAbstractTableModel):
         self._first_page_shown = False
         self._pending_count: int | None = None
         self._count_task: Callable[[TaskContext], tuple[int, dict[str, Money]]] | None = None
+        self._count_cancel = threading.Event()
         self._pages: OrderedDict[int, list[InvoiceRow]] = OrderedDict()
         self._wanted: OrderedDict[int, None] = OrderedDict()
         self._in_flight: set[int] = set()
@@ -140,14 +142,17 @@ class InvoiceTableModel(QAbstractTableModel):
         def first_page(_: TaskContext) -> list[InvoiceRow]:
             return list_invoices(uow_factory(), query, today, 0, PAGE_SIZE)
 
-        def count(_: TaskContext) -> int:
-            return count_invoices(uow_factory(), query, today)
-
-        def totals(_: TaskContext) -> dict[str, Money]:
-            return totals_by_currency(uow_factory(), query, today)
+        # A count still running for the previous query is stopped: its answer is not wanted, and
+        # it would slow the new query down.
+        self._count_cancel.set()
+        self._count_cancel = cancel = threading.Event()
 
         def counted_and_totalled(_: TaskContext) -> tuple[int, dict[str, Money]]:
-            return count(_), totals(_)
+            ctx = TaskContext(cancel_event=cancel)
+            return (
+                count_invoices(uow_factory(), query, today, ctx),
+                totals_by_currency(uow_factory(), query, today, ctx),
+            )
 
         self._count_task = counted_and_totalled
         self._ctx.runner.drop_queued(READ_GROUP)
