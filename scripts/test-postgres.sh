@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Start a throwaway PostgreSQL server for tests/integration/test_postgresql.py and print its URL.
+# Start a throwaway PostgreSQL server for tests/integration/test_postgresql.py and print its URL;
+# stop it (and remove its folder) again with `stop`.
 #
-#     url=$(scripts/test-postgres.sh) && export DUEBOOK_TEST_POSTGRES_URL=$url
+#     url=$(scripts/test-postgres.sh start) && export DUEBOOK_TEST_POSTGRES_URL=$url
+#     scripts/test-postgres.sh stop
 #
 # Debian's postgresql package is installed when missing (as root); the cluster lives in a fresh
 # temporary folder, listens on 127.0.0.1 only, trusts local connections and is never the
@@ -9,6 +11,9 @@
 set -euo pipefail
 
 log() { printf 'test-postgres: %s\n' "$*" >&2; }
+
+# Where the running server's folder is noted, one per checkout.
+state="${TMPDIR:-/tmp}/duebook-test-postgres-$(printf '%s' "$PWD" | sha256sum | cut -c1-16)"
 
 newest_bin() {
   local dir found=""
@@ -33,7 +38,17 @@ fi
 run_as=()
 if [[ $(id -u) -eq 0 ]]; then run_as=(runuser -u postgres --); fi # initdb refuses to run as root
 
+if [[ ${1:-start} == stop ]]; then
+  [[ -f $state ]] || exit 0
+  dir=$(<"$state")
+  "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$dir" "$state"
+  exit 0
+fi
+
+"$0" stop # a server left by an earlier run of this checkout
 dir=$(mktemp -d /tmp/duebook-pg.XXXXXX)
+printf '%s\n' "$dir" >"$state"
 chmod 755 "$dir"
 [[ ${#run_as[@]} -eq 0 ]] || chown postgres "$dir"
 port=$((50000 + RANDOM % 10000))
