@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QIcon
@@ -25,14 +24,12 @@ from PySide6.QtWidgets import (
 from app.services.customers import add_note, get_customer, list_customers
 from app.services.dto import CustomerDetail, CustomerRow
 from app.services.excel_export import export_customers_xlsx
-from app.services.file_import import ImportResult, import_customers
+from app.services.file_import import import_customers
 from app.services.invoice_preview import Money, credit_limits
 from app.services.tasks import TaskContext
-from app.views import ask
 from app.views.context import ViewContext
 from app.views.customer_detail import CustomerDetailPane
 from app.views.customer_dialog import CustomerDialog
-from app.views.import_messages import import_failure, import_summary, show_import_warnings
 from app.views.models.customer_table_model import (
     ROW_ROLE,
     CustomerColumn,
@@ -40,6 +37,7 @@ from app.views.models.customer_table_model import (
     CustomerTableModel,
 )
 from app.views.screen import Screen
+from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
 from app.views.style import heading, muted, show_form_error
 from app.views.workers import show_error
 
@@ -415,48 +413,8 @@ class CustomersView(Screen):
 
     @Slot()
     def _on_import_action_triggered(self) -> None:
-        path = ask.choose_open_file(self, "Import customers", ask.SPREADSHEET_FILTER)
-        if path is None:
-            return
-        uow_factory = self.ctx.uow_factory
-
-        def run_import(ctx: TaskContext) -> ImportResult:
-            return import_customers(uow_factory(), path, ctx=ctx)
-
-        def done(result: ImportResult) -> None:
-            message, _ = import_summary(result, "customer", path)
-            self._after_change(message)
-            show_import_warnings(self, result, message)
-
-        def failed(exc: Exception) -> None:
-            self.status_reported.emit(f"Nothing was imported from {path.name}")
-            ask.warn(self, "Import failed", import_failure(exc))
-
-        self.ctx.runner.run(
-            run_import,
-            progress_label=f"Importing {path.name}…",
-            parent=self,
-            on_success=done,
-            on_failure=failed,
-        )
+        import_spreadsheet(self, "customer", import_customers, self._after_change)
 
     @Slot()
     def _on_export_action_triggered(self) -> None:
-        suggested = f"customers-{self.ctx.clock.today().isoformat()}.xlsx"
-        path = ask.choose_save_file(self, "Export customers", suggested, "Excel (*.xlsx)")
-        if path is None:
-            return
-        uow_factory = self.ctx.uow_factory
-
-        def export(_: TaskContext) -> int:
-            return export_customers_xlsx(uow_factory(), path)
-
-        self.ctx.runner.run(
-            export,
-            progress_label=f"Writing {path.name}…",
-            parent=self,
-            on_success=lambda n: self.status_reported.emit(
-                f"Exported {n} customers to {Path(path).name}"
-            ),
-            io=True,
-        )
+        export_spreadsheet(self, "customer", export_customers_xlsx)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.services.customers import CustomerChoice, list_customer_choices
 from app.services.dto import InvoiceDetail, InvoiceRow
 from app.services.excel_export import export_invoices_xlsx
-from app.services.file_import import ImportResult, import_invoices
+from app.services.file_import import import_invoices
 from app.services.invoice_preview import (
     CreditNoteOfInvoice,
     InvoiceKind,
@@ -47,7 +47,6 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.correction_dialogs import CreditNoteDialog, VoidDialog
-from app.views.import_messages import import_failure, import_summary, show_import_warnings
 from app.views.inputs import DateEdit, from_qdate, use_medium_dates
 from app.views.invoice_detail import InvoiceDetailPane, InvoiceShown
 from app.views.invoice_editor import InvoiceDialog, search_as_you_type
@@ -59,6 +58,7 @@ from app.views.models.invoice_table_model import (
 )
 from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
 from app.views.screen import Screen
+from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
 from app.views.style import STATUS_TEXT, heading, muted, per_currency_text
 from app.views.workers import show_error
 
@@ -840,48 +840,13 @@ class InvoicesView(Screen):
 
     @Slot()
     def _on_import_action_triggered(self) -> None:
-        path = ask.choose_open_file(self, "Import invoices", ask.SPREADSHEET_FILTER)
-        if path is None:
-            return
-        uow_factory = self.ctx.uow_factory
-
-        def run_import(ctx: TaskContext) -> ImportResult:
-            return import_invoices(uow_factory(), path, ctx=ctx)
-
-        def done(result: ImportResult) -> None:
-            message, _ = import_summary(result, "invoice", path)
-            self._after_change(message)
-            show_import_warnings(self, result, message)
-
-        def failed(exc: Exception) -> None:
-            self.status_reported.emit(f"Nothing was imported from {path.name}")
-            ask.warn(self, "Import failed", import_failure(exc))
-
-        self.ctx.runner.run(
-            run_import,
-            progress_label=f"Importing {path.name}…",
-            parent=self,
-            on_success=done,
-            on_failure=failed,
-        )
+        import_spreadsheet(self, "invoice", import_invoices, self._after_change)
 
     @Slot()
     def _on_export_action_triggered(self) -> None:
-        suggested = f"invoices-{self.ctx.clock.today().isoformat()}.xlsx"
-        path = ask.choose_save_file(self, "Export invoices", suggested, "Excel (*.xlsx)")
-        if path is None:
-            return
-        uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
-
-        def export(_: TaskContext) -> int:
-            return export_invoices_xlsx(uow_factory(), path, today)
-
-        self.ctx.runner.run(
-            export,
-            progress_label=f"Writing {path.name}…",
-            parent=self,
-            on_success=lambda n: self.status_reported.emit(f"Exported {n} invoices to {path.name}"),
-            io=True,
+        today = self.ctx.clock.today()
+        export_spreadsheet(
+            self, "invoice", lambda uow, path: export_invoices_xlsx(uow, path, today)
         )
 
     def _money(self, money: Money) -> str:
