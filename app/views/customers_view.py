@@ -8,11 +8,9 @@ from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -30,6 +28,7 @@ from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.customer_detail import CustomerDetailPane
 from app.views.customer_dialog import CustomerDialog
+from app.views.empty_state import EmptyStatePage
 from app.views.models.customer_table_model import (
     ROW_ROLE,
     CustomerColumn,
@@ -38,7 +37,7 @@ from app.views.models.customer_table_model import (
 )
 from app.views.screen import Screen
 from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
-from app.views.style import heading, muted, show_form_error
+from app.views.style import muted, show_form_error
 from app.views.workers import show_error
 
 #: Texts as wide as a column's usual values (the name column takes what is left).
@@ -141,32 +140,13 @@ class CustomersView(Screen):
         header.setSectionResizeMode(CustomerColumn.NAME, QHeaderView.ResizeMode.Stretch)
 
     def _build_empty_state(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(2)
-        title = heading("No customers yet", size_delta=6)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text = muted(
-            QLabel(
-                "Add the people and companies you invoice, or bring them in from your "
-                "accounting system as a CSV or Excel file."
-            )
+        page = EmptyStatePage(
+            "No customers yet",
+            "Add the people and companies you invoice, or bring them in from your "
+            "accounting system as a CSV or Excel file.",
+            "New customer",
         )
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.empty_new_button = QPushButton("New customer")
-        self.empty_new_button.setDefault(True)
-        self.empty_import_button = QPushButton("Import from CSV/Excel")
-        buttons.addWidget(self.empty_new_button)
-        buttons.addWidget(self.empty_import_button)
-        buttons.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addSpacing(12)
-        layout.addLayout(buttons)
-        layout.addStretch(3)
+        self.empty_new_button, self.empty_import_button = page.new_button, page.import_button
         self.empty_new_button.clicked.connect(self._on_new_action_triggered)
         self.empty_import_button.clicked.connect(self._on_import_action_triggered)
         return page

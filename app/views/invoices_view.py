@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -47,6 +46,7 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.correction_dialogs import CreditNoteDialog, VoidDialog
+from app.views.empty_state import EmptyStatePage
 from app.views.inputs import DateEdit, from_qdate, use_medium_dates
 from app.views.invoice_detail import InvoiceDetailPane, InvoiceShown
 from app.views.invoice_editor import InvoiceDialog, search_as_you_type
@@ -59,7 +59,7 @@ from app.views.models.invoice_table_model import (
 from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
 from app.views.screen import Screen
 from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
-from app.views.style import STATUS_TEXT, heading, muted, per_currency_text
+from app.views.style import STATUS_TEXT, muted, per_currency_text
 from app.views.workers import show_error
 
 _OPEN = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE})
@@ -276,49 +276,19 @@ class InvoicesView(Screen):
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
 
     def _build_empty_state(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(2)
-        title = heading("No invoices yet", size_delta=6)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text = muted(
-            QLabel(
-                "Write your first invoice, or bring in the invoices from your accounting "
-                "system as a CSV or Excel file."
-            )
+        page = EmptyStatePage(
+            "No invoices yet",
+            "Write your first invoice, or bring in the invoices from your accounting "
+            "system as a CSV or Excel file.",
+            "New invoice",
         )
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.empty_new_button = QPushButton("New invoice")
-        self.empty_new_button.setDefault(True)
-        self.empty_import_button = QPushButton("Import from CSV/Excel")
-        buttons.addWidget(self.empty_new_button)
-        buttons.addWidget(self.empty_import_button)
-        buttons.addStretch(1)
-        self.empty_settings_hint = muted(
-            QLabel(
-                "Start with your company details in Settings: your name, address and bank "
-                "account go on every invoice."
-            )
+        self.empty_new_button, self.empty_import_button = page.new_button, page.import_button
+        self.empty_settings_hint, self.empty_settings_button = page.add_hint(
+            "Start with your company details in Settings: your name, address and bank "
+            "account go on every invoice.",
+            "Open Settings",
         )
-        self.empty_settings_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_settings_hint.setWordWrap(True)
-        self.empty_settings_button = QPushButton("Open Settings")
-        settings_row = QHBoxLayout()
-        settings_row.addStretch(1)
-        settings_row.addWidget(self.empty_settings_button)
-        settings_row.addStretch(1)
         self._settings_widgets = (self.empty_settings_hint, self.empty_settings_button)
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addSpacing(12)
-        layout.addLayout(buttons)
-        layout.addSpacing(24)
-        layout.addWidget(self.empty_settings_hint)
-        layout.addLayout(settings_row)
-        layout.addStretch(3)
         self.empty_new_button.clicked.connect(self._on_new_action_triggered)
         self.empty_import_button.clicked.connect(self._on_import_action_triggered)
         self.empty_settings_button.clicked.connect(lambda: self.screen_requested.emit("Settings"))
