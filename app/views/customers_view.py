@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, Slot
+from PySide6.QtCore import QModelIndex, Qt, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QLabel,
-    QMenu,
-    QSplitter,
     QStackedWidget,
     QStyle,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,14 +24,13 @@ from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.customer_detail import CustomerDetailPane
 from app.views.customer_dialog import CustomerDialog
-from app.views.empty_state import EmptyStatePage
+from app.views.list_screen import ListScreen
 from app.views.models.customer_table_model import (
-    ROW_ROLE,
     CustomerColumn,
     CustomerSortProxy,
     CustomerTableModel,
 )
-from app.views.screen import Screen
+from app.views.models.table_support import ROW_ROLE
 from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
 from app.views.style import muted, show_form_error
 from app.views.workers import show_error
@@ -45,17 +40,18 @@ _WIDEST = ("", "K10000", "GB", "New customer", "", "€188,888.88", "€188,888.
 _EMAIL_WIDTH = 140
 
 
-class CustomersView(Screen):
+class CustomersView(ListScreen):
     """The customer list and the selected customer's account."""
 
     title = "Customers"
     search_placeholder = "Search name, id, alias, email"
     can_import = True
+    noun = "customer"
+    stretch_column = CustomerColumn.NAME
 
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setObjectName("CustomersView")
-        self._detail_for: int | None = None
         self._loaded_once = False
         self.model = CustomerTableModel(ctx.locale, self)
         self.proxy = CustomerSortProxy(ctx.locale, self)
@@ -78,94 +74,32 @@ class CustomersView(Screen):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.list_pages, 1)
         left_layout.addWidget(self._count)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("CustomersSplitter")
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([790, 420])
-        content = QWidget()
-        content_layout = QVBoxLayout(content)
-        content_layout.setContentsMargins(8, 4, 8, 4)
-        content_layout.addWidget(self.splitter)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(content)
-        self.pages.addWidget(self._build_empty_state())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages)
-
-        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self.table.activated.connect(self._on_table_activated)
-        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+        self.splitter = self._new_splitter(
+            "CustomersSplitter", (left, self.detail), (3, 2), [790, 420]
+        )
+        self._place_pages(
+            self._new_empty_state(
+                "No customers yet",
+                "Add the people and companies you invoice, or bring them in from your "
+                "accounting system as a CSV or Excel file.",
+            )
+        )
         self.detail.add_note_button.clicked.connect(self._on_add_note_button_clicked)
         self._update_actions()
 
     def _build_table(self) -> None:
-        self.table = QTableView()
-        self.table.setObjectName("CustomerTable")
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table = self._new_table(
+            "CustomerTable", self.proxy, QAbstractItemView.SelectionMode.SingleSelection
+        )
+        self._size_columns(_WIDEST)
         header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionsMovable(True)
-        header.setMinimumSectionSize(48)
-        metrics, titles = self.table.fontMetrics(), header.fontMetrics()
-        for column, text in enumerate(_WIDEST):
-            if text:
-                title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
-                header.resizeSection(
-                    column,
-                    max(metrics.horizontalAdvance(text) + 16, titles.horizontalAdvance(title) + 28),
-                )
         header.resizeSection(CustomerColumn.EMAIL, _EMAIL_WIDTH)
         self._fit_columns()
         header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
 
-    def _fit_columns(self) -> None:
-        """The name column takes the width the others leave, so the list fits its pane."""
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(CustomerColumn.NAME, QHeaderView.ResizeMode.Stretch)
-
-    def _build_empty_state(self) -> QWidget:
-        page = EmptyStatePage(
-            "No customers yet",
-            "Add the people and companies you invoice, or bring them in from your "
-            "accounting system as a CSV or Excel file.",
-            "New customer",
-        )
-        self.empty_new_button, self.empty_import_button = page.new_button, page.import_button
-        self.empty_new_button.clicked.connect(self._on_new_action_triggered)
-        self.empty_import_button.clicked.connect(self._on_import_action_triggered)
-        return page
-
-    def is_empty_state_shown(self) -> bool:
-        """Whether the "No customers yet" page is shown."""
-        return self.pages.currentIndex() == 1
-
     def icon(self) -> QIcon:
         return self.style().standardIcon(QStyle.StandardPixmap.SP_DirHomeIcon)
-
-    def _action(
-        self, text: str, slot: Callable[[], None], pixmap: QStyle.StandardPixmap | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if pixmap is not None:
-            action.setIcon(self.style().standardIcon(pixmap))
-        action.triggered.connect(slot)
-        return action
 
     def _build_actions(self) -> None:
         sp = QStyle.StandardPixmap
@@ -203,29 +137,8 @@ class CustomersView(Screen):
 
         self.ctx.runner.fetch(read, self._on_customers_loaded, self._on_load_failed)
 
-    def focus_list(self) -> bool:
-        if self.is_empty_state_shown() or not self.proxy.rowCount():
-            return False
-        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        if not self.table.selectionModel().hasSelection():
-            self.table.selectRow(0)
-        return True
-
-    def start_import(self) -> None:
-        self._on_import_action_triggered()
-
-    def save_state(self, settings: QSettings) -> None:
-        settings.setValue("customers/header", self.table.horizontalHeader().saveState())
-        settings.setValue("customers/splitter", self.splitter.saveState())
-
-    def restore_state(self, settings: QSettings) -> None:
-        header = settings.value("customers/header")
-        if isinstance(header, QByteArray) and not header.isEmpty():
-            self.table.horizontalHeader().restoreState(header)
-            self._fit_columns()
-        splitter = settings.value("customers/splitter")
-        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
-            self.splitter.restoreState(splitter)
+    def _reload_list(self) -> None:
+        self.refresh()
 
     # -- list and detail ---------------------------------------------------------------------
 
@@ -238,10 +151,7 @@ class CustomersView(Screen):
         self.pages.setCurrentIndex(1 if empty_ledger else 0)
         self.no_match.setText(f"No customer matches '{search.strip()}'")
         self.list_pages.setCurrentIndex(1 if not rows and not empty_ledger else 0)
-        self.export_action.setEnabled(not empty_ledger)
-        self.export_action.setToolTip(
-            "Nothing to export yet" if empty_ledger else "Export all customers to an Excel file"
-        )
+        self._show_export_for(empty_ledger)
         if self._detail_for is not None and self.model.row_of(self._detail_for) is None:
             # the search left the selected customer out: show nothing rather than a stale one
             self._load_detail(None)
@@ -310,23 +220,15 @@ class CustomersView(Screen):
         if isinstance(row, CustomerRow):
             self.edit_customer(row.id)
 
-    @Slot(QPoint)
-    def _on_table_context_menu_requested(self, pos: QPoint) -> None:
-        menu = QMenu(self)
-        for action in (
+    def _menu_actions(self) -> Sequence[QAction | None]:
+        return (
             self.new_action,
             self.edit_action,
             self.note_action,
             None,
             self.import_action,
             self.export_action,
-        ):
-            if action is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(action)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        )
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -340,21 +242,8 @@ class CustomersView(Screen):
 
     def _open_dialog(self, customer_id: int | None) -> CustomerDialog:
         dialog = CustomerDialog(self.ctx, customer_id, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.customer_saved.connect(self._on_dialog_customer_saved)
-        dialog.open()
-        return dialog
-
-    @Slot(int, str)
-    def _on_dialog_customer_saved(self, customer_id: int, message: str) -> None:
-        self._detail_for = customer_id
-        self._after_change(message)
-
-    def _after_change(self, message: str) -> None:
-        self.status_reported.emit(message)
-        self.ledger_changed.emit()
-        self.refresh()
-        self._load_detail(self._detail_for)
+        dialog.customer_saved.connect(self._on_form_row_saved)
+        return self._show_dialog(dialog)
 
     @Slot()
     def _on_new_action_triggered(self) -> None:

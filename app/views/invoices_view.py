@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, QModelIndex, QPoint, QSettings, Qt, Slot
+from PySide6.QtCore import QDate, QModelIndex, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QMenu,
-    QSplitter,
-    QStackedWidget,
     QStyle,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -46,18 +41,17 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.correction_dialogs import CreditNoteDialog, VoidDialog
-from app.views.empty_state import EmptyStatePage
 from app.views.inputs import DateEdit, from_qdate, use_medium_dates
 from app.views.invoice_detail import InvoiceDetailPane, InvoiceShown
 from app.views.invoice_editor import InvoiceDialog, search_as_you_type
+from app.views.list_screen import ListScreen
 from app.views.models.invoice_table_model import (
     COLUMN_SORT_KEYS,
-    ROW_ROLE,
     InvoiceColumn,
     InvoiceTableModel,
 )
+from app.views.models.table_support import ROW_ROLE
 from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
-from app.views.screen import Screen
 from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
 from app.views.style import STATUS_TEXT, muted, per_currency_text
 from app.views.workers import show_error
@@ -78,17 +72,18 @@ _NO_DATE = QDate(2000, 1, 1)
 _WIDEST = ("INV-2026-00000", "", "Dec 31, 2026", "Dec 31, 2026", "€188,888.88", "€188,888.88")
 
 
-class InvoicesView(Screen):
+class InvoicesView(ListScreen):
     """The invoice list with filters, a detail pane, and the actions on the selected invoices."""
 
     title = "Invoices"
     search_placeholder = "Search number, customer, PO"
     can_import = True
+    noun = "invoice"
+    stretch_column = InvoiceColumn.CUSTOMER
 
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setObjectName("InvoicesView")
-        self._detail_for: int | None = None
         self._customers_loaded = False
         self._payment_row: InvoiceRow | None = None
         self.payment_dialog: RecordPaymentDialog | None = None
@@ -115,26 +110,10 @@ class InvoicesView(Screen):
         footer.addWidget(self._totals)
         list_layout.addLayout(footer)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("InvoicesSplitter")
-        self.splitter.addWidget(list_box)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([840, 380])
-
-        content = QWidget()
-        content_layout = QVBoxLayout(content)
-        content_layout.setContentsMargins(8, 4, 8, 4)
-        content_layout.addLayout(self._filters)
-        content_layout.addWidget(self.splitter, 1)
-
-        self.pages = QStackedWidget()
-        self.pages.addWidget(content)
-        self.pages.addWidget(self._build_empty_state())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages)
+        self.splitter = self._new_splitter(
+            "InvoicesSplitter", (list_box, self.detail), (2, 1), [840, 380]
+        )
+        self._place_pages(self._build_empty_state(), self._filters)
 
         self.model.reloaded.connect(self._on_model_reloaded)
         self.model.counted.connect(self._on_model_counted)
@@ -146,15 +125,6 @@ class InvoicesView(Screen):
 
     def icon(self) -> QIcon:
         return self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)
-
-    def _action(
-        self, text: str, slot: Callable[[], None], pixmap: QStyle.StandardPixmap | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if pixmap is not None:
-            action.setIcon(self.style().standardIcon(pixmap))
-        action.triggered.connect(slot)
-        return action
 
     def _build_actions(self) -> None:
         sp = QStyle.StandardPixmap
@@ -236,61 +206,28 @@ class InvoicesView(Screen):
         self.issued_to.dateChanged.connect(self._on_filter_changed)
 
     def _build_table(self) -> None:
-        self.table = QTableView()
-        self.table.setObjectName("InvoiceTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
+        self.table = self._new_table(
+            "InvoiceTable", self.model, QAbstractItemView.SelectionMode.ExtendedSelection
+        )
         self.table.setTabKeyNavigation(False)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        vertical = self.table.verticalHeader()
-        vertical.hide()
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = self.table.horizontalHeader()
-        header.setSectionsMovable(True)
-        header.setHighlightSections(False)
-        header.setMinimumSectionSize(48)
-        metrics, titles = self.table.fontMetrics(), header.fontMetrics()
         widest = (*_WIDEST, STATUS_TEXT[InvoiceStatus.PARTIALLY_PAID])
-        for column, text in enumerate(widest):
-            if not text:
-                continue
-            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
-            icon = 22 if column == InvoiceColumn.STATUS else 0
-            header.resizeSection(
-                column,
-                max(
-                    metrics.horizontalAdvance(text) + icon + 16,
-                    titles.horizontalAdvance(title) + 28,
-                ),
-            )
+        self._size_columns(widest, icon_column=InvoiceColumn.STATUS)
         self._fit_columns()
         self._sync_sort_indicator()
         self.table.setSortingEnabled(True)
-        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self.table.activated.connect(self._on_table_activated)
-        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
 
     def _build_empty_state(self) -> QWidget:
-        page = EmptyStatePage(
+        page = self._new_empty_state(
             "No invoices yet",
             "Write your first invoice, or bring in the invoices from your accounting "
             "system as a CSV or Excel file.",
-            "New invoice",
         )
-        self.empty_new_button, self.empty_import_button = page.new_button, page.import_button
         self.empty_settings_hint, self.empty_settings_button = page.add_hint(
             "Start with your company details in Settings: your name, address and bank "
             "account go on every invoice.",
             "Open Settings",
         )
         self._settings_widgets = (self.empty_settings_hint, self.empty_settings_button)
-        self.empty_new_button.clicked.connect(self._on_new_action_triggered)
-        self.empty_import_button.clicked.connect(self._on_import_action_triggered)
         self.empty_settings_button.clicked.connect(lambda: self.screen_requested.emit("Settings"))
         return page
 
@@ -324,32 +261,14 @@ class InvoicesView(Screen):
         """Whether the empty state asks for the company details first."""
         return not self.empty_settings_button.isHidden()
 
-    def start_import(self) -> None:
-        self._on_import_action_triggered()
-
-    def focus_list(self) -> bool:
-        if self.is_empty_state_shown() or not self.model.rowCount():
-            return False
-        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        if not self.table.selectionModel().hasSelection():
-            self.table.selectRow(0)
-        return True
-
     def save_state(self, settings: QSettings) -> None:
-        settings.setValue("invoices/header", self.table.horizontalHeader().saveState())
-        settings.setValue("invoices/splitter", self.splitter.saveState())
+        super().save_state(settings)
         query = self.model.query()
         settings.setValue("invoices/sort_key", query.sort_key)
         settings.setValue("invoices/descending", "1" if query.descending else "0")
 
     def restore_state(self, settings: QSettings) -> None:
-        header_state = settings.value("invoices/header")
-        if isinstance(header_state, QByteArray) and not header_state.isEmpty():
-            self.table.horizontalHeader().restoreState(header_state)
-            self._fit_columns()
-        splitter = settings.value("invoices/splitter")
-        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
-            self.splitter.restoreState(splitter)
+        super().restore_state(settings)
         key = str(settings.value("invoices/sort_key", "issue_date"))
         descending = str(settings.value("invoices/descending", "1")) == "1"
         if key in COLUMN_SORT_KEYS:
@@ -429,14 +348,6 @@ class InvoicesView(Screen):
         self.customer_filter.blockSignals(False)
         self._customers_loaded = True
 
-    @Slot(int)
-    def _fit_columns(self) -> None:
-        """The customer column takes the width the others leave, so the list fits its pane."""
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(InvoiceColumn.CUSTOMER, QHeaderView.ResizeMode.Stretch)
-
     def _fit_numbers(self) -> None:
         """Widen the number column to the longest number shown: numbers are never cut short."""
         metrics = self.table.fontMetrics()
@@ -465,10 +376,7 @@ class InvoicesView(Screen):
     def _show_empty_state_if_needed(self) -> None:
         empty = self.model.total_count() == 0 and self._is_unfiltered()
         self.pages.setCurrentIndex(1 if empty else 0)
-        self.export_action.setEnabled(not empty)
-        self.export_action.setToolTip(
-            "Nothing to export yet" if empty else "Export all invoices to an Excel file"
-        )
+        self._show_export_for(empty)
 
     @Slot(dict)
     def _on_model_totals_loaded(self, totals: dict[str, Money]) -> None:
@@ -478,10 +386,6 @@ class InvoicesView(Screen):
     @Slot(Exception)
     def _on_model_load_failed(self, exc: Exception) -> None:
         show_error(self, exc)
-
-    def is_empty_state_shown(self) -> bool:
-        """Whether the "No invoices yet" page is shown."""
-        return self.pages.currentIndex() == 1
 
     # -- selection and detail ----------------------------------------------------------------
 
@@ -555,10 +459,8 @@ class InvoicesView(Screen):
         if isinstance(row, InvoiceRow):
             self.open_invoice(row.id)
 
-    @Slot(QPoint)
-    def _on_table_context_menu_requested(self, pos: QPoint) -> None:
-        menu = QMenu(self)
-        for action in (
+    def _menu_actions(self) -> Sequence[QAction | None]:
+        return (
             self.new_action,
             self.open_action,
             self.issue_action,
@@ -570,13 +472,7 @@ class InvoicesView(Screen):
             self.pdf_action,
             self.import_action,
             self.export_action,
-        ):
-            if action is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(action)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        )
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -590,21 +486,11 @@ class InvoicesView(Screen):
 
     def _open_editor(self, invoice_id: int | None) -> InvoiceDialog:
         dialog = InvoiceDialog(self.ctx, invoice_id, parent=self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.invoice_saved.connect(self._on_editor_invoice_saved)
-        dialog.open()
-        return dialog
+        dialog.invoice_saved.connect(self._on_form_row_saved)
+        return self._show_dialog(dialog)
 
-    @Slot(int, str)
-    def _on_editor_invoice_saved(self, invoice_id: int, message: str) -> None:
-        self._detail_for = invoice_id
-        self._after_change(message)
-
-    def _after_change(self, message: str) -> None:
-        self.status_reported.emit(message)
-        self.ledger_changed.emit()
+    def _reload_list(self) -> None:
         self.model.reload()
-        self._load_detail(self._detail_for)
 
     @Slot()
     def _on_new_action_triggered(self) -> None:
@@ -650,9 +536,8 @@ class InvoicesView(Screen):
             return
         self._detail_for = row.id
         self.void_dialog = VoidDialog(self.ctx, row.id, row.number, row.customer_name, self)
-        self.void_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.void_dialog.voided.connect(self._on_void_dialog_voided)
-        self.void_dialog.open()
+        self._show_dialog(self.void_dialog)
 
     @Slot(int, str)
     def _on_void_dialog_voided(self, _invoice_id: int, message: str) -> None:
@@ -683,13 +568,12 @@ class InvoicesView(Screen):
         invoice, credited, rates = loaded
         self._detail_for = invoice.id
         self.credit_dialog = CreditNoteDialog(self.ctx, invoice, tuple(credited), rates, self)
-        self.credit_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.credit_dialog.credit_note_issued.connect(
             lambda _id, number: self._after_change(
                 f"Issued credit note {number} against {invoice.number}"
             )
         )
-        self.credit_dialog.open()
+        self._show_dialog(self.credit_dialog)
 
     @Slot(object)
     def _on_detail_undo_payment_requested(self, payment: InvoicePayment) -> None:
@@ -734,9 +618,8 @@ class InvoicesView(Screen):
         self.payment_dialog = RecordPaymentDialog(
             row, self.ctx.clock.today(), self.ctx.locale, self
         )
-        self.payment_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.payment_dialog.payment_entered.connect(self._on_payment_dialog_payment_entered)
-        self.payment_dialog.open()
+        self._show_dialog(self.payment_dialog)
 
     @Slot(object)
     def _on_payment_dialog_payment_entered(self, payment: PaymentInput) -> None:

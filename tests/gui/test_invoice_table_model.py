@@ -13,10 +13,10 @@ from app.services.invoicing import create_credit_note, void_invoice
 from app.views.models import invoice_table_model
 from app.views.models.invoice_table_model import (
     OVERDUE_ROLE,
-    ROW_ROLE,
     InvoiceColumn,
     InvoiceTableModel,
 )
+from app.views.models.table_support import ROW_ROLE
 from app.views.style import warm_colour
 from tests.gui.conftest import TODAY
 

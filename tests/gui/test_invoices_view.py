@@ -16,7 +16,8 @@ from app.views import ask
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
-from app.views.models.invoice_table_model import ROW_ROLE, InvoiceColumn
+from app.views.models.invoice_table_model import InvoiceColumn
+from app.views.models.table_support import ROW_ROLE
 from tests.gui.conftest import TODAY, _customer
 
 pytestmark = pytest.mark.gui

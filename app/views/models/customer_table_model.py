@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCollator,
     QLocale,
     QModelIndex,
@@ -26,12 +25,15 @@ from typing_extensions import override
 
 from app.services.dto import CustomerRow
 from app.services.invoice_preview import Money
+from app.views.models.table_support import (
+    ROW_ROLE,
+    AnyIndex,
+    ListTableModel,
+    column_alignment,
+)
 from app.views.style import money_text, per_currency_text, warm_colour
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class CustomerColumn(enum.IntEnum):
@@ -50,8 +52,11 @@ COLUMN_TITLES = ("Name", "ID", "Country", "Segment", "Email", "Open", "Overdue")
 _AMOUNTS = {CustomerColumn.OPEN, CustomerColumn.OVERDUE}
 
 
-class CustomerTableModel(QAbstractTableModel):
+class CustomerTableModel(ListTableModel):
     """Customers as listed by ``list_customers`` (the whole list; it is one row per customer)."""
+
+    column_titles = COLUMN_TITLES
+    amount_columns = frozenset(_AMOUNTS)
 
     def __init__(self, locale: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -94,22 +99,6 @@ class CustomerTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     @override
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMN_TITLES)
-
-    @override
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMN_TITLES[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in _AMOUNTS:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        return None
-
-    @override
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.row_at(index.row()) if index.isValid() else None
         if row is None:
@@ -123,7 +112,7 @@ class CustomerTableModel(QAbstractTableModel):
                 if column == CustomerColumn.NAME and self.over_limit(row)
                 else None
             ),
-            Qt.ItemDataRole.TextAlignmentRole: lambda: _alignment(column),
+            Qt.ItemDataRole.TextAlignmentRole: lambda: column_alignment(column in _AMOUNTS),
             Qt.ItemDataRole.ForegroundRole: lambda: (
                 warm_colour()
                 if column == CustomerColumn.OVERDUE and row.overdue_by_currency
@@ -158,12 +147,6 @@ class CustomerTableModel(QAbstractTableModel):
         if column == CustomerColumn.OVERDUE:
             return per_currency_text(row.overdue_by_currency, self._locale)
         return values[column]
-
-
-def _alignment(column: CustomerColumn) -> Qt.AlignmentFlag:
-    if column in _AMOUNTS:
-        return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-    return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 def _sort_value(row: CustomerRow, column: CustomerColumn) -> int | str:

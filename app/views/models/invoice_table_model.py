@@ -16,14 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
 from typing_extensions import override
 
@@ -38,6 +31,12 @@ from app.services.invoice_queries import (
 from app.services.money_format import format_date
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
+from app.views.models.table_support import (
+    ROW_ROLE,
+    AnyIndex,
+    ListTableModel,
+    column_alignment,
+)
 from app.views.style import STATUS_TEXT, money_text, status_marker, warm_colour
 
 PAGE_SIZE = 200
@@ -48,10 +47,8 @@ MAX_WANTED = 6
 #: The runner group of this model's reads: a new query drops the queued reads of the old one.
 READ_GROUP = "invoice-list"
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 2
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 _NOTHING_RECEIVABLE = {InvoiceStatus.DRAFT, InvoiceStatus.VOID, InvoiceStatus.CREDIT_NOTE}
 
 
@@ -82,8 +79,11 @@ _AMOUNT_COLUMNS = {InvoiceColumn.TOTAL, InvoiceColumn.OPEN}
 _OVERDUE_COLUMNS = {InvoiceColumn.DUE, InvoiceColumn.OPEN}
 
 
-class InvoiceTableModel(QAbstractTableModel):
+class InvoiceTableModel(ListTableModel):
     """Invoices matching an :class:`InvoiceQuery`, read page by page in the background."""
+
+    column_titles = COLUMN_TITLES
+    amount_columns = frozenset(_AMOUNT_COLUMNS)
 
     #: The first page of a new query is shown; the argument is the number of rows known.
     reloaded = Signal(int)
@@ -302,22 +302,6 @@ class InvoiceTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._row_count
 
     @override
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMN_TITLES)
-
-    @override
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMN_TITLES[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in _AMOUNT_COLUMNS:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        return None
-
-    @override
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMN_SORT_KEYS):
             return
@@ -333,9 +317,7 @@ class InvoiceTableModel(QAbstractTableModel):
             return None
         column = InvoiceColumn(index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            right = column in _AMOUNT_COLUMNS
-            horizontal = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
-            return horizontal | Qt.AlignmentFlag.AlignVCenter
+            return column_alignment(column in _AMOUNT_COLUMNS)
         row = self.row_at(index.row())
         if row is None:
             placeholder = role == Qt.ItemDataRole.DisplayRole and column == InvoiceColumn.NUMBER
