@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.models.db import LedgerError, open_ledger
@@ -19,6 +19,8 @@ from app.views.workers import TaskRunner
 
 APP_NAME = "Duebook"
 ORGANISATION = "Duebook"
+#: How long after the window shows the recurring invoices due are issued (it draws first).
+CATCH_UP_DELAY_MS = 1500
 
 
 def _user() -> str:
@@ -76,4 +78,6 @@ def run_window(ledger_path: Path, *, demo: bool = False) -> int:
     window = MainWindow(ctx, demo=demo)
     app.aboutToQuit.connect(lambda: runner.wait_for_all(10000))
     window.show()
+    # Recurring invoices that fell due while Duebook was closed; a scheduler will take this over.
+    QTimer.singleShot(CATCH_UP_DELAY_MS, window.catch_up_recurring)
     return app.exec()

@@ -21,6 +21,7 @@ from app.services.audit import record_activity, record_audit
 from app.services.dto import ContactView, CustomerDetail, CustomerRow, TimelineEntry
 from app.services.iban import normalize_iban
 from app.services.invoice_queries import contains_pattern, open_invoice_rows
+from app.services.recurring import recurring_rows
 from app.services.text_checks import has_line_break, is_email_address
 from app.services.uow import UnitOfWork
 
@@ -197,6 +198,7 @@ def get_customer(uow: UnitOfWork, customer_id: int, today: date) -> CustomerDeta
             ),
             open_by_currency=sum_by_currency(r.open_amount for r in open_rows),
             unapplied_by_currency=_unapplied(session, customer.id),
+            recurring=tuple(r for r in recurring_rows(session, customer.id) if r.active),
         )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from app.models.invoice import InvoiceStatus
+from app.models.invoice import Frequency, InvoiceStatus
 from app.models.money import Money
 
 
@@ -152,6 +152,21 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class RecurringRow:
+    """A recurring invoice: what it bills, how often, and when the next copy is issued."""
+
+    id: int
+    customer_id: int
+    customer_name: str
+    name: str
+    frequency: Frequency
+    next_date: date
+    end_date: date | None
+    active: bool
+    total: Money
+
+
+@dataclass(frozen=True)
 class CustomerDetail:
     """A customer with contacts, payer accounts, open invoices and timeline."""
 
@@ -177,3 +192,5 @@ class CustomerDetail:
     #: Money of the customer's not yet set against an invoice: the rest of payments that were
     #: more than what they paid, and credit notes beyond what was open. Per currency.
     unapplied_by_currency: dict[str, Money] = field(default_factory=dict)
+    #: The customer's recurring invoices that still issue copies, next one first.
+    recurring: tuple[RecurringRow, ...] = ()

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models.base import utcnow
 from app.models.customer import Customer
@@ -22,15 +22,30 @@ from app.models.invoice import (
     RecurringTemplateLine,
     compute_totals,
 )
+from app.models.money import Money
 from app.services.audit import record_activity, record_audit
 from app.services.clock import Clock
-from app.services.dto import DraftLine
+from app.services.dto import DraftLine, RecurringRow
 from app.services.invoicing import InvoicingError, line_amounts, next_number, vars_of
 from app.services.settings import load_settings
 from app.services.tasks import TaskContext
 from app.services.uow import UnitOfWork
 
+__all__ = [
+    "Frequency",
+    "add_months",
+    "create_recurring_template",
+    "issue_due_recurring",
+    "list_recurring",
+    "make_recurring",
+    "next_period",
+    "recurring_rows",
+    "stop_recurring",
+]
+
 _MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.YEARLY: 12}
+#: Longest name a template holds (its column's size).
+_NAME_LENGTH = 200
 
 
 def add_months(day: date, months: int, anchor_day: int) -> date:
@@ -39,6 +54,11 @@ def add_months(day: date, months: int, anchor_day: int) -> date:
     year, month = divmod(month_index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(anchor_day, last))
+
+
+def next_period(day: date, frequency: Frequency) -> date:
+    """The date one period after ``day``, on the same day of the month where the month has it."""
+    return add_months(day, _MONTHS[Frequency(frequency)], day.day)
 
 
 def create_recurring_template(
@@ -88,6 +108,174 @@ def create_recurring_template(
         record_audit(uow.session, uow.actor, "create", "recurring_template", template.id)
         uow.commit()
         return template.id
+
+
+def make_recurring(
+    uow: UnitOfWork,
+    invoice_id: int,
+    frequency: Frequency,
+    first_date: date,
+    end_date: date | None = None,
+) -> int:
+    """A recurring invoice copying an issued invoice: its customer, lines and description.
+
+    The copies keep the invoice's currency and its payment terms (the days from its issue date
+    to its due date). The first copy is issued on ``first_date``, which must come after the
+    invoice's own issue date.
+
+    Returns:
+        The new recurring invoice's id.
+
+    Raises:
+        InvoicingError: no such invoice; a draft, a void invoice or a credit note; an invoice
+            that is itself a recurring copy; a first date on or before its issue date; an end
+            date before the first date.
+    """
+    frequency = Frequency(frequency)
+    with uow:
+        session = uow.session
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None:
+            raise InvoicingError(f"there is no invoice with id {invoice_id}")
+        number = invoice.number or "the draft"
+        if invoice.kind == InvoiceKind.CREDIT_NOTE:
+            raise InvoicingError(f"{number} is a credit note; only an invoice can be issued again")
+        if invoice.state == DocumentState.DRAFT:
+            raise InvoicingError(
+                "the invoice is still a draft; issue it first, then make it recurring"
+            )
+        if invoice.state == DocumentState.VOID:
+            raise InvoicingError(f"{number} is void; a void invoice cannot be issued again")
+        if invoice.recurring_template_id is not None:
+            raise InvoicingError(
+                f"{number} is already a copy of a recurring invoice; it is issued again "
+                "on its own schedule"
+            )
+        if first_date <= invoice.issue_date:
+            raise InvoicingError(
+                f"the first copy must come after {number}'s own date "
+                f"({invoice.issue_date.isoformat()}); choose a later first date"
+            )
+        if end_date is not None and end_date < first_date:
+            raise InvoicingError("the end date is before the first date; choose a later end")
+        texts = [invoice.description] + [line.description for line in invoice.lines]
+        title = next((t.strip().splitlines()[0] for t in texts if t.strip()), "")
+        name = (title or f"{frequency.value.title()} invoice")[:_NAME_LENGTH]
+        template = RecurringTemplate(
+            customer_id=invoice.customer_id,
+            name=name,
+            currency=invoice.currency,
+            frequency=frequency,
+            next_date=first_date,
+            anchor_day=first_date.day,
+            end_date=end_date,
+            payment_terms_days=max((invoice.due_date - invoice.issue_date).days, 0),
+            description=invoice.description,
+        )
+        template.lines = [
+            RecurringTemplateLine(
+                position=line.position, description=line.description, **vars_of(line)
+            )
+            for line in invoice.lines
+        ]
+        session.add(template)
+        session.flush()
+        record_audit(
+            session,
+            uow.actor,
+            "create",
+            "recurring_template",
+            template.id,
+            after={"from_invoice": invoice.number, "frequency": frequency.value},
+        )
+        record_activity(
+            session,
+            invoice.customer_id,
+            "invoice",
+            f"{invoice.number} made recurring: issued again {frequency.value} "
+            f"from {first_date.isoformat()}",
+            invoice.id,
+            uow.actor,
+        )
+        uow.commit()
+        return template.id
+
+
+def list_recurring(uow: UnitOfWork, customer_id: int | None = None) -> list[RecurringRow]:
+    """Recurring invoices (of one customer, or all): those still running first, next one first.
+
+    Args:
+        uow: the unit of work.
+        customer_id: only this customer's; ``None`` for everyone's.
+    """
+    with uow:
+        return recurring_rows(uow.session, customer_id)
+
+
+def recurring_rows(session: Session, customer_id: int | None = None) -> list[RecurringRow]:
+    """:func:`list_recurring` inside a transaction that is already open."""
+    query = (
+        select(RecurringTemplate, Customer.name)
+        .join(Customer, Customer.id == RecurringTemplate.customer_id)
+        .options(selectinload(RecurringTemplate.lines))
+        .order_by(
+            RecurringTemplate.active.desc(), RecurringTemplate.next_date, RecurringTemplate.id
+        )
+    )
+    if customer_id is not None:
+        query = query.where(RecurringTemplate.customer_id == customer_id)
+    return [
+        RecurringRow(
+            id=template.id,
+            customer_id=template.customer_id,
+            customer_name=customer_name,
+            name=template.name,
+            frequency=Frequency(template.frequency),
+            next_date=template.next_date,
+            end_date=template.end_date,
+            active=template.active,
+            total=Money(
+                compute_totals(template.lines, template.currency).total_minor, template.currency
+            ),
+        )
+        for template, customer_name in session.execute(query)
+    ]
+
+
+def stop_recurring(uow: UnitOfWork, template_id: int) -> None:
+    """Stop a recurring invoice: no more copies are issued. Those already issued stay.
+
+    Stopping one that has already stopped changes nothing.
+
+    Raises:
+        InvoicingError: there is no such recurring invoice.
+    """
+    with uow:
+        session = uow.session
+        template = session.get(RecurringTemplate, template_id)
+        if template is None:
+            raise InvoicingError(f"there is no recurring invoice with id {template_id}")
+        if not template.active:
+            return
+        template.active = False
+        record_audit(
+            session,
+            uow.actor,
+            "stop",
+            "recurring_template",
+            template.id,
+            before={"active": True, "next_date": template.next_date},
+            after={"active": False},
+        )
+        record_activity(
+            session,
+            template.customer_id,
+            "invoice",
+            f"Recurring invoice {template.name} stopped",
+            None,
+            uow.actor,
+        )
+        uow.commit()
 
 
 def issue_due_recurring(uow: UnitOfWork, clock: Clock, ctx: TaskContext | None = None) -> list[str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -22,11 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.dto import CustomerDetail
+from app.services.dto import CustomerDetail, RecurringRow
 from app.services.iban import format_iban
 from app.services.invoice_preview import format_timestamp
 from app.services.money_format import format_date
 from app.views.customer_dialog import ROLE_TEXT
+from app.views.recurring_dialog import EVERY
 from app.views.style import (
     WrappingDelegate,
     error_label,
@@ -55,6 +57,9 @@ def _value_label(text: str = "") -> QLabel:
 class CustomerDetailPane(QScrollArea):
     """One customer's account: header, contacts, payer accounts, open invoices, timeline."""
 
+    #: The Stop button of a recurring invoice was clicked (the :class:`RecurringRow`).
+    stop_recurring_requested = Signal(object)
+
     def __init__(self, locale: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._locale = locale
@@ -78,6 +83,13 @@ class CustomerDetailPane(QScrollArea):
         self.contacts.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.payer = _value_label()
         self.open_invoices = _tree(["Number", "Due", "Open", "Days late"], stretch=3)
+        self.recurring_box = QGroupBox("Recurring invoices")
+        self.recurring_box.setObjectName("RecurringInvoices")
+        self._recurring_layout = QVBoxLayout(self.recurring_box)
+        self.recurring_rows = QWidget()
+        self.recurring_grid = QGridLayout(self.recurring_rows)
+        self._recurring_layout.addWidget(self.recurring_rows)
+        self.stop_buttons: list[QPushButton] = []
         self._build_timeline_widgets()
         self._build_layout()
         self.show_customer(None)
@@ -118,6 +130,7 @@ class CustomerDetailPane(QScrollArea):
             QVBoxLayout(box).addWidget(widget)
             layout.addWidget(box)
             self._sections.append(box)
+        layout.addWidget(self.recurring_box)
         timeline_box = QGroupBox("Timeline")
         timeline_layout = QVBoxLayout(timeline_box)
         note_row = QHBoxLayout()
@@ -135,6 +148,7 @@ class CustomerDetailPane(QScrollArea):
         for section in (*self._sections, self.title, self.subtitle):
             section.setVisible(customer is not None)
         self.hint.setVisible(customer is None)
+        self.recurring_box.setVisible(customer is not None and bool(customer.recurring))
         self.unapplied.setVisible(customer is not None and bool(customer.unapplied_by_currency))
         while self.facts.rowCount():
             self.facts.removeRow(0)
@@ -164,6 +178,7 @@ class CustomerDetailPane(QScrollArea):
         aliases = ", ".join(customer.aliases) or "none"
         self.payer.setText(f"Bank accounts: {ibans}\nAlso pays as: {aliases}")
         self._show_open_invoices(customer)
+        self._show_recurring(customer.recurring)
         self._show_timeline(customer)
         for tree in (self.contacts, self.open_invoices):
             _fit(tree, max_rows=8)
@@ -212,6 +227,51 @@ class CustomerDetailPane(QScrollArea):
             self.open_invoices.addTopLevelItem(item)
         if not customer.open_invoices:
             self.open_invoices.addTopLevelItem(QTreeWidgetItem(["Nothing open", "", "", ""]))
+
+    def _show_recurring(self, rows: tuple[RecurringRow, ...]) -> None:
+        """Each recurring invoice: its name and amount, how often and when next, and Stop."""
+        loc = self._locale
+        self._recurring_layout.removeWidget(self.recurring_rows)
+        self.recurring_rows.deleteLater()
+        self.recurring_rows = QWidget()
+        grid = self.recurring_grid = QGridLayout(self.recurring_rows)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setColumnStretch(0, 1)
+        grid.setHorizontalSpacing(12)
+        self._recurring_layout.addWidget(self.recurring_rows)
+        self.stop_buttons = []
+        for index, row in enumerate(rows):
+            when = f"{EVERY[row.frequency]} · next {format_date(row.next_date, loc)}"
+            if row.end_date is not None:
+                when += f" · until {format_date(row.end_date, loc)}"
+            name = _value_label(row.name)
+            amount = _value_label(money_text(row.total, loc))
+            amount.setAlignment(_RIGHT)
+            amount.setWordWrap(False)
+            schedule = muted(_value_label(when))
+            stop = QPushButton("Stop")
+            stop.setToolTip(f"Issue no more copies of {row.name}")
+            stop.setAccessibleName(f"Stop {row.name}")
+            stop.clicked.connect(lambda _=False, r=row: self.stop_recurring_requested.emit(r))
+            self.stop_buttons.append(stop)
+            top = 2 * index
+            grid.addWidget(name, top, 0)
+            grid.addWidget(amount, top, 1)
+            grid.addWidget(schedule, top + 1, 0, 1, 2)
+            grid.addWidget(stop, top, 2, 2, 1, Qt.AlignmentFlag.AlignVCenter)
+
+    def recurring_texts(self) -> list[str]:
+        """What the recurring section shows, one line per invoice: name, schedule, amount."""
+        grid, lines = self.recurring_grid, []
+        for index in range(len(self.stop_buttons)):
+            cells = (grid.itemAtPosition(2 * index + r, c) for r, c in ((0, 0), (1, 0), (0, 1)))
+            texts = [
+                w.text()
+                for cell in cells
+                if cell is not None and isinstance(w := cell.widget(), QLabel)
+            ]
+            lines.append(" | ".join(texts))
+        return lines
 
     def _show_timeline(self, customer: CustomerDetail) -> None:
         loc = self._locale

@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.customers import add_note, get_customer, list_customers
-from app.services.dto import CustomerDetail, CustomerRow
+from app.services.dto import CustomerDetail, CustomerRow, RecurringRow
 from app.services.excel_export import export_customers_xlsx
 from app.services.file_import import import_customers
 from app.services.invoice_preview import Money, credit_limits
+from app.services.recurring import stop_recurring
 from app.services.tasks import TaskContext
+from app.views import ask
 from app.views.context import ViewContext
 from app.views.customer_detail import CustomerDetailPane
 from app.views.customer_dialog import CustomerDialog
@@ -85,6 +87,7 @@ class CustomersView(ListScreen):
             )
         )
         self.detail.add_note_button.clicked.connect(self._on_add_note_button_clicked)
+        self.detail.stop_recurring_requested.connect(self._on_detail_stop_recurring_requested)
         self._update_actions()
 
     def _build_table(self) -> None:
@@ -279,6 +282,28 @@ class CustomersView(ListScreen):
             self._load_detail(customer_id)
 
         self.ctx.runner.run(save, progress_label="Saving the note…", parent=self, on_success=saved)
+
+    @Slot(object)
+    def _on_detail_stop_recurring_requested(self, row: RecurringRow) -> None:
+        if not ask.confirm(
+            self,
+            "Stop recurring invoice",
+            f"Stop {row.name} for {row.customer_name}?\n\nNo more copies are issued; the "
+            "invoices already issued stay as they are.",
+            "Stop",
+        ):
+            return
+        uow_factory, template_id = self.ctx.uow_factory, row.id
+
+        def stop(_: TaskContext) -> None:
+            stop_recurring(uow_factory(), template_id)
+
+        self.ctx.runner.run(
+            stop,
+            progress_label="Stopping the recurring invoice…",
+            parent=self,
+            on_success=lambda _: self._after_change(f"Stopped the recurring invoice {row.name}"),
+        )
 
     @Slot()
     def _on_import_action_triggered(self) -> None:

@@ -39,6 +39,7 @@ from app.services.pdf_invoices import export_invoice_pdfs, write_invoice_pdf
 from app.services.settings import TaxRateView, list_tax_rates, load_settings
 from app.services.tasks import TaskContext
 from app.views import ask
+from app.views.catch_up import issue_due_copies
 from app.views.context import ViewContext
 from app.views.correction_dialogs import CreditNoteDialog, VoidDialog
 from app.views.inputs import DateEdit, from_qdate, use_medium_dates
@@ -52,6 +53,7 @@ from app.views.models.invoice_table_model import (
 )
 from app.views.models.table_support import ROW_ROLE
 from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
+from app.views.recurring_dialog import RecurringDialog
 from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
 from app.views.style import STATUS_TEXT, muted, per_currency_text
 from app.views.workers import show_error
@@ -89,6 +91,7 @@ class InvoicesView(ListScreen):
         self.payment_dialog: RecordPaymentDialog | None = None
         self.void_dialog: VoidDialog | None = None
         self.credit_dialog: CreditNoteDialog | None = None
+        self.recurring_dialog: RecurringDialog | None = None
         self.model = InvoiceTableModel(ctx, self)
         self._build_actions()
         self._build_filters()
@@ -137,6 +140,12 @@ class InvoicesView(ListScreen):
         self.void_action = self._action("Void…", self._on_void_action_triggered)
         self.credit_action = self._action("Credit note…", self._on_credit_action_triggered)
         self.payment_action = self._action("Record payment…", self._on_payment_action_triggered)
+        self.recurring_action = self._action(
+            "Make recurring…", self._on_recurring_action_triggered, sp.SP_BrowserReload
+        )
+        self.recurring_action.setToolTip(
+            "Issue a copy of this invoice every month, quarter or year"
+        )
         self.pdf_action = self._action(
             "Save PDF…", self._on_pdf_action_triggered, sp.SP_DialogSaveButton
         )
@@ -162,6 +171,7 @@ class InvoicesView(ListScreen):
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.credit_action)
         self.toolbar.addAction(self.void_action)
+        self.toolbar.addAction(self.recurring_action)
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.import_action)
         self.toolbar.addAction(self.export_action)
@@ -449,6 +459,9 @@ class InvoicesView(ListScreen):
         )
         self.credit_action.setEnabled(invoice and status in _OPEN | {InvoiceStatus.PAID})
         self.payment_action.setEnabled(invoice and status in _OPEN)
+        self.recurring_action.setEnabled(
+            invoice and status not in {None, InvoiceStatus.DRAFT, InvoiceStatus.VOID}
+        )
         self.pdf_action.setEnabled(
             bool(selected) and all(r.status != InvoiceStatus.VOID for r in selected)
         )
@@ -468,6 +481,7 @@ class InvoicesView(ListScreen):
             self.void_action,
             self.credit_action,
             self.payment_action,
+            self.recurring_action,
             None,
             self.pdf_action,
             self.import_action,
@@ -608,6 +622,28 @@ class InvoicesView(ListScreen):
             parent=self,
             on_success=lambda _: self._after_change(message),
         )
+
+    @Slot()
+    def _on_recurring_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is None or not self.recurring_action.isEnabled():
+            return
+        self.recurring_dialog = RecurringDialog(self.ctx, row, self)
+        self.recurring_dialog.recurring_made.connect(self._on_recurring_dialog_recurring_made)
+        self._show_dialog(self.recurring_dialog)
+
+    @Slot(int, str)
+    def _on_recurring_dialog_recurring_made(self, _template_id: int, message: str) -> None:
+        dialog = self.recurring_dialog
+        self._after_change(message)
+        if dialog is not None and dialog.chosen_first() <= self.ctx.clock.today():
+            issue_due_copies(self.ctx, self, self._on_due_copies_issued)
+
+    def _on_due_copies_issued(self, numbers: list[str], message: str) -> None:
+        if numbers:
+            self._after_change(message)
+        elif message:
+            self.status_reported.emit(message)
 
     @Slot()
     def _on_payment_action_triggered(self) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
+from app.views.catch_up import issue_due_copies
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
@@ -141,6 +142,22 @@ class MainWindow(QMainWindow):
     def invoices_view(self) -> InvoicesView:
         """The Invoices screen."""
         return next(s for s in self._screens if isinstance(s, InvoicesView))
+
+    # -- recurring invoices ------------------------------------------------------------------
+
+    def catch_up_recurring(self) -> None:
+        """Issue the recurring invoices that fell due while Duebook was closed, in the background.
+
+        The status bar names what was issued, and the lists read again.
+        """
+        issue_due_copies(self._ctx, self, self._on_recurring_issued)
+
+    def _on_recurring_issued(self, numbers: list[str], message: str) -> None:
+        if message:
+            self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+        if numbers:
+            for screen in self._screens:
+                screen.mark_stale()
 
     # -- shortcuts ---------------------------------------------------------------------------
 
