@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from app.models.db import SessionFactory
 from app.models.money import Money
@@ -24,6 +25,8 @@ from app.services.tasks import TaskContext
 from app.services.uow import UnitOfWork
 from app.views import ask
 from app.views.context import ViewContext
+from app.views.invoices_view import InvoicesView
+from app.views.models.table_support import ROW_ROLE
 from app.views.workers import Worker
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -236,3 +239,25 @@ def sample_ledger(uow_factory: Callable[[], UnitOfWork]) -> SampleLedger:
     return SampleLedger(
         customers={"acme": acme, "brit": brit, "nord": nord}, invoices=invoices, numbers=numbers
     )
+
+
+def open_invoices_view(qtbot: QtBot, view_ctx: ViewContext) -> InvoicesView:
+    """The Invoices screen on the test ledger, its list read."""
+    view = InvoicesView(view_ctx)
+    qtbot.addWidget(view)
+    view.refresh()
+    return view
+
+
+def select_invoice(view: InvoicesView, invoice_id: int) -> None:
+    """Select the row of one invoice in the Invoices screen's list."""
+    model = view.model
+    for row in range(model.rowCount()):
+        if model.data(model.index(row, 0), ROW_ROLE).id == invoice_id:
+            view.table.selectionModel().select(
+                model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            return
+    raise AssertionError(f"invoice {invoice_id} is not listed")

@@ -5,42 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidget
-from pytestqt.qtbot import QtBot
 
 from app.services.dto import DraftInvoice, DraftLine
 from app.services.invoice_queries import get_invoice
 from app.services.invoicing import create_draft
 from app.views import ask
-from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
-from app.views.invoices_view import InvoicesView
 from app.views.models.invoice_table_model import InvoiceColumn
-from app.views.models.table_support import ROW_ROLE
-from tests.gui.conftest import TODAY, _customer
+from tests.gui.conftest import TODAY, _customer, open_invoices_view, select_invoice
 
 pytestmark = pytest.mark.gui
-
-
-def _view(qtbot: QtBot, view_ctx: ViewContext) -> InvoicesView:
-    view = InvoicesView(view_ctx)
-    qtbot.addWidget(view)
-    view.refresh()
-    return view
-
-
-def _select(view: InvoicesView, invoice_id: int) -> None:
-    model = view.model
-    for row in range(model.rowCount()):
-        if model.data(model.index(row, 0), ROW_ROLE).id == invoice_id:
-            view.table.selectionModel().select(
-                model.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            return
-    raise AssertionError(f"invoice {invoice_id} is not listed")
 
 
 def _cell(tree: QTreeWidget, row: int, column: int) -> str:
@@ -50,7 +26,7 @@ def _cell(tree: QTreeWidget, row: int, column: int) -> str:
 
 
 def test_empty_ledger_offers_new_invoice_and_import(qtbot, view_ctx):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
 
     assert view.is_empty_state_shown()
     assert view.empty_new_button.text() == "New invoice"
@@ -58,7 +34,7 @@ def test_empty_ledger_offers_new_invoice_and_import(qtbot, view_ctx):
 
 
 def test_a_filter_that_matches_nothing_is_not_the_empty_state(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
     assert not view.is_empty_state_shown()
 
     view.set_search("no such customer")
@@ -68,7 +44,7 @@ def test_a_filter_that_matches_nothing_is_not_the_empty_state(qtbot, view_ctx, s
 
 
 def test_status_filter_combo_requeries(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
 
     view.select_status_filter("Overdue")
 
@@ -79,9 +55,9 @@ def test_status_filter_combo_requeries(qtbot, view_ctx, sample_ledger):
 
 
 def test_selecting_a_row_shows_its_detail_and_actions(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
 
-    _select(view, sample_ledger.invoices["partly"])
+    select_invoice(view, sample_ledger.invoices["partly"])
 
     assert view.detail._title.text() == f"Invoice {sample_ledger.numbers['partly']}"
     assert view.detail._status.text() == "Partly paid · open €1,880.00"
@@ -90,10 +66,10 @@ def test_selecting_a_row_shows_its_detail_and_actions(qtbot, view_ctx, sample_le
 
 
 def test_record_payment_settles_the_invoice(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
     messages: list[str] = []
     view.status_reported.connect(messages.append)
-    _select(view, sample_ledger.invoices["overdue"])
+    select_invoice(view, sample_ledger.invoices["overdue"])
 
     view.payment_action.trigger()
     assert view.payment_dialog is not None
@@ -107,10 +83,10 @@ def test_record_payment_settles_the_invoice(qtbot, view_ctx, sample_ledger):
 
 
 def test_void_asks_why_and_an_empty_reason_keeps_the_dialog_open(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
     messages: list[str] = []
     view.status_reported.connect(messages.append)
-    _select(view, sample_ledger.invoices["open"])
+    select_invoice(view, sample_ledger.invoices["open"])
 
     view.void_action.trigger()
     dialog = view.void_dialog
@@ -138,8 +114,8 @@ def test_voiding_a_draft_shows_the_name_as_it_is_and_no_number(qtbot, view_ctx):
         uow,
         DraftInvoice(customer, TODAY, (DraftLine("Work", Decimal(1), Decimal(10)),)),
     )
-    view = _view(qtbot, view_ctx)
-    _select(view, draft)
+    view = open_invoices_view(qtbot, view_ctx)
+    select_invoice(view, draft)
 
     view.void_action.trigger()
 
@@ -166,7 +142,7 @@ def test_import_reports_numbers(qtbot, view_ctx, sample_ledger, asked, tmp_path)
         encoding="utf-8",
     )
     asked.open_file = csv
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
     messages: list[str] = []
     view.status_reported.connect(messages.append)
 
@@ -186,7 +162,7 @@ def test_import_failure_keeps_the_file_name_and_says_what_to_do(
         encoding="utf-8",
     )
     asked.open_file = csv
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
 
     view.import_action.trigger()
 
@@ -207,7 +183,7 @@ def test_a_single_import_warning_is_in_the_message_itself(
         encoding="utf-8",
     )
     asked.open_file = csv
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
 
     view.import_action.trigger()
 
@@ -216,8 +192,8 @@ def test_a_single_import_warning_is_in_the_message_itself(
 
 
 def test_paying_more_than_is_open_asks_first(qtbot, view_ctx, sample_ledger, asked):
-    view = _view(qtbot, view_ctx)
-    _select(view, sample_ledger.invoices["overdue"])
+    view = open_invoices_view(qtbot, view_ctx)
+    select_invoice(view, sample_ledger.invoices["overdue"])
     view.payment_action.trigger()
     dialog = view.payment_dialog
     assert dialog is not None
@@ -238,7 +214,7 @@ def test_paying_more_than_is_open_asks_first(qtbot, view_ctx, sample_ledger, ask
     asked.confirm_answer = True
     dialog.accept()
 
-    _select(view, sample_ledger.invoices["overdue"])
+    select_invoice(view, sample_ledger.invoices["overdue"])
     payments = view.detail.payments
     assert _cell(payments, 0, 1) == "RF18 5390 0754 7034"
     customers = CustomersView(view_ctx)
@@ -251,10 +227,10 @@ def test_paying_more_than_is_open_asks_first(qtbot, view_ctx, sample_ledger, ask
 
 
 def test_undo_payment_from_the_detail(qtbot, view_ctx, sample_ledger, asked):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
     messages: list[str] = []
     view.status_reported.connect(messages.append)
-    _select(view, sample_ledger.invoices["partly"])
+    select_invoice(view, sample_ledger.invoices["partly"])
     assert not view.detail.undo_payment_button.isEnabled()
 
     view.detail.select_payment(0)
@@ -271,10 +247,10 @@ def test_undo_payment_from_the_detail(qtbot, view_ctx, sample_ledger, asked):
 
 
 def test_credit_part_of_an_invoice_and_see_it_in_the_detail(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
     messages: list[str] = []
     view.status_reported.connect(messages.append)
-    _select(view, sample_ledger.invoices["open"])
+    select_invoice(view, sample_ledger.invoices["open"])
 
     view.credit_action.trigger()
     dialog = view.credit_dialog
@@ -297,8 +273,8 @@ def test_credit_part_of_an_invoice_and_see_it_in_the_detail(qtbot, view_ctx, sam
 
 
 def test_crediting_more_than_is_left_is_refused_in_words(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
-    _select(view, sample_ledger.invoices["open"])
+    view = open_invoices_view(qtbot, view_ctx)
+    select_invoice(view, sample_ledger.invoices["open"])
     view.credit_action.trigger()
     dialog = view.credit_dialog
     assert dialog is not None
@@ -315,8 +291,8 @@ def test_crediting_more_than_is_left_is_refused_in_words(qtbot, view_ctx, sample
 
 
 def test_credit_the_whole_invoice(qtbot, view_ctx, sample_ledger):
-    view = _view(qtbot, view_ctx)
-    _select(view, sample_ledger.invoices["overdue"])
+    view = open_invoices_view(qtbot, view_ctx)
+    select_invoice(view, sample_ledger.invoices["overdue"])
     view.credit_action.trigger()
     dialog = view.credit_dialog
     assert dialog is not None

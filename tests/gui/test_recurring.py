@@ -5,57 +5,33 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from PySide6.QtCore import QDate, QItemSelectionModel, QTimer
-from pytestqt.qtbot import QtBot
+from PySide6.QtCore import QDate, QTimer
 
 from app.services.recurring import Frequency, list_recurring, make_recurring
 from app.views.catch_up import issued_message
-from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
-from app.views.invoices_view import InvoicesView
 from app.views.main_window import MainWindow
-from app.views.models.table_support import ROW_ROLE
-from tests.gui.conftest import TODAY
+from tests.gui.conftest import TODAY, open_invoices_view, select_invoice
 
 pytestmark = pytest.mark.gui
 
 
-def _invoices(qtbot: QtBot, view_ctx: ViewContext) -> InvoicesView:
-    view = InvoicesView(view_ctx)
-    qtbot.addWidget(view)
-    view.refresh()
-    return view
-
-
-def _select(view: InvoicesView, invoice_id: int) -> None:
-    model = view.model
-    for row in range(model.rowCount()):
-        if model.data(model.index(row, 0), ROW_ROLE).id == invoice_id:
-            view.table.selectionModel().select(
-                model.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            return
-    raise AssertionError(f"invoice {invoice_id} is not listed")
-
-
 def test_make_recurring_is_offered_for_one_issued_invoice(qtbot, view_ctx, sample_ledger):
-    view = _invoices(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
 
-    _select(view, sample_ledger.invoices["draft"])
+    select_invoice(view, sample_ledger.invoices["draft"])
     assert not view.recurring_action.isEnabled()
-    _select(view, sample_ledger.invoices["paid"])
+    select_invoice(view, sample_ledger.invoices["paid"])
     assert view.recurring_action.isEnabled()
     assert view.recurring_action in view._menu_actions()
 
 
 def test_the_dialog_makes_the_selected_invoice_recurring(qtbot, view_ctx, sample_ledger):
-    view = _invoices(qtbot, view_ctx)
+    view = open_invoices_view(qtbot, view_ctx)
     messages: list[str] = []
     view.status_reported.connect(messages.append)
     number = sample_ledger.numbers["open"]  # issued on 18 Nov 2026, €595.00
-    _select(view, sample_ledger.invoices["open"])
+    select_invoice(view, sample_ledger.invoices["open"])
 
     view.recurring_action.trigger()
     dialog = view.recurring_dialog
@@ -81,8 +57,8 @@ def test_the_dialog_makes_the_selected_invoice_recurring(qtbot, view_ctx, sample
 
 
 def test_the_dialog_shows_a_refusal_beside_the_form(qtbot, view_ctx, sample_ledger):
-    view = _invoices(qtbot, view_ctx)
-    _select(view, sample_ledger.invoices["open"])
+    view = open_invoices_view(qtbot, view_ctx)
+    select_invoice(view, sample_ledger.invoices["open"])
     view.recurring_action.trigger()
     dialog = view.recurring_dialog
     assert dialog is not None
