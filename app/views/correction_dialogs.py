@@ -43,17 +43,10 @@ from app.views.style import (
     heading,
     money_text,
     muted,
+    plain_label,
     show_form_error,
 )
 from app.views.workers import describe_error
-
-
-def _plain_label(text: str) -> QLabel:
-    """A label that shows names as they are ("Müller & Söhne"), wrapped."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
 
 
 class VoidDialog(QDialog):
@@ -86,7 +79,7 @@ class VoidDialog(QDialog):
                 f"Void invoice {number} for {customer_name}? Its number stays used and the "
                 "invoice stays in the list as void; nothing is deleted."
             )
-        self.text = _plain_label(what)
+        self.text = plain_label(what)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("For example: sent to the wrong customer")
         self.error = error_label()
@@ -185,13 +178,13 @@ class CreditNoteDialog(QDialog):
 
     def _build_layout(self, credited: tuple[CreditNoteOfInvoice, ...], partly: bool) -> None:
         invoice, loc = self._invoice, self._ctx.locale
-        intro = _plain_label(
+        intro = plain_label(
             f"Invoice {invoice.number} for {invoice.customer_name}: "
             f"{money_text(invoice.total, loc)}, open {money_text(invoice.open_amount, loc)}."
         )
         notes = [f"{n.number} ({money_text(n.total, loc)})" for n in credited if n.number]
         already_label = muted(
-            _plain_label(
+            plain_label(
                 f"Already credited: {', '.join(notes)}. Left to credit: "
                 f"{money_text(self.left, loc)}."
                 if notes
@@ -223,7 +216,7 @@ class CreditNoteDialog(QDialog):
         layout.addWidget(self.preview)
         layout.addWidget(
             muted(
-                _plain_label(
+                plain_label(
                     "Whatever the credit note gives back beyond what is open stays on the "
                     "customer's account as credit."
                 )

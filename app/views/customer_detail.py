@@ -37,6 +37,7 @@ from app.views.style import (
     money_text,
     muted,
     per_currency_text,
+    plain_label,
     warm_colour,
 )
 
@@ -44,14 +45,6 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 #: The timeline is never shorter than this, whatever else the pane shows.
 _TIMELINE_MIN_HEIGHT = 180
-
-
-def _value_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 class CustomerDetailPane(QScrollArea):
@@ -69,8 +62,8 @@ class CustomerDetailPane(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.title = heading("")
         self.title.setWordWrap(True)
-        self.subtitle = muted(_value_label())
-        self.unapplied = _value_label()
+        self.subtitle = muted(plain_label(selectable=True))
+        self.unapplied = plain_label(selectable=True)
         self.unapplied.setObjectName("Unapplied")
         self.unapplied.setToolTip(
             "Money of this customer's not set against an invoice yet: the rest of payments "
@@ -81,7 +74,7 @@ class CustomerDetailPane(QScrollArea):
         self.contacts = _tree(["Contact", "Email and phone"], stretch=1)
         self.contacts.setItemDelegate(WrappingDelegate(self.contacts))
         self.contacts.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.payer = _value_label()
+        self.payer = plain_label(selectable=True)
         self.open_invoices = _tree(["Number", "Due", "Open", "Days late"], stretch=3)
         self.recurring_box = QGroupBox("Recurring invoices")
         self.recurring_box.setObjectName("RecurringInvoices")
@@ -200,7 +193,7 @@ class CustomerDetailPane(QScrollArea):
             ("VAT number", customer.vat_id or "—"),
             ("Address", customer.address.replace("\n", ", ") or "—"),
         ):
-            value_label = _value_label(value)
+            value_label = plain_label(value, selectable=True)
             if label == "Credit limit" and "over it" in value:
                 palette = value_label.palette()
                 palette.setColor(value_label.foregroundRole(), warm_colour())
@@ -244,11 +237,11 @@ class CustomerDetailPane(QScrollArea):
             when = f"{EVERY[row.frequency]} · next {format_date(row.next_date, loc)}"
             if row.end_date is not None:
                 when += f" · until {format_date(row.end_date, loc)}"
-            name = _value_label(row.name)
-            amount = _value_label(money_text(row.total, loc))
+            name = plain_label(row.name, selectable=True)
+            amount = plain_label(money_text(row.total, loc), selectable=True)
             amount.setAlignment(_RIGHT)
             amount.setWordWrap(False)
-            schedule = muted(_value_label(when))
+            schedule = muted(plain_label(when, selectable=True))
             stop = QPushButton("Stop")
             stop.setToolTip(f"Issue no more copies of {row.name}")
             stop.setAccessibleName(f"Stop {row.name}")

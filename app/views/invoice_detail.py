@@ -35,6 +35,7 @@ from app.views.style import (
     heading,
     money_text,
     muted,
+    plain_label,
     status_marker,
     warm_colour,
 )
@@ -89,10 +90,10 @@ class InvoiceDetailPane(QScrollArea):
         self._hint.setWordWrap(True)
         self._form = QFormLayout()
         self._form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        self._customer = self._value_label()
-        self._issued = self._value_label()
-        self._due = self._value_label()
-        self._reference = self._value_label()
+        self._customer = plain_label(selectable=True)
+        self._issued = plain_label(selectable=True)
+        self._due = plain_label(selectable=True)
+        self._reference = plain_label(selectable=True)
         self._form.addRow("Customer", self._customer)
         self._form.addRow("Issued", self._issued)
         self._form.addRow("Due", self._due)
@@ -147,14 +148,6 @@ class InvoiceDetailPane(QScrollArea):
         layout.addWidget(self.credit_notes)
         layout.addStretch(1)
         self.setWidget(body)
-
-    @staticmethod
-    def _value_label() -> QLabel:
-        label = QLabel()
-        label.setWordWrap(True)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        return label
 
     def show_invoice(self, shown: InvoiceShown | InvoiceDetail | None) -> None:
         """Show an invoice (with its payments and credit notes), or the hint when ``None``."""

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal, Slot
+from PySide6.QtCore import QDate, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +24,7 @@ from app.services.recurring import Frequency, make_recurring, next_period
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.inputs import DateEdit, from_qdate, to_qdate, use_medium_dates
-from app.views.style import error_label, fit_window, money_text, muted, show_form_error
+from app.views.style import error_label, fit_window, money_text, muted, plain_label, show_form_error
 from app.views.workers import describe_error
 
 #: How often, as a bookkeeper says it: "every month".
@@ -41,13 +40,6 @@ _CHOICES = (
 )
 #: The end date's "none" value, shown as "No end".
 _NO_END = QDate(2000, 1, 1)
-
-
-def _plain_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
 
 
 class RecurringDialog(QDialog):
@@ -77,9 +69,9 @@ class RecurringDialog(QDialog):
         self.end_date.setSpecialValueText("No end")
         self.end_date.setDate(_NO_END)
         self.end_date.setToolTip("The last day a copy may be issued on; none keeps it going")
-        self.sentence = _plain_label()
+        self.sentence = plain_label()
         self.sentence.setObjectName("RecurringSentence")
-        self.past_hint = muted(_plain_label())
+        self.past_hint = muted(plain_label())
         self.error = error_label()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

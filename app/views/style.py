@@ -104,6 +104,16 @@ def heading(text: str, parent: QWidget | None = None, *, size_delta: int = 3) ->
     return label
 
 
+def plain_label(text: str = "", *, selectable: bool = False) -> QLabel:
+    """A wrapped label that shows text as typed ("Müller & Söhne", never as markup)."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
 def muted(label: QLabel) -> QLabel:
     """A label in the palette's secondary text colour."""
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
