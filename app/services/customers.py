@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +19,7 @@ from app.models.payment import Allocation, Payment
 from app.services.audit import record_activity, record_audit
 from app.services.dto import ContactView, CustomerDetail, CustomerRow, TimelineEntry
 from app.services.iban import normalize_iban
-from app.services.invoice_queries import contains_pattern, open_invoice_rows
+from app.services.invoice_queries import aggregated_balances, contains_pattern, open_invoice_rows
 from app.services.recurring import recurring_rows
 from app.services.text_checks import has_line_break, is_email_address
 from app.services.uow import UnitOfWork
@@ -77,16 +76,11 @@ def list_customer_choices(uow: UnitOfWork) -> list[CustomerChoice]:
 
 
 def _open_balances(
-    session: Session, customer_ids: Sequence[int] | None, today: date
+    session: Session, today: date
 ) -> dict[int, tuple[dict[str, Money], dict[str, Money]]]:
     """Open and overdue amounts per customer and currency."""
-    allocated = (
-        select(Allocation.invoice_id, func.sum(Allocation.amount_minor).label("paid"))
-        .where(Allocation.reversed_at.is_(None))
-        .group_by(Allocation.invoice_id)
-        .subquery()
-    )
-    open_amount = Invoice.total_minor - func.coalesce(allocated.c.paid, 0)
+    totals, balances = aggregated_balances()
+    open_amount = balances.open_amount()
     stmt = (
         select(
             Invoice.customer_id,
@@ -94,12 +88,10 @@ def _open_balances(
             func.sum(open_amount),
             func.sum(case((Invoice.due_date < today, open_amount), else_=0)),
         )
-        .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
-        .where(Invoice.state == DocumentState.ISSUED, Invoice.kind == "invoice", open_amount > 0)
+        .outerjoin(totals, totals.c.invoice_id == Invoice.id)
+        .where(open_amount > 0)
         .group_by(Invoice.customer_id, Invoice.currency)
     )
-    if customer_ids is not None:
-        stmt = stmt.where(Invoice.customer_id.in_(customer_ids))
     result: dict[int, tuple[dict[str, Money], dict[str, Money]]] = {}
     for customer_id, currency, open_sum, overdue_sum in session.execute(stmt):
         opened, overdue = result.setdefault(customer_id, ({}, {}))
@@ -124,7 +116,7 @@ def list_customers(uow: UnitOfWork, today: date, search: str = "") -> list[Custo
         )
     with uow:
         customers = list(uow.session.scalars(stmt))
-        balances = _open_balances(uow.session, None, today)
+        balances = _open_balances(uow.session, today)
         emails = _first_emails(uow.session)
         return [
             CustomerRow(

@@ -81,7 +81,7 @@ def contains_pattern(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Balances:
+class Balances:
     """What is allocated to each invoice, and what derives from it, as SQL expressions."""
 
     allocated: ColumnElement[int]
@@ -122,7 +122,7 @@ def _credit_part() -> ColumnElement[int]:
     return case((Allocation.kind == AllocationKind.CREDIT_NOTE, Allocation.amount_minor), else_=0)
 
 
-def _aggregated() -> tuple[Subquery, _Balances]:
+def aggregated_balances() -> tuple[Subquery, Balances]:
     """Balances of every invoice at once: the cheaper way when all rows must be looked at."""
     totals = (
         select(
@@ -134,28 +134,28 @@ def _aggregated() -> tuple[Subquery, _Balances]:
         .group_by(Allocation.invoice_id)
         .subquery("alloc")
     )
-    balances = _Balances(func.coalesce(totals.c.allocated, 0), func.coalesce(totals.c.credited, 0))
+    balances = Balances(func.coalesce(totals.c.allocated, 0), func.coalesce(totals.c.credited, 0))
     return totals, balances
 
 
-def _per_row() -> _Balances:
+def _per_row() -> Balances:
     """Balances looked up invoice by invoice: the cheaper way for one page of rows."""
     active = and_(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None))
     allocated = select(func.coalesce(func.sum(Allocation.amount_minor), 0)).where(active)
     credited = select(func.coalesce(func.sum(_credit_part()), 0)).where(active)
-    return _Balances(allocated.scalar_subquery(), credited.scalar_subquery())
+    return Balances(allocated.scalar_subquery(), credited.scalar_subquery())
 
 
 def _needs_balances(query: InvoiceQuery) -> bool:
     return bool(query.statuses) or query.sort_key in ("open_amount", "status")
 
 
-def _matching(query: InvoiceQuery, today: date) -> tuple[Select[Any], _Balances]:
+def _matching(query: InvoiceQuery, today: date) -> tuple[Select[Any], Balances]:
     """The ids of the invoices a query matches, with the balances joined only when needed."""
     stmt = select(Invoice.id)
     balances = _per_row()
     if _needs_balances(query):
-        totals, balances = _aggregated()
+        totals, balances = aggregated_balances()
         stmt = stmt.outerjoin(totals, totals.c.invoice_id == Invoice.id)
     conditions: list[ColumnElement[bool]] = []
     if query.search.strip():
@@ -257,7 +257,7 @@ def _ordered(
     return (column.desc() if descending else column.asc()).nulls_last()
 
 
-def _row_columns(balances: _Balances, today: date) -> tuple[SQLColumnExpression[Any], ...]:
+def _row_columns(balances: Balances, today: date) -> tuple[SQLColumnExpression[Any], ...]:
     """The columns of an :class:`InvoiceRow`, in the order :func:`_row` reads them."""
     return (
         Invoice.id,
@@ -302,7 +302,7 @@ def totals_by_currency(
         TaskCancelledError: ``ctx`` was cancelled while summing.
     """
     ids, _ = _matching(query, today)
-    totals, balances = _aggregated()
+    totals, balances = aggregated_balances()
     stmt = (
         select(Invoice.currency, func.sum(balances.open_amount()))
         .outerjoin(totals, totals.c.invoice_id == Invoice.id)
