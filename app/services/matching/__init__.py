@@ -1,0 +1,1 @@
+"""Matching bank statement lines to the invoices they pay (pure: no database, no Qt)."""
