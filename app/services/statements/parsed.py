@@ -36,7 +36,10 @@ class ParsedLine:
     is whole again). ``structured_refs`` are creditor references the file marks as such (CAMT
     ``CdtrRefInf/Ref``, MT940 ``?20``-``?29`` ``EREF+``/``SVWZ+`` prefixed ones), verbatim.
     ``source_line`` is the 1-based line (text files) or row (sheets) where the transaction starts,
-    or 0 when not known, for messages.
+    or 0 when not known, for messages. ``details`` holds the transactions of a batch entry (a CAMT
+    ``Ntry`` with several ``TxDtls``), each with its own amount, payer and references, so they can
+    be matched one by one; it is empty for a single transaction. The batch line itself still
+    carries all their text and references together.
     """
 
     booking_date: date
@@ -51,6 +54,7 @@ class ParsedLine:
     end_to_end_id: str = ""
     bank_code: str = ""
     source_line: int = 0
+    details: tuple[ParsedLine, ...] = ()
 
 
 @dataclass(frozen=True)
