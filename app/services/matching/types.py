@@ -77,8 +77,11 @@ class Proposal:
 
 @dataclass(frozen=True)
 class WriteOffTolerance:
-    """The largest short payment settled as a bank fee: at most ``percent_bp`` basis points of
-    the invoices' open amount and at most ``max_minor`` (defaults: 1% and 15.00)."""
+    """The largest short payment settled as a bank fee.
+
+    At most ``percent_bp`` basis points of the invoices' open amount and at most ``max_minor``
+    (defaults: 1% and 15.00).
+    """
 
     percent_bp: int = 100
     max_minor: int = 1500
