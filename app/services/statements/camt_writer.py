@@ -6,7 +6,7 @@ Only building XML happens here (``xml.etree`` is safe for that); reading goes th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import Element, ElementTree, SubElement, indent
@@ -31,7 +31,10 @@ def write_camt053(
     Each line's ``bank_ref`` becomes the entry's ``AcctSvcrRef``; its first structured
     reference goes into ``Strd/CdtrRefInf``; its remittance text into ``Ustrd``.
     """
-    stamp = (created or datetime(2026, 1, 1)).isoformat(timespec="seconds")
+    first_day = min((line.booking_date for line in lines), default=date(2026, 1, 1))
+    last_day = max((line.booking_date for line in lines), default=first_day)
+    created = created or datetime.combine(last_day, time(18), tzinfo=UTC)
+    stamp = created.isoformat(timespec="seconds")
     root = Element("Document", xmlns=NAMESPACE)
     message = SubElement(root, "BkToCstmrStmt")
     group = SubElement(message, "GrpHdr")
@@ -44,8 +47,6 @@ def write_camt053(
     SubElement(SubElement(account, "Id"), "IBAN").text = account_iban
     SubElement(account, "Ccy").text = currency
     closing = opening_balance + sum((line.amount for line in lines), Decimal(0))
-    first_day = min((line.booking_date for line in lines), default=date(2026, 1, 1))
-    last_day = max((line.booking_date for line in lines), default=first_day)
     _balance(statement, "OPBD", opening_balance, currency, first_day)
     _balance(statement, "CLBD", closing, currency, last_day)
     for line in lines:
