@@ -1,0 +1,581 @@
+"""The matching engine: which open invoices a bank line pays, how sure that is, and why.
+
+For each credit line the :class:`Matcher`
+
+1. identifies the payer: an IBAN seen before (strength 1000) or the name (the name score scaled
+   to 950 at most, see :mod:`app.services.matching.names`);
+2. reads the invoice references in the text (:mod:`app.services.matching.references`);
+3. builds candidate proposals: the named invoices (all together, each alone, and together with
+   other open invoices of the customer when that explains the amount), then the identified
+   payers' invoices by amount (exact, a combination, a bank fee short), then the ledger's
+   invoices with exactly the line's amount;
+4. scores each proposal from three pieces of evidence, in the table of :func:`score`: how the
+   invoices were named, how the amount fits them, and whether the payer is their customer;
+5. applies the best one automatically only when it is auto-eligible and nothing blocks it: a
+   rival auto-eligible proposal within :data:`AMBIGUITY_MARGIN`, a named invoice that is
+   already paid, a number in the text that the amount-only proposal ignores, or an exact
+   explanation of the amount that a partial or overpayment proposal ignores.
+
+Everything is a dictionary lookup or a short loop over one customer's open invoices, so a line
+costs well under a millisecond however big the ledger is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from app.services.iban import is_valid_iban, normalize_iban
+from app.services.matching.combinations import subsets_summing_to
+from app.services.matching.names import NameIndex
+from app.services.matching.references import ReferenceHit, ReferenceIndex, RefKind
+from app.services.matching.types import (
+    BankLine,
+    InvoiceItem,
+    LineVerdict,
+    PayerProfile,
+    Proposal,
+    ProposedAllocation,
+    WriteOffTolerance,
+)
+
+MAX_PROPOSALS = 5
+DEFAULT_TOLERANCE = WriteOffTolerance()
+# An auto-eligible proposal this close to the best one makes the line ambiguous.
+AMBIGUITY_MARGIN = 50
+# Payer strengths (thousandths): an IBAN seen before, and the best a name can give.
+IBAN_STRENGTH = 1000
+NAME_STRENGTH = 950
+# A payer at least this strong is "confirmed": settled partial and overpayments may be applied.
+CONFIRMED = 900
+# A payer at least this strong is "recognised": exact amounts alone may be applied.
+RECOGNISED = 800
+# Names weaker than this are not worth a proposal.
+NAME_MINIMUM = 600
+MAX_PAYERS = 3
+# Cash on account: a last resort, or the first suggestion when the invoice named is paid.
+ON_ACCOUNT = 200
+SETTLED_CAP = 600
+MAX_GLOBAL_AMOUNT_HITS = 5
+
+
+class Fit(Enum):
+    """How a line's amount fits the open amount of the invoices proposed."""
+
+    EXACT = "exact"
+    FEE = "fee"
+    PARTIAL = "partial"
+    OVER = "over"
+
+
+@dataclass(frozen=True)
+class Payer:
+    """A customer the line may come from, how strongly (thousandths) and why."""
+
+    customer_id: int
+    strength: int
+    how: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What speaks for one proposal: the inputs of :func:`score`."""
+
+    ref: RefKind | None
+    fit: Fit
+    payer: int
+    combined: bool = False
+
+
+@dataclass(frozen=True)
+class Score:
+    """A proposal's confidence (thousandths) and whether it may be applied without review."""
+
+    confidence: int
+    auto_eligible: bool
+
+
+def score(evidence: Evidence) -> Score:
+    """The confidence of a proposal from its evidence.
+
+    The table, surest first:
+
+    - a creditor reference is certain whatever the amount (partial and overpayments too);
+    - the invoice number (or its digits) and an exact amount or a bank fee short is applied;
+      a partial or overpayment against it only when the payer is confirmed; the named invoices
+      completed by unnamed ones only when the amount fits and the payer is recognised;
+    - a number one digit off, or only the sequence number, is applied only when the amount fits
+      exactly (or by a bank fee) and the payer is recognised as the invoice's customer;
+    - no number: an exact amount or combination, or a bank fee short, is applied only for a
+      recognised payer; partial and overpayments without a number are never applied.
+
+    A bank fee costs 20 thousandths against an exact amount, so an exact rival wins.
+    """
+    fits = evidence.fit in (Fit.EXACT, Fit.FEE)
+    penalty = 20 if evidence.fit is Fit.FEE else 0
+    if evidence.ref is RefKind.CREDITOR_REF:
+        return Score((1000 if fits else 950) - penalty, auto_eligible=True)
+    if evidence.ref is not None and evidence.ref.is_strong:
+        return _score_named(evidence.ref, fits, penalty, evidence)
+    if evidence.ref is not None:
+        if fits and evidence.payer >= RECOGNISED:
+            return Score((920 if evidence.ref is RefKind.TYPO else 910) - penalty, True)
+        return Score((700 if fits else 400) - penalty, auto_eligible=False)
+    return _score_unnamed(fits, penalty, evidence)
+
+
+def _score_named(ref: RefKind, fits: bool, penalty: int, evidence: Evidence) -> Score:
+    """The invoice number or its digits are in the text."""
+    if evidence.combined:
+        return Score(900 - penalty, auto_eligible=fits and evidence.payer >= RECOGNISED)
+    if fits:
+        return Score((970 if ref is RefKind.NUMBER else 960) - penalty, auto_eligible=True)
+    confirmed = evidence.payer >= CONFIRMED
+    return Score(880 if confirmed else 650, auto_eligible=confirmed)
+
+
+def _score_unnamed(fits: bool, penalty: int, evidence: Evidence) -> Score:
+    """No number: the payer and the amount are all there is."""
+    if not fits:
+        return Score(400 if evidence.payer else 100, auto_eligible=False)
+    if evidence.payer >= RECOGNISED:
+        base = 860 if evidence.combined else 900
+        doubt = CONFIRMED - min(evidence.payer, CONFIRMED)
+        return Score(base - penalty - doubt, auto_eligible=True)
+    return Score((600 if evidence.payer else 300) - penalty, auto_eligible=False)
+
+
+def money(minor: int) -> str:
+    """``750`` -> ``7.50`` (two decimals; the reason texts are not localised)."""
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100:,}.{abs(minor) % 100:02d}"
+
+
+@dataclass
+class _Candidate:
+    """A proposal being built: the customer, the invoices, and what named them."""
+
+    customer_id: int
+    invoice_ids: tuple[int, ...]
+    ref: RefKind | None
+    named: dict[int, ReferenceHit] = field(default_factory=dict)
+    combined: bool = False
+
+
+@dataclass
+class _Line:
+    """What the matcher learned about one line while matching it."""
+
+    line: BankLine
+    payers: dict[int, Payer]
+    hits: list[ReferenceHit]
+    notes: list[str] = field(default_factory=list)
+    settled_customers: set[int] = field(default_factory=set)
+
+
+class Matcher:
+    """Matches bank lines against a snapshot of customers and invoices (see the module doc)."""
+
+    def __init__(
+        self,
+        payers: Iterable[PayerProfile],
+        invoices: Iterable[InvoiceItem],
+        *,
+        tolerance: WriteOffTolerance = DEFAULT_TOLERANCE,
+    ) -> None:
+        """Index the snapshot.
+
+        Args:
+            payers: every customer, with its aliases and known IBANs.
+            invoices: issued invoices, settled ones included (to recognise double payments).
+            tolerance: the largest short payment written off as a bank fee.
+        """
+        payer_list = list(payers)
+        self._tolerance = tolerance
+        self._invoices = {invoice.invoice_id: invoice for invoice in invoices}
+        self._open = {ident: item.open_minor for ident, item in self._invoices.items()}
+        self._names = {payer.customer_id: payer.name for payer in payer_list}
+        self._name_index = NameIndex(payer_list)
+        self._refs = ReferenceIndex(self._invoices.values())
+        self._by_iban: defaultdict[str, list[int]] = defaultdict(list)
+        for payer in payer_list:
+            for iban in payer.ibans:
+                self._by_iban[_compact(iban)].append(payer.customer_id)
+        self._by_customer: defaultdict[tuple[int, str], list[int]] = defaultdict(list)
+        self._by_amount: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
+        self._open_count: defaultdict[str, int] = defaultdict(int)
+        for item in sorted(self._invoices.values(), key=lambda i: (i.due_date, i.invoice_id)):
+            self._by_customer[item.customer_id, item.currency].append(item.invoice_id)
+            if item.open_minor > 0:
+                self._by_amount[item.currency, item.open_minor].append(item.invoice_id)
+                self._open_count[item.currency] += 1
+
+    def consume(self, proposal: Proposal) -> None:
+        """Settle what ``proposal`` allocates, so later lines of the run see it.
+
+        Args:
+            proposal: a proposal the reconciliation applied (automatically or after review).
+        """
+        for allocation in proposal.allocations:
+            item = self._invoices[allocation.invoice_id]
+            before = self._open[item.invoice_id]
+            after = max(0, before - allocation.amount_minor - allocation.writeoff_minor)
+            self._open[item.invoice_id] = after
+            if after > 0:
+                self._by_amount[item.currency, after].append(item.invoice_id)
+            elif before > 0:
+                self._open_count[item.currency] -= 1
+
+    def match(self, line: BankLine) -> LineVerdict:
+        """The ranked proposals for one line, and whether the first may be applied.
+
+        Args:
+            line: a statement line; debits and zero amounts get an empty verdict.
+
+        Returns:
+            The verdict: at most five proposals, best first.
+        """
+        if line.amount_minor <= 0:
+            return LineVerdict(line.line_id, ())
+        fits = set(self._with_amount(line.currency, line.amount_minor))
+        texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
+        state = _Line(line, self._identify(line), self._refs.find(texts, fits))
+        candidates = self._candidates(state)
+        proposals = self._rank(state, candidates)
+        auto = self._may_apply(state, proposals)
+        customer = proposals[0][0].customer_id if proposals else _top_payer(state)
+        if self._open_count[line.currency] == 0:
+            state.notes.append(f"no open invoices in {line.currency}")
+        return LineVerdict(
+            line.line_id,
+            tuple(proposal for proposal, _ in proposals),
+            auto=auto,
+            customer_id=customer,
+            note="; ".join(dict.fromkeys(state.notes)),
+        )
+
+    # -- the payer ---------------------------------------------------------------------------
+
+    def _identify(self, line: BankLine) -> dict[int, Payer]:
+        found: dict[int, Payer] = {}
+        for customer_id in self._by_iban.get(_compact(line.payer_iban), ()):
+            found[customer_id] = Payer(customer_id, IBAN_STRENGTH, "IBAN seen before")
+        if line.payer_name.strip():
+            for match in self._name_index.identify(line.payer_name, minimum=NAME_MINIMUM):
+                strength = match.score * NAME_STRENGTH // 1000
+                if match.customer_id not in found:
+                    how = f"name {line.payer_name.strip()!r}"
+                    found[match.customer_id] = Payer(match.customer_id, strength, how)
+        ranked = sorted(found.values(), key=lambda p: (-p.strength, p.customer_id))
+        strongest = ranked[0].strength if ranked else 0
+        kept = [p for p in ranked if p.strength >= strongest - 150][:MAX_PAYERS]
+        return {payer.customer_id: payer for payer in kept}
+
+    # -- candidates --------------------------------------------------------------------------
+
+    def _candidates(self, state: _Line) -> list[_Candidate]:
+        candidates = self._named_candidates(state)
+        for payer in state.payers.values():
+            candidates.extend(self._payer_candidates(state, payer.customer_id))
+        if not any(p.strength >= RECOGNISED for p in state.payers.values()):
+            same_amount = self._with_amount(state.line.currency, state.line.amount_minor)
+            for ident in same_amount[:MAX_GLOBAL_AMOUNT_HITS]:
+                customer = self._invoices[ident].customer_id
+                candidates.append(_Candidate(customer, (ident,), None))
+        return candidates
+
+    def _named_candidates(self, state: _Line) -> list[_Candidate]:
+        line = state.line
+        by_customer: defaultdict[int, dict[int, ReferenceHit]] = defaultdict(dict)
+        for hit in state.hits:
+            item = self._invoices[hit.invoice_id]
+            if not self._worth_reading(state, hit):
+                continue
+            if item.currency != line.currency:
+                state.notes.append(f"names {item.number}, which is in {item.currency}")
+            elif self._open[item.invoice_id] == 0:
+                if hit.kind.is_strong:
+                    state.notes.append(f"names {item.number}, which is already paid")
+                    state.settled_customers.add(item.customer_id)
+            else:
+                by_customer[item.customer_id][item.invoice_id] = hit
+        candidates: list[_Candidate] = []
+        for customer, named in by_customer.items():
+            candidates.extend(self._named_for_customer(state, customer, named))
+        candidates.extend(_Candidate(c, (), None) for c in sorted(state.settled_customers))
+        return candidates
+
+    def _worth_reading(self, state: _Line, hit: ReferenceHit) -> bool:
+        """Weak hits only count where the customer or the amount agrees with the line."""
+        if hit.kind.is_strong:
+            return True
+        item = self._invoices[hit.invoice_id]
+        return (
+            item.customer_id in state.payers
+            or self._open[item.invoice_id] == state.line.amount_minor
+        )
+
+    def _named_for_customer(
+        self, state: _Line, customer: int, named: dict[int, ReferenceHit]
+    ) -> list[_Candidate]:
+        strong = {i: h for i, h in named.items() if h.kind.is_strong}
+        groups = [strong] if len(strong) > 1 else []
+        groups += [{ident: hit} for ident, hit in named.items()]
+        candidates = [
+            _Candidate(customer, self._by_due(group), min(h.kind for h in group.values()), group)
+            for group in groups
+        ]
+        if strong:
+            candidates.extend(self._completions(state, customer, strong))
+        return candidates
+
+    def _completions(
+        self, state: _Line, customer: int, named: dict[int, ReferenceHit]
+    ) -> list[_Candidate]:
+        """The named invoices plus other open invoices of the customer, when those add up."""
+        line = state.line
+        rest = line.amount_minor - sum(self._open[i] for i in named)
+        others = [
+            (i, self._open[i]) for i in self._open_of(customer, line.currency) if i not in named
+        ]
+        if rest <= 0 or not others:
+            return []
+        singles = [(i,) for i, amount in others if amount == rest]
+        groups = singles or subsets_summing_to(others, rest, rest)
+        kind = min(hit.kind for hit in named.values())
+        return [
+            _Candidate(customer, self._by_due([*named, *group]), kind, named, combined=True)
+            for group in groups
+        ]
+
+    def _payer_candidates(self, state: _Line, customer: int) -> list[_Candidate]:
+        line = state.line
+        amount = line.amount_minor
+        open_items = [(i, self._open[i]) for i in self._open_of(customer, line.currency)]
+        exact = [(i,) for i, open_minor in open_items if open_minor == amount]
+        fee = [(i,) for i, open_minor in open_items if self._fee_fits(open_minor, amount)]
+        groups: list[tuple[int, ...]] = [*exact, *fee]
+        if not exact:
+            groups += subsets_summing_to(open_items, amount, amount)
+        if not groups:
+            high = amount + self._tolerance.max_minor
+            found = subsets_summing_to(open_items, amount + 1, high)
+            groups = [g for g in found if self._fee_fits(sum(self._open[i] for i in g), amount)]
+        if not groups and open_items:
+            larger = [i for i, open_minor in open_items if open_minor > amount]
+            groups = [(larger[0],)] if larger else []
+        candidates = [
+            _Candidate(customer, group, None, combined=len(group) > 1) for group in groups
+        ]
+        candidates.append(_Candidate(customer, (), None))
+        return candidates
+
+    # -- proposals ---------------------------------------------------------------------------
+
+    def _rank(self, state: _Line, candidates: Sequence[_Candidate]) -> list[tuple[Proposal, Score]]:
+        best: dict[tuple[int, tuple[ProposedAllocation, ...]], tuple[Proposal, Score]] = {}
+        for candidate in candidates:
+            built = self._proposal(state, candidate)
+            key = (built[0].customer_id, built[0].allocations)
+            if key not in best or built[1].confidence > best[key][1].confidence:
+                best[key] = built
+        ranked = sorted(best.values(), key=lambda pair: -pair[0].confidence)
+        return ranked[:MAX_PROPOSALS]
+
+    def _proposal(self, state: _Line, candidate: _Candidate) -> tuple[Proposal, Score]:
+        amount = state.line.amount_minor
+        payer = state.payers.get(candidate.customer_id)
+        if not candidate.invoice_ids:
+            return self._on_account(state, candidate.customer_id, payer)
+        allocations, fit, unapplied = self._allocate(candidate.invoice_ids, amount)
+        evidence = Evidence(
+            candidate.ref, fit, payer.strength if payer else 0, combined=candidate.combined
+        )
+        result = score(evidence)
+        if state.settled_customers:  # never guess past an invoice the payer says it pays
+            result = Score(min(result.confidence, SETTLED_CAP - 50), auto_eligible=False)
+        reason = self._reason(candidate, allocations, fit, unapplied, payer)
+        proposal = Proposal(
+            candidate.customer_id, allocations, result.confidence, reason, unapplied
+        )
+        return proposal, result
+
+    def _on_account(
+        self, state: _Line, customer: int, payer: Payer | None
+    ) -> tuple[Proposal, Score]:
+        amount = state.line.amount_minor
+        who = self._names.get(customer, f"customer {customer}")
+        how = f" ({payer.how})" if payer else ""
+        if customer in state.settled_customers:
+            confidence = SETTLED_CAP
+            why = "the invoice named is already paid"
+        else:
+            confidence = ON_ACCOUNT
+            why = "no open invoice fits"
+        reason = f"{why}: put {money(amount)} on the account of {who}{how} as unapplied cash"
+        proposal = Proposal(customer, (), confidence, reason, amount)
+        return proposal, Score(confidence, auto_eligible=False)
+
+    def _allocate(
+        self, invoice_ids: Sequence[int], amount: int
+    ) -> tuple[tuple[ProposedAllocation, ...], Fit, int]:
+        """Cash for each invoice, oldest due first, and how the amount fits them."""
+        opens = [self._open[i] for i in invoice_ids]
+        total = sum(opens)
+        if amount >= total:
+            allocations = tuple(
+                ProposedAllocation(i, o) for i, o in zip(invoice_ids, opens, strict=True)
+            )
+            return allocations, Fit.EXACT if amount == total else Fit.OVER, amount - total
+        if self._fee_fits(total, amount):
+            short = total - amount
+            largest = max(range(len(opens)), key=opens.__getitem__)
+            fee = tuple(
+                ProposedAllocation(i, o - short, short)
+                if n == largest
+                else ProposedAllocation(i, o)
+                for n, (i, o) in enumerate(zip(invoice_ids, opens, strict=True))
+            )
+            return fee, Fit.FEE, 0
+        partial: list[ProposedAllocation] = []
+        left = amount
+        for ident, open_minor in zip(invoice_ids, opens, strict=True):
+            if left > 0:
+                partial.append(ProposedAllocation(ident, min(left, open_minor)))
+                left -= min(left, open_minor)
+        return tuple(partial), Fit.PARTIAL, 0
+
+    def _fee_fits(self, open_minor: int, amount: int) -> bool:
+        """Whether ``amount`` is short of ``open_minor`` by no more than the write-off tolerance."""
+        short = open_minor - amount
+        limit = min(open_minor * self._tolerance.percent_bp // 10_000, self._tolerance.max_minor)
+        return 0 < short <= limit
+
+    def _reason(
+        self,
+        candidate: _Candidate,
+        allocations: Sequence[ProposedAllocation],
+        fit: Fit,
+        unapplied: int,
+        payer: Payer | None,
+    ) -> str:
+        numbers = [self._invoices[i].number for i in candidate.invoice_ids]
+        if fit is Fit.EXACT:
+            fits = "exact amount" if len(numbers) == 1 else "amount equals the sum of "
+            fits += _enumerate(numbers) if len(numbers) > 1 else ""
+        elif fit is Fit.FEE:
+            short = sum(a.writeoff_minor for a in allocations)
+            fits = f"{_enumerate(numbers)} short by {money(short)}: settle as bank fee?"
+        elif fit is Fit.OVER:
+            fits = f"pays {money(unapplied)} more than is open: the rest goes on the account"
+        else:
+            paid = sum(a.amount_minor for a in allocations)
+            still = sum(self._open[i] for i in candidate.invoice_ids) - paid
+            fits = f"partial payment of {_enumerate(numbers)}, {money(still)} stays open"
+        naming = _naming(self._invoices, candidate) if candidate.named else ""
+        who = self._names.get(candidate.customer_id, f"customer {candidate.customer_id}")
+        source = f"from {who} ({payer.how})" if payer else f"invoiced to {who}"
+        return f"{naming} and {fits}, {source}" if naming else f"{fits}, {source}"
+
+    # -- deciding ----------------------------------------------------------------------------
+
+    def _may_apply(self, state: _Line, ranked: Sequence[tuple[Proposal, Score]]) -> bool:
+        """Whether the best proposal may be applied without a person (see the module doc)."""
+        if not ranked:
+            return False
+        best, result = ranked[0]
+        if not result.auto_eligible or any(n.endswith("already paid") for n in state.notes):
+            return False
+        rivals = [
+            p
+            for p, s in ranked[1:]
+            if s.auto_eligible and p.confidence >= best.confidence - AMBIGUITY_MARGIN
+        ]
+        if rivals:
+            state.notes.append("several proposals fit equally well")
+            return False
+        named = {h.invoice_id for h in state.hits}
+        allocated = {a.invoice_id for a in best.allocations}
+        if not allocated & named and self._number_ignored(state, best.customer_id):
+            state.notes.append("the text names an invoice this proposal does not pay")
+            return False
+        if best.unapplied_minor or _is_partial(best, self._open):
+            return not any(_settles(p, self._open) for p, _ in ranked[1:])
+        return True
+
+    def _number_ignored(self, state: _Line, customer: int) -> bool:
+        """Whether the text names an invoice, or one of this customer's by a near number."""
+        return any(
+            hit.kind.is_strong
+            or (hit.kind is RefKind.TYPO and self._invoices[hit.invoice_id].customer_id == customer)
+            for hit in state.hits
+        )
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def _open_of(self, customer: int, currency: str) -> list[int]:
+        """The customer's open invoices in ``currency``, oldest due first."""
+        return [i for i in self._by_customer.get((customer, currency), ()) if self._open[i] > 0]
+
+    def _with_amount(self, currency: str, amount: int) -> list[int]:
+        """Open invoices in ``currency`` with exactly ``amount`` open, oldest due first."""
+        found = self._by_amount.get((currency, amount), [])
+        return [i for i in dict.fromkeys(found) if self._open[i] == amount]
+
+    def _by_due(self, invoice_ids: Iterable[int]) -> tuple[int, ...]:
+        return tuple(
+            sorted(
+                invoice_ids, key=lambda i: (self._invoices[i].due_date, self._invoices[i].number)
+            )
+        )
+
+
+def _compact(iban: str) -> str:
+    text = iban.replace(" ", "").upper()
+    return normalize_iban(text) if is_valid_iban(text) else text
+
+
+def _top_payer(state: _Line) -> int | None:
+    ranked = sorted(state.payers.values(), key=lambda p: (-p.strength, p.customer_id))
+    return ranked[0].customer_id if ranked else None
+
+
+def _is_partial(proposal: Proposal, open_amounts: dict[int, int]) -> bool:
+    return any(
+        a.amount_minor + a.writeoff_minor < open_amounts[a.invoice_id] for a in proposal.allocations
+    )
+
+
+def _settles(proposal: Proposal, open_amounts: dict[int, int]) -> bool:
+    """Whether the proposal explains the whole amount by settling invoices in full."""
+    return (
+        bool(proposal.allocations)
+        and proposal.unapplied_minor == 0
+        and not _is_partial(proposal, open_amounts)
+    )
+
+
+def _enumerate(numbers: Sequence[str]) -> str:
+    if len(numbers) <= 1:
+        return "".join(numbers)
+    return ", ".join(numbers[:-1]) + " and " + numbers[-1]
+
+
+def _naming(invoices: dict[int, InvoiceItem], candidate: _Candidate) -> str:
+    """How the text named the invoices: "reference INV-2026-00123", "INV-… read from '…'"."""
+    described = []
+    for ident, hit in candidate.named.items():
+        number = invoices[ident].number
+        if hit.kind is RefKind.CREDITOR_REF:
+            described.append(f"reference {hit.written}")
+        elif hit.kind is RefKind.NUMBER and hit.written.replace(" ", "") == number.upper():
+            described.append(f"reference {number}")
+        elif hit.kind.is_strong:
+            described.append(f"reference {number} written as {hit.written!r}")
+        elif hit.kind is RefKind.TYPO:
+            described.append(f"{number} read from {hit.written!r} (one digit off)")
+        else:
+            described.append(f"sequence number {hit.written} of {number}")
+    return ", ".join(described)
