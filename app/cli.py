@@ -6,6 +6,7 @@ Exit status: 0 done; 1 bad input (one line on stderr naming the file, line or fi
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -15,11 +16,17 @@ from pathlib import Path
 from app.log import configure_logging
 from app.models.db import LedgerError, open_ledger
 from app.paths import default_ledger_path
+from app.services.bank_import import import_statement
+from app.services.cash_application import CashApplicationError
 from app.services.clock import SystemClock
 from app.services.demo import build_demo_ledger
+from app.services.demo_statement import write_demo_statement
 from app.services.excel_export import export_customers_xlsx, export_invoices_xlsx
 from app.services.file_import import ImportFileError, import_customers, import_invoices
+from app.services.reconciliation import reconcile
+from app.services.reconciliation_export import export_reconciliation
 from app.services.settings import SettingError, load_settings, save_settings
+from app.services.statements.parsed import MappingNeededError, StatementFileError
 from app.services.uow import UnitOfWork
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
@@ -57,11 +64,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    imp = commands.add_parser("import", help="import customers or invoices from CSV or XLSX")
+    imp = commands.add_parser(
+        "import", help="import customers or invoices (CSV/XLSX) or a bank statement"
+    )
     imp_kinds = imp.add_subparsers(dest="kind", metavar="KIND", required=True)
     for kind in ("customers", "invoices"):
         sub = imp_kinds.add_parser(kind, help=f"{kind} from CSV or XLSX (upsert)", parents=[ledger])
         sub.add_argument("file", type=Path)
+    statement = imp_kinds.add_parser(
+        "statement",
+        help="a bank statement: CAMT.053/.054, OFX/QFX, MT940, CSV or XLSX",
+        parents=[ledger],
+    )
+    statement.add_argument("file", type=Path)
+    statement.add_argument("--account", help="the account (IBAN) when the file names none")
+    statement.add_argument("--mapping", help="a saved CSV/XLSX column mapping, by name")
+    statement.add_argument("--json", action="store_true", help="print one JSON object")
+
+    rec = commands.add_parser(
+        "reconcile", help="match statement lines to invoices", parents=[ledger]
+    )
+    rec.add_argument("--auto", action="store_true", help="apply the matches the engine is sure of")
+    rec.add_argument("--export", type=Path, metavar="FILE.csv", help="write the reconciliation")
 
     exp = commands.add_parser("export", help="export customers or invoices to XLSX")
     exp_kinds = exp.add_subparsers(dest="kind", metavar="KIND", required=True)
@@ -79,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _import(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    if args.kind == "statement":
+        return _import_statement(uow, args)
     run = import_customers if args.kind == "customers" else import_invoices
     try:
         result = run(uow, args.file)
@@ -90,6 +116,46 @@ def _import(uow: UnitOfWork, args: argparse.Namespace) -> int:
         f"{args.file.name}: {result.created} new, {result.updated} updated, "
         f"{result.unchanged} unchanged {args.kind}"
     )
+    return EXIT_OK
+
+
+def _import_statement(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    try:
+        summary = import_statement(uow, args.file, account=args.account, mapping_name=args.mapping)
+    except MappingNeededError as exc:
+        raise CommandError(
+            f"{exc}; confirm the columns once in the window's mapping dialog, then import "
+            "with --mapping NAME"
+        ) from exc
+    except (StatementFileError, OSError) as exc:
+        raise CommandError(str(exc)) from exc
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary.as_json()))
+    else:
+        print(
+            f"{args.file.name}: {summary.new} new lines, {summary.duplicates} already imported "
+            f"({summary.format}, {summary.statements} statements, {summary.lines} lines)"
+        )
+    return EXIT_OK
+
+
+def _reconcile(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    try:
+        summary = reconcile(uow, auto=args.auto)
+    except CashApplicationError as exc:
+        raise CommandError(str(exc)) from exc
+    print(
+        f"{summary.lines} lines matched: {summary.auto_applied} applied automatically, "
+        f"{summary.suggested} suggested, {summary.unmatched} unmatched"
+    )
+    if args.export:
+        try:
+            rows = export_reconciliation(uow, args.export)
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.export}: {exc.strerror or exc}") from exc
+        print(f"Wrote {rows} rows to {args.export}")
     return EXIT_OK
 
 
@@ -121,6 +187,7 @@ def _settings(uow: UnitOfWork, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[UnitOfWork, argparse.Namespace], int]] = {
     "import": _import,
     "export": _export,
+    "reconcile": _reconcile,
     "settings": _settings,
 }
 
@@ -135,7 +202,10 @@ def _open_window(ledger: Path, demo: bool) -> int:
 def _demo_ledger() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="duebook-demo-"))
     path = folder / "demo.sqlite3"
-    build_demo_ledger(UnitOfWork(open_ledger(path), actor="demo"), SystemClock().today())
+    uow = UnitOfWork(open_ledger(path), actor="demo")
+    today = SystemClock().today()
+    build_demo_ledger(uow, today)
+    write_demo_statement(uow, folder, today)
     return path
 
 

@@ -116,6 +116,15 @@ def _choice(*options: str) -> Callable[[str], str]:
     return check
 
 
+def _decimal(value: str) -> str:
+    """A non-negative decimal written with a point, such as ``1`` or ``15.00``."""
+    if not re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,2})?", value.strip()):
+        raise SettingError(
+            f"expected a number such as 15.00 (a point, no thousands), got {value!r}"
+        )
+    return value.strip()
+
+
 def _time(value: str) -> str:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
         raise SettingError(f"expected a time as HH:MM, got {value!r}")
@@ -160,6 +169,8 @@ SETTINGS: dict[str, SettingSpec] = {
     "smtp.user": SettingSpec("", _line, "SMTP user"),
     "smtp.from": SettingSpec("", _email, "From address"),
     "reminders.send_time": SettingSpec("09:00", _time, "Send reminders at"),
+    "matching.writeoff_percent": SettingSpec("1", _decimal, "Bank fees: at most (% of open)"),
+    "matching.writeoff_max": SettingSpec("15.00", _decimal, "Bank fees: at most (amount)"),
 }
 
 
