@@ -100,6 +100,11 @@ def parse_xml(file: str, data: bytes) -> Element:
             f"{file}: refused, the XML declares {_refused_what(error)}; a bank statement never"
             " does, so the file may be crafted to harm the computer that reads it"
         ) from error
+    except LookupError as error:
+        raise StatementFileError(
+            f"{file}: the XML declares an encoding Python does not know ({error});"
+            " expected UTF-8 or another standard encoding"
+        ) from error
     except ET.ParseError as error:
         line, column = error.position
         reason = str(error).split(":", 1)[0]
@@ -116,6 +121,8 @@ def local_name(tag: str) -> str:
 
 def _refused_what(error: defusedxml.DefusedXmlException) -> str:
     if isinstance(error, defusedxml.EntitiesForbidden):
+        if error.sysid:
+            return f"the entity {error.name!r} read from outside the file ({error.sysid})"
         return f"the entity {error.name!r}"
     if isinstance(error, defusedxml.ExternalReferenceForbidden):
         return f"a reference to the outside resource {error.sysid!r}"
