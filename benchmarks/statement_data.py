@@ -441,9 +441,14 @@ class _Writer:
         owner = customer.profile.customer_id if customer else None
         self.truths.append(Truth(line_id, phenomenon, owner, truth, unapplied))
 
-    def open_invoices(self, customer: Customer, count: int = 1) -> list[InvoiceItem]:
+    def open_invoices(
+        self, customer: Customer, count: int = 1, *, oldest: bool = False
+    ) -> list[InvoiceItem]:
         free = [i for i in customer.open_ids if i not in self.used]
-        chosen = self.rng.sample(free, min(count, len(free)))
+        if oldest:  # what a payer clearing its account from our statement does
+            chosen = sorted(free, key=lambda i: self.invoices[i].due_date)[:count]
+        else:
+            chosen = self.rng.sample(free, min(count, len(free)))
         self.used.update(chosen)
         return sorted((self.invoices[i] for i in chosen), key=lambda i: (i.due_date, i.number))
 
@@ -464,10 +469,15 @@ class _Writer:
         return name, self.rng.choice(customer.own_ibans)
 
     def pay(
-        self, phenomenon: str, refs: Callable[[InvoiceItem], str] | None, count: int = 1
+        self,
+        phenomenon: str,
+        refs: Callable[[InvoiceItem], str] | None,
+        count: int = 1,
+        *,
+        oldest: bool = False,
     ) -> None:
         customer = self.customer(count)
-        items = self.open_invoices(customer, count)
+        items = self.open_invoices(customer, count, oldest=oldest)
         amount = sum(i.open_minor for i in items)
         truth = tuple(ProposedAllocation(i.invoice_id, i.open_minor) for i in items)
         text = remittance(self.rng, [refs(i) for i in items]) if refs else remittance(self.rng, [])
@@ -547,7 +557,8 @@ class _Writer:
         self.pay("several invoices, listed", lambda i: self._any_form(i.number), count)
 
     def several_invoices_not_listed(self) -> None:
-        self.pay("several invoices, not listed", None, self.rng.choice((2, 2, 3, 4)))
+        count, oldest = self.rng.choice((2, 2, 3, 4)), self.rng.random() < 0.6
+        self.pay("several invoices, not listed", None, count, oldest=oldest)
 
     def _any_form(self, number: str) -> str:
         return number if self.rng.random() < 0.6 else written_variant(self.rng, number)

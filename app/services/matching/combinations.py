@@ -5,13 +5,22 @@ overshoots the target or cannot reach it with what is left. It is bounded three 
 line never costs more than a few milliseconds: at most ``max_items`` invoices are looked at (the
 oldest due), at most ``max_size`` are combined, and at most ``max_steps`` branches are tried.
 Finding more than ``limit`` answers stops the search: the caller only needs to know that the
-sum is ambiguous.
+sum is ambiguous. A search that was cut short (or saw only part of the invoices) says so, and
+then a single answer proves nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subsets:
+    """The groups found, oldest first, and whether every possible group was looked at."""
+
+    groups: list[tuple[int, ...]]
+    exhaustive: bool
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ def subsets_summing_to(
     low: int,
     high: int,
     bounds: SubsetSearch = SubsetSearch(),
-) -> list[tuple[int, ...]]:
+) -> Subsets:
     """Groups of two or more items whose amounts add up to between ``low`` and ``high``.
 
     Args:
@@ -39,9 +48,11 @@ def subsets_summing_to(
         bounds: how far to search.
 
     Returns:
-        Up to ``bounds.limit + 1`` groups of keys, each in the order of ``amounts``.
+        Up to ``bounds.limit + 1`` groups of keys, each in the order of ``amounts``, the groups
+        of the earliest items first.
     """
     items = [(key, amount) for key, amount in amounts[: bounds.max_items] if amount <= high]
+    complete = len(amounts) <= bounds.max_items
     order = {key: index for index, (key, _) in enumerate(items)}
     items.sort(key=lambda item: -item[1])
     suffix = [0] * (len(items) + 1)
@@ -70,4 +81,6 @@ def subsets_summing_to(
                 chosen.pop()
 
     search(0, 0)
-    return found
+    found.sort(key=lambda group: sorted(order[key] for key in group))
+    exhaustive = complete and steps <= bounds.max_steps and len(found) <= bounds.limit
+    return Subsets(found, exhaustive)

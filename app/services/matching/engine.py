@@ -24,13 +24,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from app.services.iban import is_valid_iban, normalize_iban
-from app.services.matching.combinations import subsets_summing_to
+from app.services.matching.combinations import SubsetSearch, subsets_summing_to
 from app.services.matching.names import NameIndex
-from app.services.matching.references import ReferenceHit, ReferenceIndex, RefKind
+from app.services.matching.references import ReferenceHit, ReferenceIndex, RefKind, alnum_key
 from app.services.matching.types import (
     BankLine,
     InvoiceItem,
@@ -55,6 +55,11 @@ RECOGNISED = 800
 # Names weaker than this are not worth a proposal.
 NAME_MINIMUM = 600
 MAX_PAYERS = 3
+# Customers with the same name as the best match are all kept, up to this many.
+MAX_TIED_PAYERS = 12
+# Among more open invoices than this, a combination that adds up may be chance: never applied.
+FEW_OPEN = 12
+FEE_COMBINATIONS = SubsetSearch(max_size=3)
 # Cash on account: a last resort, or the first suggestion when the invoice named is paid.
 ON_ACCOUNT = 200
 SETTLED_CAP = 600
@@ -87,6 +92,7 @@ class Evidence:
     fit: Fit
     payer: int
     combined: bool = False
+    unique_search: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,8 @@ def score(evidence: Evidence) -> Score:
     - a number one digit off, or only the sequence number, is applied only when the amount fits
       exactly (or by a bank fee) and the payer is recognised as the invoice's customer;
     - no number: an exact amount or combination, or a bank fee short, is applied only for a
-      recognised payer; partial and overpayments without a number are never applied.
+      recognised payer, a combination only when it was the one answer of a complete search over
+      a few invoices (:data:`FEW_OPEN`); partial and overpayments without a number never are.
 
     A bank fee costs 20 thousandths against an exact amount, so an exact rival wins.
     """
@@ -129,7 +136,8 @@ def score(evidence: Evidence) -> Score:
 def _score_named(ref: RefKind, fits: bool, penalty: int, evidence: Evidence) -> Score:
     """The invoice number or its digits are in the text."""
     if evidence.combined:
-        return Score(900 - penalty, auto_eligible=fits and evidence.payer >= RECOGNISED)
+        recognised = evidence.payer >= RECOGNISED
+        return Score((900 if recognised else 600) - penalty, auto_eligible=fits and recognised)
     if fits:
         return Score((970 if ref is RefKind.NUMBER else 960) - penalty, auto_eligible=True)
     confirmed = evidence.payer >= CONFIRMED
@@ -143,7 +151,7 @@ def _score_unnamed(fits: bool, penalty: int, evidence: Evidence) -> Score:
     if evidence.payer >= RECOGNISED:
         base = 860 if evidence.combined else 900
         doubt = CONFIRMED - min(evidence.payer, CONFIRMED)
-        return Score(base - penalty - doubt, auto_eligible=True)
+        return Score(base - penalty - doubt, auto_eligible=evidence.unique_search)
     return Score((600 if evidence.payer else 300) - penalty, auto_eligible=False)
 
 
@@ -162,6 +170,16 @@ class _Candidate:
     ref: RefKind | None
     named: dict[int, ReferenceHit] = field(default_factory=dict)
     combined: bool = False
+    unique_search: bool = True
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """A proposal with its score, and whether it may be applied (nothing in the text against it)."""
+
+    proposal: Proposal
+    score: Score
+    applicable: bool
 
 
 @dataclass
@@ -242,15 +260,16 @@ class Matcher:
         fits = set(self._with_amount(line.currency, line.amount_minor))
         texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
         state = _Line(line, self._identify(line), self._refs.find(texts, fits))
+        state.hits = self._without_slips(state)
         candidates = self._candidates(state)
         proposals = self._rank(state, candidates)
         auto = self._may_apply(state, proposals)
-        customer = proposals[0][0].customer_id if proposals else _top_payer(state)
+        customer = proposals[0].proposal.customer_id if proposals else _top_payer(state)
         if self._open_count[line.currency] == 0:
             state.notes.append(f"no open invoices in {line.currency}")
         return LineVerdict(
             line.line_id,
-            tuple(proposal for proposal, _ in proposals),
+            tuple(entry.proposal for entry in proposals),
             auto=auto,
             customer_id=customer,
             note="; ".join(dict.fromkeys(state.notes)),
@@ -270,8 +289,9 @@ class Matcher:
                     found[match.customer_id] = Payer(match.customer_id, strength, how)
         ranked = sorted(found.values(), key=lambda p: (-p.strength, p.customer_id))
         strongest = ranked[0].strength if ranked else 0
-        kept = [p for p in ranked if p.strength >= strongest - 150][:MAX_PAYERS]
-        return {payer.customer_id: payer for payer in kept}
+        tied = [p for p in ranked if p.strength == strongest][:MAX_TIED_PAYERS]
+        close = [p for p in ranked if p.strength >= strongest - 150][:MAX_PAYERS]
+        return {payer.customer_id: payer for payer in (*tied, *close)}
 
     # -- candidates --------------------------------------------------------------------------
 
@@ -307,14 +327,54 @@ class Matcher:
         candidates.extend(_Candidate(c, (), None) for c in sorted(state.settled_customers))
         return candidates
 
+    def _without_slips(self, state: _Line) -> list[ReferenceHit]:
+        """Drop a number that names the wrong invoice when, one digit off, it names the right one.
+
+        Invoice numbers are dense, so a mistyped number is usually another real invoice: settled,
+        another customer's, or of another amount. When the same written number, read one digit
+        off, gives an invoice of a recognised payer that fits the amount, the literal reading is
+        the slip's accident and is dropped.
+        """
+        slips = {
+            alnum_key(hit.written)
+            for hit in state.hits
+            if hit.kind is RefKind.TYPO and self._fits_payer(state, hit.invoice_id)
+        }
+        return [
+            hit
+            for hit in state.hits
+            if not (
+                hit.kind.is_strong
+                and hit.kind is not RefKind.CREDITOR_REF
+                and any(alnum_key(hit.written) in slip for slip in slips)
+                and not self._fits_payer(state, hit.invoice_id)
+            )
+        ]
+
+    def _fits_payer(self, state: _Line, invoice_id: int) -> bool:
+        """Whether the invoice is a recognised payer's and its open amount fits the line."""
+        item = self._invoices[invoice_id]
+        payer = state.payers.get(item.customer_id)
+        open_minor = self._open[invoice_id]
+        amount = state.line.amount_minor
+        return (
+            payer is not None
+            and payer.strength >= RECOGNISED
+            and item.currency == state.line.currency
+            and (open_minor == amount or self._fee_fits(open_minor, amount))
+        )
+
     def _worth_reading(self, state: _Line, hit: ReferenceHit) -> bool:
         """Weak hits only count where the customer or the amount agrees with the line."""
         if hit.kind.is_strong:
             return True
         item = self._invoices[hit.invoice_id]
+        open_minor = self._open[item.invoice_id]
+        amount = state.line.amount_minor
         return (
             item.customer_id in state.payers
-            or self._open[item.invoice_id] == state.line.amount_minor
+            or open_minor == amount
+            or self._fee_fits(open_minor, amount)
         )
 
     def _named_for_customer(
@@ -322,6 +382,8 @@ class Matcher:
     ) -> list[_Candidate]:
         strong = {i: h for i, h in named.items() if h.kind.is_strong}
         groups = [strong] if len(strong) > 1 else []
+        if strong and len(named) > len(strong):
+            groups.append(named)
         groups += [{ident: hit} for ident, hit in named.items()]
         candidates = [
             _Candidate(customer, self._by_due(group), min(h.kind for h in group.values()), group)
@@ -343,7 +405,7 @@ class Matcher:
         if rest <= 0 or not others:
             return []
         singles = [(i,) for i, amount in others if amount == rest]
-        groups = singles or subsets_summing_to(others, rest, rest)
+        groups = singles or subsets_summing_to(others, rest, rest).groups
         kind = min(hit.kind for hit in named.values())
         return [
             _Candidate(customer, self._by_due([*named, *group]), kind, named, combined=True)
@@ -351,38 +413,67 @@ class Matcher:
         ]
 
     def _payer_candidates(self, state: _Line, customer: int) -> list[_Candidate]:
-        line = state.line
-        amount = line.amount_minor
-        open_items = [(i, self._open[i]) for i in self._open_of(customer, line.currency)]
-        exact = [(i,) for i, open_minor in open_items if open_minor == amount]
-        fee = [(i,) for i, open_minor in open_items if self._fee_fits(open_minor, amount)]
-        groups: list[tuple[int, ...]] = [*exact, *fee]
-        if not exact:
-            groups += subsets_summing_to(open_items, amount, amount)
-        if not groups:
-            high = amount + self._tolerance.max_minor
-            found = subsets_summing_to(open_items, amount + 1, high)
-            groups = [g for g in found if self._fee_fits(sum(self._open[i] for i in g), amount)]
-        if not groups and open_items:
-            larger = [i for i, open_minor in open_items if open_minor > amount]
-            groups = [(larger[0],)] if larger else []
+        """The customer's invoices by amount: exact, a bank fee short, combinations, partial."""
+        amount = state.line.amount_minor
+        open_items = [(i, self._open[i]) for i in self._open_of(customer, state.line.currency)]
+        few = len(open_items) <= FEW_OPEN
         candidates = [
-            _Candidate(customer, group, None, combined=len(group) > 1) for group in groups
+            _Candidate(customer, (i,), None)
+            for i, open_minor in open_items
+            if open_minor == amount or self._fee_fits(open_minor, amount)
         ]
-        candidates.append(_Candidate(customer, (), None))
-        return candidates
+        if not candidates:
+            exact = subsets_summing_to(open_items, amount, amount)
+            candidates = self._combinations(customer, exact.groups, few and exact.exhaustive)
+        if not candidates:
+            high = amount + self._tolerance.max_minor
+            fee = subsets_summing_to(open_items, amount + 1, high, FEE_COMBINATIONS)
+            groups = [g for g in fee.groups if self._fee_fits(self._open_sum(g), amount)]
+            candidates = self._combinations(customer, groups, few and fee.exhaustive)
+        if not candidates:
+            larger = [i for i, open_minor in open_items if open_minor > amount]
+            candidates = [_Candidate(customer, (i,), None) for i in larger[:2]]
+        return [*candidates, _Candidate(customer, (), None)]
+
+    @staticmethod
+    def _combinations(
+        customer: int, groups: Sequence[tuple[int, ...]], unique_search: bool
+    ) -> list[_Candidate]:
+        return [
+            _Candidate(customer, group, None, combined=True, unique_search=unique_search)
+            for group in groups
+        ]
+
+    def _open_sum(self, invoice_ids: Iterable[int]) -> int:
+        return sum(self._open[i] for i in invoice_ids)
 
     # -- proposals ---------------------------------------------------------------------------
 
-    def _rank(self, state: _Line, candidates: Sequence[_Candidate]) -> list[tuple[Proposal, Score]]:
-        best: dict[tuple[int, tuple[ProposedAllocation, ...]], tuple[Proposal, Score]] = {}
+    def _rank(self, state: _Line, candidates: Sequence[_Candidate]) -> list[_Ranked]:
+        best: dict[tuple[int, tuple[ProposedAllocation, ...]], _Ranked] = {}
         for candidate in candidates:
-            built = self._proposal(state, candidate)
-            key = (built[0].customer_id, built[0].allocations)
-            if key not in best or built[1].confidence > best[key][1].confidence:
-                best[key] = built
-        ranked = sorted(best.values(), key=lambda pair: -pair[0].confidence)
-        return ranked[:MAX_PROPOSALS]
+            proposal, result = self._proposal(state, candidate)
+            ranked = _Ranked(proposal, result, self._applicable(state, proposal, result))
+            key = (proposal.customer_id, proposal.allocations)
+            if key not in best or proposal.confidence > best[key].proposal.confidence:
+                best[key] = ranked
+        ordered = sorted(best.values(), key=lambda entry: -entry.proposal.confidence)
+        return [self._unless_settled_elsewhere(entry, ordered) for entry in ordered][:MAX_PROPOSALS]
+
+    def _unless_settled_elsewhere(self, entry: _Ranked, ranked: Sequence[_Ranked]) -> _Ranked:
+        """A partial or overpayment is not applied while another proposal settles the amount."""
+        if not (entry.proposal.unapplied_minor or _is_partial(entry.proposal, self._open)):
+            return entry
+        if any(_settles(other.proposal, self._open) for other in ranked if other is not entry):
+            return replace(entry, applicable=False)
+        return entry
+
+    def _applicable(self, state: _Line, proposal: Proposal, result: Score) -> bool:
+        """Auto-eligible, and not an amount-only proposal that ignores a number in the text."""
+        named = {hit.invoice_id for hit in state.hits}
+        allocated = {a.invoice_id for a in proposal.allocations}
+        ignores = not allocated & named and self._number_ignored(state, proposal.customer_id)
+        return result.auto_eligible and not ignores
 
     def _proposal(self, state: _Line, candidate: _Candidate) -> tuple[Proposal, Score]:
         amount = state.line.amount_minor
@@ -391,7 +482,11 @@ class Matcher:
             return self._on_account(state, candidate.customer_id, payer)
         allocations, fit, unapplied = self._allocate(candidate.invoice_ids, amount)
         evidence = Evidence(
-            candidate.ref, fit, payer.strength if payer else 0, combined=candidate.combined
+            candidate.ref,
+            fit,
+            payer.strength if payer else 0,
+            combined=candidate.combined,
+            unique_search=candidate.unique_search,
         )
         result = score(evidence)
         if state.settled_customers:  # never guess past an invoice the payer says it pays
@@ -481,29 +576,38 @@ class Matcher:
 
     # -- deciding ----------------------------------------------------------------------------
 
-    def _may_apply(self, state: _Line, ranked: Sequence[tuple[Proposal, Score]]) -> bool:
+    def _may_apply(self, state: _Line, ranked: Sequence[_Ranked]) -> bool:
         """Whether the best proposal may be applied without a person (see the module doc)."""
-        if not ranked:
+        if not ranked or any(n.endswith("already paid") for n in state.notes):
             return False
-        best, result = ranked[0]
-        if not result.auto_eligible or any(n.endswith("already paid") for n in state.notes):
+        best = ranked[0]
+        if not best.applicable:
+            if best.score.auto_eligible:
+                state.notes.append("the text names an invoice this proposal does not pay")
             return False
-        rivals = [
-            p
-            for p, s in ranked[1:]
-            if s.auto_eligible and p.confidence >= best.confidence - AMBIGUITY_MARGIN
-        ]
-        if rivals:
+        margin = best.proposal.confidence - AMBIGUITY_MARGIN
+        if any(r.applicable and r.proposal.confidence >= margin for r in ranked[1:]):
             state.notes.append("several proposals fit equally well")
             return False
-        named = {h.invoice_id for h in state.hits}
-        allocated = {a.invoice_id for a in best.allocations}
-        if not allocated & named and self._number_ignored(state, best.customer_id):
-            state.notes.append("the text names an invoice this proposal does not pay")
+        if self._payer_pays_own(state, best.proposal, ranked):
+            state.notes.append("the payer is another customer, with an open invoice that fits")
             return False
-        if best.unapplied_minor or _is_partial(best, self._open):
-            return not any(_settles(p, self._open) for p, _ in ranked[1:])
         return True
+
+    def _payer_pays_own(self, state: _Line, best: Proposal, ranked: Sequence[_Ranked]) -> bool:
+        """Whether a recognised payer other than the invoice's customer has invoices that fit.
+
+        A number and an amount can agree by chance (round amounts, dense numbers); when the
+        payer is recognised as another customer and that customer has open invoices the amount
+        settles, a person decides.
+        """
+        recognised = {c for c, p in state.payers.items() if p.strength >= RECOGNISED}
+        if not recognised or best.customer_id in recognised:
+            return False
+        return any(
+            r.proposal.customer_id in recognised and _settles(r.proposal, self._open)
+            for r in ranked[1:]
+        )
 
     def _number_ignored(self, state: _Line, customer: int) -> bool:
         """Whether the text names an invoice, or one of this customer's by a near number."""
