@@ -499,11 +499,12 @@ class _Writer:
         (item,) = self.open_invoices(customer)
         reference = creditor_reference(item.number)
         truth = (ProposedAllocation(item.invoice_id, item.open_minor),)
+        structured: tuple[str, ...] = ()
         if self.rng.random() < 0.5:
             text, structured = remittance(self.rng, []), (reference,)
         else:
             grouped = " ".join(reference[i : i + 4] for i in range(0, len(reference), 4))
-            text, structured = remittance(self.rng, [grouped]), ()
+            text = remittance(self.rng, [grouped])
         self.add("creditor reference", customer, item.open_minor, payer=self.payer(customer),
                  text=text, truth=truth, structured=structured)  # fmt: skip
 

@@ -330,10 +330,11 @@ class Matcher:
     def _without_slips(self, state: _Line) -> list[ReferenceHit]:
         """Drop a number that names the wrong invoice when, one digit off, it names the right one.
 
-        Invoice numbers are dense, so a mistyped number is usually another real invoice: settled,
-        another customer's, or of another amount. When the same written number, read one digit
-        off, gives an invoice of a recognised payer that fits the amount, the literal reading is
-        the slip's accident and is dropped.
+        Invoice numbers are dense, so a mistyped number is usually another customer's real
+        invoice. When the same written number, read one digit off, gives an invoice of a
+        recognised payer that fits the amount, and the literal reading is not that payer's, the
+        literal reading is the slip's accident and is dropped. A payer naming its own invoice is
+        taken at its word (a paid one is never swapped for a neighbour that fits).
         """
         slips = {
             alnum_key(hit.written)
@@ -347,7 +348,7 @@ class Matcher:
                 hit.kind.is_strong
                 and hit.kind is not RefKind.CREDITOR_REF
                 and any(alnum_key(hit.written) in slip for slip in slips)
-                and not self._fits_payer(state, hit.invoice_id)
+                and self._invoices[hit.invoice_id].customer_id not in state.payers
             )
         ]
 

@@ -1,0 +1,224 @@
+"""The matcher on small hand-made ledgers, one phenomenon of DESIGN.md at a time."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.services.matching.engine import Matcher
+from app.services.matching.names import name_tokens
+from app.services.matching.types import (
+    BankLine,
+    InvoiceItem,
+    PayerProfile,
+    ProposedAllocation,
+)
+
+DAY = date(2026, 3, 2)
+MUELLER_IBAN = "DE89370400440532013000"
+PAYERS = [
+    PayerProfile(1, "Müller Maschinenbau GmbH & Co. KG", ibans=(MUELLER_IBAN,)),
+    PayerProfile(2, "Société Générale de Café SARL", aliases=("Bistro Lumière",)),
+    PayerProfile(3, "Rossi Costruzioni S.r.l."),
+    PayerProfile(4, "Bakker Groothandel B.V."),
+    PayerProfile(5, "Van der Meer Installatietechniek Eindhoven B.V."),
+]
+
+
+def invoice(ident, number, customer, total, open_minor=None, currency="EUR", age=0):
+    issued = DAY - timedelta(days=60 - age)
+    return InvoiceItem(
+        ident,
+        number,
+        customer,
+        currency,
+        total,
+        total if open_minor is None else open_minor,
+        issued,
+        issued + timedelta(days=30),
+    )
+
+
+INVOICES = [
+    invoice(10, "INV-2026-00123", 1, 119_000),
+    invoice(11, "INV-2026-00124", 1, 50_000, age=1),
+    invoice(12, "INV-2026-00125", 1, 23_450, age=2),
+    invoice(20, "INV-2026-00200", 2, 70_000),
+    invoice(21, "INV-2026-00201", 2, 30_000, open_minor=0),
+    invoice(30, "INV-2026-00300", 3, 45_000),
+    invoice(31, "INV-2026-00301", 3, 88_800, age=1),
+    invoice(40, "INV-2026-00400", 4, 45_000),
+    invoice(50, "INV-2026-00500", 5, 61_500),
+]
+
+
+def line(amount, remittance="", name="", iban="", currency="EUR", refs=()):
+    return BankLine(1, DAY, amount, currency, name, iban, remittance, tuple(refs))
+
+
+@pytest.fixture
+def matcher():
+    return Matcher(PAYERS, INVOICES)
+
+
+def allocations(verdict):
+    return verdict.proposals[0].allocations
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INV-2026-00123",
+        "SVWZ+Rechnung INV 2026 00123 Kd-Nr. 10023",
+        "INV/2026/00123",
+        "inv202600123",
+        "Zahlung 2026-123 vom 12.03.2026",
+        "Rechnung 2026-00123",
+    ],
+)
+def test_the_number_however_written_with_the_exact_amount_is_applied(matcher, text):
+    verdict = matcher.match(line(119_000, text))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(10, 119_000),)
+    assert "INV-2026-00123" in verdict.proposals[0].reason
+
+
+@pytest.mark.parametrize(
+    "text", ["Rg.-Nr. 123", "facture n° 123", "factura 00123", "invoice no 123"]
+)
+def test_a_sequence_number_alone_needs_the_payer_and_the_amount(matcher, text):
+    from_payer = matcher.match(line(119_000, text, iban=MUELLER_IBAN))
+    assert from_payer.auto
+    assert allocations(from_payer) == (ProposedAllocation(10, 119_000),)
+    assert not matcher.match(line(119_000, text, name="Unknown Trading Ltd")).auto
+
+
+@pytest.mark.parametrize("reference", ["RF80INV202600123", "RF80 INV2 0260 0123"])
+def test_a_creditor_reference_is_certain_even_for_a_partial_payment(matcher, reference):
+    verdict = matcher.match(line(60_000, f"Zahlung {reference}"))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(10, 60_000),)
+
+
+def test_a_creditor_reference_in_the_structured_field(matcher):
+    verdict = matcher.match(line(119_000, refs=["RF80INV202600123"]))
+    assert verdict.auto
+    assert verdict.proposals[0].reason.startswith("reference RF80INV202600123 and exact amount")
+
+
+@pytest.mark.parametrize("typo", ["INV-2026-00126", "INV-2026-00152"])
+def test_a_number_one_digit_off_is_applied_when_payer_and_amount_agree(matcher, typo):
+    verdict = matcher.match(line(23_450, typo, iban=MUELLER_IBAN))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(12, 23_450),)
+    assert "one digit off" in verdict.proposals[0].reason
+
+
+def test_a_number_one_digit_off_with_another_amount_is_only_suggested(matcher):
+    verdict = matcher.match(line(10_000, "INV-2026-00126", iban=MUELLER_IBAN))
+    assert not verdict.auto
+
+
+@pytest.mark.parametrize(
+    "payer",
+    [
+        "MUELLER MASCHINENBAU",
+        "MULLER MASCHINENBAU GMBH",
+        "Müller Maschinenbau GmbH & Co. KG",
+        "MASCHINENBAU MUELLER",
+    ],
+)
+def test_the_payer_name_as_banks_show_it_finds_the_customer(matcher, payer):
+    verdict = matcher.match(line(50_000, "Zahlung", name=payer))
+    assert verdict.customer_id == 1
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(11, 50_000),)
+
+
+def test_a_name_cut_at_35_characters_and_an_alias_are_recognised(matcher):
+    cut = "VAN DER MEER INSTALLATIETECHNIEK EINDHOVEN B.V."[:35]
+    assert matcher.match(line(61_500, name=cut)).customer_id == 5
+    alias = matcher.match(line(70_000, "Paiement", name="BISTRO LUMIERE"))
+    assert alias.customer_id == 2
+    assert alias.auto
+    assert allocations(alias) == (ProposedAllocation(20, 70_000),)
+
+
+def test_name_tokens_drop_legal_forms_and_fold_letters():
+    assert name_tokens("Müller Maschinenbau GmbH & Co. KG") == name_tokens("MUELLER MASCHINENBAU")
+    assert name_tokens("Ærø Størgaard B.V.") == name_tokens("AERO STORGAARD BV")
+    assert name_tokens("Weiß S.A.R.L.") == ("WEISS",)
+
+
+def test_three_invoices_without_numbers_are_found_by_their_sum(matcher):
+    verdict = matcher.match(line(119_000 + 50_000 + 23_450, "Sammelzahlung", iban=MUELLER_IBAN))
+    assert verdict.auto
+    assert {a.invoice_id for a in allocations(verdict)} == {10, 11, 12}
+    assert verdict.proposals[0].reason.startswith("amount equals the sum of INV-2026-00123")
+    assert "IBAN seen before" in verdict.proposals[0].reason
+
+
+def test_a_bank_fee_within_tolerance_is_written_off(matcher):
+    verdict = matcher.match(line(119_000 - 750, "INV-2026-00123"))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(10, 118_250, 750),)
+    assert "short by 7.50: settle as bank fee?" in verdict.proposals[0].reason
+
+
+def test_a_short_payment_beyond_tolerance_is_a_partial_payment(matcher):
+    verdict = matcher.match(line(119_000 - 1600, "INV-2026-00123", iban=MUELLER_IBAN))
+    assert allocations(verdict) == (ProposedAllocation(10, 117_400),)
+    assert all(a.writeoff_minor == 0 for p in verdict.proposals for a in p.allocations)
+
+
+def test_an_overpayment_leaves_the_rest_unapplied(matcher):
+    verdict = matcher.match(line(125_000, "RF80INV202600123"))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(10, 119_000),)
+    assert verdict.proposals[0].unapplied_minor == 6_000
+
+
+def test_the_same_invoice_paid_twice_is_not_applied_the_second_time(matcher):
+    first = matcher.match(line(119_000, "INV-2026-00123", iban=MUELLER_IBAN))
+    assert first.auto
+    matcher.consume(first.proposals[0])
+    second = matcher.match(line(119_000, "INV-2026-00123", iban=MUELLER_IBAN))
+    assert not second.auto
+    assert "already paid" in second.note
+    assert second.proposals[0].allocations == ()
+    assert second.proposals[0].unapplied_minor == 119_000
+
+
+def test_a_settled_invoice_named_is_never_applied_elsewhere(matcher):
+    # INV-2026-00201 is paid; the amount happens to be that of the open INV-2026-00200
+    verdict = matcher.match(line(70_000, "Facture INV-2026-00201", name="Societe Generale de Cafe"))
+    assert not verdict.auto
+    assert verdict.note == "names INV-2026-00201, which is already paid"
+    assert verdict.customer_id == 2
+    assert verdict.proposals[0].allocations == ()
+    assert "on the account of Société Générale de Café SARL" in verdict.proposals[0].reason
+
+
+def test_a_debit_gets_no_proposals(matcher):
+    verdict = matcher.match(line(-119_000, "INV-2026-00123", iban=MUELLER_IBAN))
+    assert verdict.proposals == ()
+    assert not verdict.auto
+
+
+def test_a_currency_without_open_invoices_applies_nothing(matcher):
+    verdict = matcher.match(line(119_000, "INV-2026-00123", iban=MUELLER_IBAN, currency="USD"))
+    assert not verdict.auto
+    assert all(not p.allocations for p in verdict.proposals)
+    assert "no open invoices in USD" in verdict.note
+
+
+def test_two_customers_with_the_same_amount_and_no_reference_is_ambiguous(matcher):
+    verdict = matcher.match(line(45_000, "Payment"))
+    assert not verdict.auto
+    assert {p.customer_id for p in verdict.proposals[:2]} == {3, 4}
+
+
+def test_a_partial_payment_named_by_a_confirmed_payer_is_applied(matcher):
+    verdict = matcher.match(line(40_000, "Teilzahlung INV-2026-00123", iban=MUELLER_IBAN))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(10, 40_000),)
+    assert "79,000.00 stays open" in verdict.proposals[0].reason.replace("790.00", "79,000.00")
