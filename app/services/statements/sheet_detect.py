@@ -128,11 +128,11 @@ class Profile:
 
     @property
     def date_key(self) -> str:
-        """The layout most of the column's dates share, or ``""``."""
-        if not self.shapes:
-            return ""
-        key, count = self.shapes.most_common(1)[0]
-        return key if self.fits(count) else ""
+        """The layout most of the column's text dates share, or ``""``; date cells fit any."""
+        cells = self.shapes["cell"]
+        written = [(key, count) for key, count in self.shapes.most_common() if key != "cell"]
+        key, count = written[0] if written else ("cell", 0)
+        return key if self.fits(cells + count) else ""
 
     @property
     def average_length(self) -> float:
@@ -641,21 +641,33 @@ def _closest_currency(found: Layout, roles: dict[str, int]) -> None:
             roles["currency"] = beside
 
 
-def _roles(found: Layout, doubts: list[str]) -> tuple[dict[str, int], tuple[str, str]]:
+def _best_effort_amount(found: Layout, roles: dict[str, int], seps: tuple[str, str]) -> None:
+    """For the mapping dialog: the column whose values look most like amounts, if free."""
+    amount = value_roles(found, seps, []).get("amount")
+    if amount is not None and amount not in roles.values():
+        roles["amount"] = amount
+
+
+def _roles(grid: Grid, found: Layout, doubts: list[str]) -> tuple[dict[str, int], tuple[str, str]]:
     if found.header_words:
         roles = header_roles(found)
         _money_roles(roles, doubts)
         _closest_currency(found, roles)
         columns = [roles[r] for r in (*_MONEY, "balance") if r in roles]
-        seps = separators(found, columns, "", doubts)
+        seps = separators(found, columns, grid.delimiter, doubts)
+        if not set(_MONEY) & set(roles):
+            _best_effort_amount(found, roles, seps)
         if "date" not in roles:
             doubts.append("no column is titled as a date (Date, Buchungstag, Datum...)")
         return roles, seps
     all_money = [c for c, p in enumerate(found.profiles) if p.filled and p.fits(p.amounts)]
-    seps = separators(found, all_money, "", doubts)
+    seps = separators(found, all_money, grid.delimiter, doubts)
     roles = value_roles(found, seps, doubts)
     if found.has_header:
-        doubts.append("the header row names no known columns; columns were read from the values")
+        doubts.append(
+            "the header row names no date and amount columns; the columns were recognised "
+            "from their values"
+        )
     return roles, seps
 
 
@@ -701,7 +713,7 @@ def detect(file: str, grid: Grid) -> Detection:
             f"holds amounts",
         )
     doubts: list[str] = []
-    roles, seps = _roles(found, doubts)
+    roles, seps = _roles(grid, found, doubts)
     if "date" not in roles:
         dates = [c for c, p in enumerate(found.profiles) if p.date_key]
         if not dates:
