@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -18,12 +20,14 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
+from app.views.bank_view import BankView
 from app.views.catch_up import issue_due_copies
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
 from app.views.screen import Screen
 from app.views.settings_view import SettingsView
+from app.views.statement_drop import StatementDropFilter
 
 SEARCH_DELAY_MS = 200
 STATUS_MESSAGE_MS = 10000
@@ -75,8 +79,13 @@ class MainWindow(QMainWindow):
 
         self.add_screen(InvoicesView(ctx))
         self.add_screen(CustomersView(ctx))
+        self.add_screen(BankView(ctx))
         self.add_screen(SettingsView(ctx))
         self._build_shortcuts()
+        self._statement_drop = StatementDropFilter(self)
+        self._statement_drop.files_dropped.connect(self._on_statement_drop_files_dropped)
+        self.bank_view().review_count_changed.connect(self._on_bank_review_count_changed)
+        self.bank_view().load_badge()
 
         self._sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
         self._search.textChanged.connect(self._on_search_text_changed)
@@ -143,6 +152,10 @@ class MainWindow(QMainWindow):
         """The Invoices screen."""
         return next(s for s in self._screens if isinstance(s, InvoicesView))
 
+    def bank_view(self) -> BankView:
+        """The Bank screen."""
+        return next(s for s in self._screens if isinstance(s, BankView))
+
     # -- recurring invoices ------------------------------------------------------------------
 
     def catch_up_recurring(self) -> None:
@@ -171,6 +184,7 @@ class MainWindow(QMainWindow):
         self._add_action("Ctrl+N", self._on_new_invoice_triggered)
         self._add_action("F5", self._on_refresh_triggered)
         self._add_action("Ctrl+I", self._on_import_triggered)
+        self._add_action("Ctrl+O", self._on_open_statement_triggered)
         quit_action = self._add_action("Ctrl+Q", self.close)
         quit_action.setText("Quit")
 
@@ -216,6 +230,25 @@ class MainWindow(QMainWindow):
             screen = self.invoices_view()
             self.show_screen(self._screens.index(screen))
         screen.start_import()
+
+    @Slot()
+    def _on_open_statement_triggered(self) -> None:
+        view = self.bank_view()
+        self.show_screen(self._screens.index(view))
+        view.open_statement()
+
+    @Slot(list)
+    def _on_statement_drop_files_dropped(self, paths: list[Path]) -> None:
+        view = self.bank_view()
+        self.show_screen(self._screens.index(view))
+        view.import_files(paths)
+
+    @Slot(int)
+    def _on_bank_review_count_changed(self, count: int) -> None:
+        view = self.bank_view()
+        item = self._sidebar.item(self._screens.index(view))
+        item.setText(f"{view.title}  ({count:,})" if count else view.title)
+        item.setToolTip(f"{count:,} bank lines to review" if count else "")
 
     # -- slots -------------------------------------------------------------------------------
 

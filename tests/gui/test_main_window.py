@@ -7,6 +7,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.views.bank_view import BankView
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
@@ -29,7 +30,7 @@ def _window(qtbot: QtBot, view_ctx: ViewContext) -> MainWindow:
 def test_sidebar_lists_the_screens(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
 
-    assert [s.title for s in window.screens()] == ["Invoices", "Customers", "Settings"]
+    assert [s.title for s in window.screens()] == ["Invoices", "Customers", "Bank", "Settings"]
     assert isinstance(window.current_screen(), InvoicesView)
     assert window._ledger_label.text() == str(view_ctx.ledger_path)
 
@@ -40,6 +41,8 @@ def test_ctrl_number_switches_screens(qtbot, view_ctx, sample_ledger):
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.current_screen(), CustomersView)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.current_screen(), BankView)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.current_screen(), SettingsView)
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.current_screen(), InvoicesView)
