@@ -66,7 +66,6 @@ from app.services.statements.sheet_values import (
 )
 
 KINDS = ("csv", "xlsx")
-_STATE_NOTE = "not booked"
 
 
 @dataclass
@@ -365,6 +364,8 @@ def read_sheet(
     if mapping is None:
         grid = read_grid(file, data, kind)
         detection = detect(file, grid)
+        if not detection.layout.data and detection.layout.header_words:
+            return ParsedFile(kind, (), (f"{file} holds no transactions",))
         if detection.hopeless:
             raise StatementFileError(detection.hopeless)
         guess = _guess(file, detection)

@@ -671,6 +671,15 @@ def _roles(grid: Grid, found: Layout, doubts: list[str]) -> tuple[dict[str, int]
     return roles, seps
 
 
+def _same_layout(found: Layout, roles: dict[str, int], role: str) -> int | None:
+    """A second date column, when it writes dates as the booking date does (one format)."""
+    column = roles.get(role)
+    if column is None:
+        return None
+    same = found.profiles[column].date_key == found.profiles[roles["date"]].date_key
+    return column if same else None
+
+
 def _mapping(
     found: Layout, grid: Grid, roles: dict[str, int], seps: tuple[str, str], order: bool
 ) -> SheetMapping:
@@ -688,7 +697,7 @@ def _mapping(
         direction_column=direction,
         credit_column=roles.get("credit"),
         debit_column=roles.get("debit"),
-        value_date_column=roles.get("value_date"),
+        value_date_column=_same_layout(found, roles, "value_date"),
         currency_column=roles.get("currency"),
         payer_column=roles.get("payer"),
         iban_column=roles.get("iban"),

@@ -7,6 +7,7 @@ arrives already as a ``Decimal``.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
@@ -82,6 +83,7 @@ def cell_text(cell: Cell) -> str:
     return cell.isoformat()
 
 
+@functools.lru_cache(maxsize=4096)
 def header_key(title: str) -> str:
     """A header or mark reduced to lower-case ASCII words: ``Währung`` -> ``wahrung``."""
     text = unicodedata.normalize("NFKD", title.casefold())
@@ -164,13 +166,6 @@ def read_amount(cell: Cell, decimal_sep: str, thousands_sep: str) -> Decimal:
         core = core.replace(" ", thousands_sep or " ")
     value = parse_amount(core, decimal_sep, thousands_sep)
     return -value if parts.sign < 0 else value
-
-
-def is_amount(cell: Cell) -> bool:
-    """Whether a cell holds an amount (a number, or text that reads as one)."""
-    if isinstance(cell, Decimal):
-        return True
-    return isinstance(cell, str) and split_amount(cell) is not None
 
 
 def direction_sign(cell: Cell) -> int:

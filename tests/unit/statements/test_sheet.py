@@ -166,6 +166,18 @@ def test_quoted_field_over_several_lines_keeps_its_starting_line() -> None:
     assert parsed.lines[0].remittance == "first line second line"
 
 
+def test_header_without_rows_is_an_empty_file() -> None:
+    parsed = _read("Date,Description,Amount\n")
+    assert parsed.statements == ()
+    assert parsed.warnings == ("export.csv holds no transactions",)
+
+
+def test_value_date_in_another_layout_is_left_out() -> None:
+    text = "Date,Value date,Amount\n2026-01-02,02.01.2026,1.00\n2026-01-13,14.01.2026,2.00\n"
+    parsed = _read(text)
+    assert [line.value_date for line in parsed.lines] == [None, None]
+
+
 def test_total_row_without_a_date_is_not_a_transaction() -> None:
     text = "Date,Description,Amount\n2026-01-02,a,10.00\n2026-01-03,b,5.00\n,TOTAL,15.00\n"
     assert _amounts(_read(text)) == [Decimal("10.00"), Decimal("5.00")]
