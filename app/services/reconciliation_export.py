@@ -70,7 +70,9 @@ def _rows(session: Session) -> Iterator[list[str]]:
     lines = session.scalars(
         select(StatementLine).order_by(StatementLine.booking_date, StatementLine.id)
     )
-    numbers = dict(session.execute(select(Invoice.id, Invoice.number)).tuples().all())
+    numbers = {
+        row_id: number for row_id, number in session.execute(select(Invoice.id, Invoice.number))
+    }
     for line in lines:
         status = _STATUS[LineState(line.state)]
         head = [
