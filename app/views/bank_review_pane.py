@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -132,8 +133,12 @@ class BankReviewPane(QScrollArea):
         self.applied.setHeaderLabels(["Invoice", "Cash", "Written off"])
         self.applied.setRootIsDecorated(False)
         self.applied.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.applied.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2):
             self.applied.headerItem().setTextAlignment(column, _RIGHT)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self._applied_note = muted(plain_label())
         self.undo_button = QPushButton("&Undo application")
 
@@ -230,7 +235,7 @@ class BankReviewPane(QScrollArea):
         state = LINE_STATE_TEXT.get(row.state, row.state)
         if row.customer_name:
             state += f" · {row.customer_name}"
-        if row.reason and row.state != "ignored":
+        if row.reason and row.state in {"auto", "confirmed"}:  # else the proposals say why
             state += f" · {row.reason}"
         self._state.setText(state)
         self._marker.setPixmap(state_marker(row.state).pixmap(12, 12))

@@ -70,7 +70,14 @@ STATE_FILTERS: tuple[tuple[str, str | None], ...] = (
     ("All lines", None),
 )
 #: Texts as wide as a column's widest usual value, to size the columns by the font.
-_WIDEST = ("Dec 31, 2026", "MUELLER UND SOEHNE GMBH", "", "-€188,888.88", "Applied automatically")
+_WIDEST = (
+    "Dec 31, 2026",
+    "Schäfer Sportartikel",
+    "",
+    "-€188,888.88",
+    "Not a customer payment",
+    "100%",
+)
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _DELETE = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
 _FOOTER_STATES = (
@@ -136,7 +143,7 @@ class BankView(ListScreen):
         footer.addWidget(self._totals)
         list_layout.addLayout(footer)
         self.splitter = self._new_splitter(
-            "BankSplitter", (list_box, self.pane), (3, 2), [700, 520]
+            "BankSplitter", (list_box, self.pane), (3, 2), [800, 470]
         )
         self._place_pages(self._build_empty_state(), self._filters)
         self._update_actions()

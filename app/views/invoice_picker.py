@@ -257,7 +257,11 @@ class InvoicePicker(QWidget):
         self.writeoff.setVisible(False)
         self.problem.setVisible(False)
         if self._line is None or not self._picked:
-            self.sum_label.setText("Pick the invoices this payment is for.")
+            self.sum_label.setText(
+                "Pick the invoices this payment is for."
+                if self.tree.topLevelItemCount()
+                else "No open invoices to pick here; search by invoice number or customer."
+            )
             self.picks_changed.emit()
             return
         try:
