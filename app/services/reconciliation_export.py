@@ -70,9 +70,7 @@ def _rows(session: Session) -> Iterator[list[str]]:
     lines = session.scalars(
         select(StatementLine).order_by(StatementLine.booking_date, StatementLine.id)
     )
-    numbers = {
-        row_id: number for row_id, number in session.execute(select(Invoice.id, Invoice.number))
-    }
+    numbers: dict[int, str | None] = dict(session.execute(select(Invoice.id, Invoice.number)).all())
     for line in lines:
         status = _STATUS[LineState(line.state)]
         head = [

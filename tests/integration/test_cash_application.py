@@ -29,7 +29,7 @@ from app.services.cash_application import (
     undo_line,
 )
 from app.services.customers import get_customer
-from app.services.dto import DraftInvoice, DraftLine
+from app.services.dto import DraftInvoice, DraftLine, InvoiceDetail
 from app.services.invoice_queries import get_invoice_by_number as by_number
 from app.services.invoicing import create_draft, issue_invoice, record_payment
 from app.services.reconciliation import reconcile
@@ -75,7 +75,7 @@ def statement(tmp_path: Path, lines: list[ParsedLine], name: str = "stmt.xml") -
     return path
 
 
-def get_invoice_by_number(uow: UnitOfWork, number: str):
+def get_invoice_by_number(uow: UnitOfWork, number: str) -> InvoiceDetail:
     return by_number(uow, number, TODAY)
 
 
