@@ -256,14 +256,18 @@ class BankReviewPane(QScrollArea):
     def _show_proposals(self, proposals: tuple[ProposalView, ...]) -> None:
         loc = self._locale
         for proposal in proposals:
-            pays = ", ".join(i.number for i in proposal.invoices) or "the customer's account"
+            pays = ", ".join(i.number for i in proposal.invoices)
+            if not pays:
+                pays = "the customer's account"
+            elif proposal.unapplied.minor:
+                pays += f", {money_text(proposal.unapplied, loc)} on account"
             item = QTreeWidgetItem(
-                [confidence_text(proposal.confidence), f"{proposal.customer_name}: {pays}"]
+                [
+                    confidence_text(proposal.confidence),
+                    f"{proposal.customer_name}: {pays}",
+                    proposal.reason,
+                ]
             )
-            why = proposal.reason
-            if proposal.unapplied.minor:
-                why += f" ({money_text(proposal.unapplied, loc)} stays on account)"
-            item.setText(2, why)
             item.setTextAlignment(0, _RIGHT)
             item.setData(0, PROPOSAL_ROLE, proposal)
             item.setToolTip(1, "\n".join(_invoice_line(i, loc) for i in proposal.invoices))
