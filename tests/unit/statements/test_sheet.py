@@ -23,7 +23,7 @@ from app.services.statements.parsed import (
 from app.services.statements.sheet import guess_sheet_mapping, read_sheet
 from app.services.statements.sheet_values import read_amount, split_amount
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "real-statements"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "real-statements"
 
 
 def _read(
@@ -431,7 +431,6 @@ def _corpus_rows() -> list[dict[str, str]]:
         return [row for row in csv.DictReader(handle) if row["format"] in ("csv", "xlsx")]
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="the real-statements corpus is not present")
 @pytest.mark.parametrize("row", _corpus_rows(), ids=lambda row: row["file"])
 def test_corpus_exports_read_without_a_mapping(row: dict[str, str]) -> None:
     path = CORPUS / row["file"]
