@@ -4,7 +4,7 @@ It is written from the demo ledger's open invoices as they stand, as a CAMT.053 
 company's account: payments quoting the invoice number as printed, in other spellings, mistyped,
 as an RF reference, or not at all; payers named as the bank shows them, or by a parent company;
 one transfer for several invoices; partial, short (a bank fee taken) and over-payments; a payment
-twice; and lines that are not customer payments.
+twice; payments only a person can place; and lines that are not customer payments.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from app.services.statements.parsed import ParsedLine
 from app.services.uow import UnitOfWork
 
 DEMO_STATEMENT_NAME = "demo-statement.xml"
+
+_SPELLED_OUT = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS"})
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def _take(items: list[_Open], want: Callable[[_Open], bool] = lambda _: True) ->
 
 def _bank_name(name: str) -> str:
     """A name as many banks print it: upper case, umlauts spelled out, cut at 35 characters."""
-    spelled = name.upper().translate(str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS"}))
+    spelled = name.upper().translate(_SPELLED_OUT)
     return spelled[:35]
 
 
@@ -224,6 +226,23 @@ def _paid_twice(items: list[_Open], rng: random.Random, booked: date) -> list[Pa
     ]
 
 
+def _needs_a_person(items: list[_Open], rng: random.Random, booked: date) -> list[ParsedLine]:
+    """Lines the matcher can only suggest.
+
+    A stranger pays an invoice's amount without a number; a customer pays part of something
+    without saying what.
+    """
+    lines = []
+    stranger = _take(items)
+    if stranger:
+        lines.append(_line(booked, stranger.amount, "M. KRAUSE", "Ueberweisung"))
+    part = _take(items, lambda i: i.open_minor >= 50_000)
+    if part:
+        deposit = (part.amount * Decimal("0.4")).quantize(Decimal("0.01"))
+        lines.append(_line(booked, deposit, _bank_name(part.customer), "Anzahlung"))
+    return lines
+
+
 def _not_customer_payments(booked: date) -> list[ParsedLine]:
     return [
         _line(booked, Decimal("3.12"), "Hamburger Sparkasse", "Zinsen 3. Quartal"),
@@ -243,4 +262,5 @@ _PHENOMENA = (
     _several_invoices,
     _partial_short_over,
     _paid_twice,
+    _needs_a_person,
 )
