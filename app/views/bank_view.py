@@ -41,6 +41,7 @@ from app.services.cash_application import (
     reject_proposal,
     undo_line,
 )
+from app.services.demo_statement import DEMO_STATEMENT_NAME
 from app.services.dto import OpResult
 from app.services.invoice_preview import Money
 from app.services.settings import load_settings
@@ -227,6 +228,13 @@ class BankView(ListScreen):
         page.import_button.hide()
         self.empty_open_button = page.new_button
         self.empty_open_button.clicked.connect(self.open_statement)
+        demo_statement = self.ctx.ledger_path.parent / DEMO_STATEMENT_NAME
+        if demo_statement.is_file():
+            _, button = page.add_hint(
+                "This demo comes with a statement that pays some of its invoices: try it.",
+                "Import the demo statement",
+            )
+            button.clicked.connect(lambda: self.import_files([demo_statement]))
         return page
 
     def _connect_pane(self) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.services.bank_queries import count_lines_by_state, get_statement_line
+from app.services.demo_statement import DEMO_STATEMENT_NAME
 from app.services.invoice_queries import get_invoice
 from app.views.bank_view import BankView
 from app.views.context import ViewContext
@@ -403,3 +404,21 @@ def test_a_mapping_dialog_cancelled_imports_nothing(qtbot, view_ctx, sample_ledg
     assert sum(count_lines_by_state(view_ctx.uow_factory()).values()) == 0
     assert window.statusBar().currentMessage() == "Nothing was imported from x.csv"
     assert not view.importer.is_busy()
+
+
+def test_the_demo_offers_its_statement_on_the_empty_bank_screen(
+    qtbot, view_ctx, sample_ledger, tmp_path
+):
+    november_statement(view_ctx.ledger_path.parent, sample_ledger).rename(
+        view_ctx.ledger_path.parent / DEMO_STATEMENT_NAME
+    )
+    window = window_for(qtbot, view_ctx)
+    view = window.bank_view()
+    [button] = [
+        b for b in view.findChildren(QPushButton) if b.text() == "Import the demo statement"
+    ]
+
+    button.click()
+
+    assert not view.is_empty_state_shown()
+    assert count_lines_by_state(view_ctx.uow_factory())["auto"] >= 1
