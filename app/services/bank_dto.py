@@ -54,6 +54,8 @@ class ReconcileSummary:
     suggested: int
     unmatched: int
     warnings: tuple[str, ...] = ()
+    #: The lines applied automatically, so the whole run can be undone at once.
+    applied_line_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

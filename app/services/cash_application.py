@@ -22,11 +22,11 @@ from app.models.customer import Customer, CustomerAlias, CustomerIban
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.money import Money
 from app.models.payment import Allocation, AllocationKind, Payment
-from app.services.audit import event_time, record_activity, record_audit
+from app.services.audit import event_time, record_audit
 from app.services.bank_dto import ManualAllocation
 from app.services.dto import OpResult
 from app.services.iban import normalize_iban
-from app.services.invoicing import reverse_payment
+from app.services.invoicing import reverse_payment_in
 from app.services.money_format import format_money
 from app.services.uow import UnitOfWork
 
@@ -411,23 +411,33 @@ def undo_line(uow: UnitOfWork, line_id: int) -> OpResult:
         line = _line(uow.session, line_id)
         if line.state in OPEN_LINE_STATES:
             raise CashApplicationError("this line is not applied; there is nothing to undo")
-        if line.amount_minor <= 0:
-            raise CashApplicationError("money out is never a customer payment")
-        payment_id = line.payment_id
-    if payment_id is not None:
-        reverse_payment(uow, payment_id)
-    with uow:
-        line = _line(uow.session, line_id)
-        line.payment_id = None
-        _describe_best(line)
-        record_audit(uow.session, uow.actor, "undo", "statement_line", line.id)
-        if line.customer_id is not None and payment_id is not None:
-            record_activity(
-                uow.session,
-                line.customer_id,
-                "payment",
-                "Bank payment un-applied; it waits for review again",
-                author=uow.actor,
-            )
+        _undo(uow.session, uow.actor, line)
         uow.commit()
         return OpResult(CHANGES, "Undone; the line waits for review again")
+
+
+def undo_lines(uow: UnitOfWork, line_ids: Sequence[int]) -> OpResult:
+    """Undo the applications of many lines at once (a whole run), as one transaction.
+
+    Lines that are no longer applied (a person undid one already) are left as they are.
+    """
+    undone = 0
+    with uow:
+        for line_id in line_ids:
+            line = _line(uow.session, line_id)
+            if line.state in (LineState.AUTO, LineState.CONFIRMED):
+                _undo(uow.session, uow.actor, line)
+                undone += 1
+        uow.commit()
+    noun = "payment" if undone == 1 else "payments"
+    return OpResult(CHANGES, f"Undid {undone} {noun}; the lines wait for review again")
+
+
+def _undo(session: Session, actor: str, line: StatementLine) -> None:
+    if line.amount_minor <= 0:
+        raise CashApplicationError("money out is never a customer payment")
+    if line.payment_id is not None:
+        reverse_payment_in(session, actor, line.payment_id)
+        line.payment_id = None
+    _describe_best(line)
+    record_audit(session, actor, "undo", "statement_line", line.id)

@@ -543,23 +543,32 @@ def reverse_payment(uow: UnitOfWork, payment_id: int) -> None:
         InvoicingError: there is no such payment or it was already reversed.
     """
     with uow:
-        payment = uow.session.get(Payment, payment_id)
-        if payment is None or payment.reversed_at is not None:
-            raise InvoicingError(f"payment {payment_id} does not exist or is already reversed")
-        now = utcnow()
-        payment.reversed_at = now
-        for allocation in payment.allocations:
-            if allocation.reversed_at is None:
-                allocation.reversed_at = now
-        record_audit(uow.session, uow.actor, "reverse", "payment", payment.id)
-        if payment.customer_id is not None:
-            amount = Money(payment.amount_minor, payment.currency)
-            record_activity(
-                uow.session, payment.customer_id, "payment",
-                f"Payment of {format_money(amount)} undone",
-                author=uow.actor,
-            )  # fmt: skip
+        reverse_payment_in(uow.session, uow.actor, payment_id)
         uow.commit()
+
+
+def reverse_payment_in(session: Session, actor: str, payment_id: int) -> None:
+    """Reverse a payment inside the caller's transaction (see :func:`reverse_payment`).
+
+    Raises:
+        InvoicingError: there is no such payment or it was already reversed.
+    """
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.reversed_at is not None:
+        raise InvoicingError(f"payment {payment_id} does not exist or is already reversed")
+    now = utcnow()
+    payment.reversed_at = now
+    for allocation in payment.allocations:
+        if allocation.reversed_at is None:
+            allocation.reversed_at = now
+    record_audit(session, actor, "reverse", "payment", payment.id)
+    if payment.customer_id is not None:
+        amount = Money(payment.amount_minor, payment.currency)
+        record_activity(
+            session, payment.customer_id, "payment",
+            f"Payment of {format_money(amount)} undone",
+            author=actor,
+        )  # fmt: skip
 
 
 def write_off(uow: UnitOfWork, invoice_id: int, amount: Money, on: date, reason: str) -> None:

@@ -90,6 +90,7 @@ def reconcile(uow: UnitOfWork, *, auto: bool, ctx: TaskContext | None = None) ->
         auto_applied=len(applied),
         suggested=suggested,
         unmatched=len(lines) - len(applied) - suggested,
+        applied_line_ids=tuple(a.line.id for a in applications),
     )
 
 
@@ -198,7 +199,7 @@ def _store_proposals(
         session.execute(
             delete(MatchProposal).where(MatchProposal.line_id.in_(ids[start : start + 500]))
         )
-    rows = []
+    rows: list[dict[str, object]] = []
     now = event_time(None)
     for line, verdict in zip(lines, verdicts, strict=True):
         best = verdict.proposals[0] if verdict.proposals else None

@@ -40,6 +40,7 @@ from app.services.cash_application import (
     mark_not_customer_payment,
     reject_proposal,
     undo_line,
+    undo_lines,
 )
 from app.services.demo_statement import DEMO_STATEMENT_NAME
 from app.services.dto import OpResult
@@ -124,7 +125,8 @@ class BankView(ListScreen):
         self.importer = StatementImporter(self)
         self.importer.finished.connect(self._on_importer_finished)
         self._advance_from: int | None = None
-        self._last_applied: int | None = None
+        #: What Ctrl+Z undoes: the line just applied, or every line the last run applied.
+        self._last_applied: tuple[int, ...] = ()
         self._build_actions()
         self._build_filters()
         self._build_table()
@@ -296,6 +298,7 @@ class BankView(ListScreen):
 
     @Slot(str)
     def _on_importer_finished(self, message: str) -> None:
+        self._last_applied = self.importer.applied_line_ids
         if message:
             self.status_reported.emit(message)
         self.ledger_changed.emit()
@@ -458,7 +461,7 @@ class BankView(ListScreen):
         self.reject_action.setEnabled(proposals)
         self.not_payment_action.setEnabled(review)
         self.undo_action.setEnabled(
-            self._last_applied is not None or (shown and not review and detail is not None)
+            bool(self._last_applied) or (shown and not review and detail is not None)
         )
         self.match_action.setEnabled(not self.is_empty_state_shown())
 
@@ -571,13 +574,18 @@ class BankView(ListScreen):
     @Slot()
     def _on_undo_action_triggered(self) -> None:
         """Ctrl+Z undoes the application just made; else the selected line's."""
-        if self._last_applied is not None:
-            self._undo(self._last_applied)
+        if len(self._last_applied) > 1:
+            ids, self._last_applied = self._last_applied, ()
+            self._change_line(
+                lambda uow, _: undo_lines(uow, ids), "Undoing the run…", line_id=ids[0]
+            )
+        elif self._last_applied:
+            self._undo(self._last_applied[0])
         else:
             self._on_pane_undo_requested()
 
     def _undo(self, line_id: int) -> None:
-        self._last_applied = None
+        self._last_applied = ()
         self._detail_for = line_id
         self._change_line(undo_line, "Undoing…", line_id=line_id)
 
@@ -615,7 +623,7 @@ class BankView(ListScreen):
         def done(result: OpResult) -> None:
             message = result.message
             if applied:
-                self._last_applied = target
+                self._last_applied = (target,)
                 message += ". Undo (Ctrl+Z)"
             if (applied or advance) and position is not None:
                 self._advance_from = position

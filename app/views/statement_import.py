@@ -43,6 +43,8 @@ class StatementImporter(QObject):
         self._busy = False
         #: The mapping dialog while it is open (tests answer it).
         self.mapping_dialog: MappingDialog | None = None
+        #: The lines the last run applied automatically, for undoing it as a whole.
+        self.applied_line_ids: tuple[int, ...] = ()
 
     def is_busy(self) -> bool:
         """Whether files are being imported or matched now."""
@@ -168,6 +170,9 @@ class StatementImporter(QObject):
             f"{_plural(result.auto_applied, 'payment')} applied automatically, {review:,} to review"
         )
         message = f"{imported}: {matched}" if imported else f"Matched again: {matched}"
+        self.applied_line_ids = result.applied_line_ids
+        if result.applied_line_ids:
+            message += ". Undo (Ctrl+Z)"
         warnings = [w for s in self._summaries for w in s.warnings] + list(result.warnings)
         if warnings:
             ask.inform(

@@ -27,6 +27,7 @@ from app.services.cash_application import (
     mark_not_customer_payment,
     reject_proposal,
     undo_line,
+    undo_lines,
 )
 from app.services.customers import get_customer
 from app.services.dto import DraftInvoice, DraftLine, InvoiceDetail
@@ -329,3 +330,23 @@ def test_unknown_saved_mapping_is_named(tmp_path, capsys):
     db = str(tmp_path / "l.sqlite3")
     assert main(["--db", db, "import", "statement", str(path), "--mapping", "ING"]) == 1
     assert "'ING'" in capsys.readouterr().err
+
+
+def test_a_whole_run_is_undone_at_once(uow, tmp_path, ledger):
+    import_statement(
+        uow,
+        statement(
+            tmp_path,
+            [
+                credit("1200.00", "A1", f"{ledger['m1']}", "Müller", PAYER_IBAN),
+                credit("980.50", "A2", f"{ledger['d1']}", "Dupont et Fils"),
+            ],
+        ),
+    )
+    summary = reconcile(uow, auto=True)
+    assert len(summary.applied_line_ids) == summary.auto_applied == 2
+    result = undo_lines(uow, summary.applied_line_ids)
+    assert result.message.startswith("Undid 2 payments")
+    for key, total in (("m1", 120000), ("d1", 98050)):
+        assert get_invoice_by_number(uow, str(ledger[key])).open_amount.minor == total
+    assert {r.state for r in list_statement_lines(uow, LineFilter())} == {"suggested"}
