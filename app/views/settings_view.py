@@ -68,7 +68,16 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "company.logo_path",
         ),
     ),
-    ("Bank details", ("company.iban", "company.bic", "company.bank_name")),
+    (
+        "Bank details",
+        (
+            "company.iban",
+            "company.bic",
+            "company.bank_name",
+            "matching.writeoff_percent",
+            "matching.writeoff_max",
+        ),
+    ),
     (
         "Invoicing",
         (
