@@ -259,7 +259,8 @@ class Matcher:
             return LineVerdict(line.line_id, ())
         fits = set(self._with_amount(line.currency, line.amount_minor))
         texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
-        state = _Line(line, self._identify(line), self._refs.find(texts, fits))
+        state = _Line(line, self._identify(line), [])
+        state.hits = self._refs.find(texts, fits, lambda ident: self._worth_a_slip(state, ident))
         state.hits = self._without_slips(state)
         candidates = self._candidates(state)
         proposals = self._rank(state, candidates)
@@ -367,9 +368,11 @@ class Matcher:
 
     def _worth_reading(self, state: _Line, hit: ReferenceHit) -> bool:
         """Weak hits only count where the customer or the amount agrees with the line."""
-        if hit.kind.is_strong:
-            return True
-        item = self._invoices[hit.invoice_id]
+        return hit.kind.is_strong or self._worth_a_slip(state, hit.invoice_id)
+
+    def _worth_a_slip(self, state: _Line, invoice_id: int) -> bool:
+        """Whether the customer or the amount of an invoice agrees with the line."""
+        item = self._invoices[invoice_id]
         open_minor = self._open[item.invoice_id]
         amount = state.line.amount_minor
         return (

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +42,8 @@ _CONNECTORS = frozenset({"UND", "AND", "ET", "Y", "EN", "THE", "E"})
 _MAY_BE_CUT = 27
 # Tokens shared by more customers than this only find candidates when nothing rarer does.
 _COMMON_TOKEN = 200
+# Names are also indexed by the first letters of their words, for a payer name cut in a word.
+_PREFIX = 4
 
 
 def fold(text: str) -> str:
@@ -99,8 +101,13 @@ class NameIndex:
 
     def __init__(self, payers: Iterable[PayerProfile]) -> None:
         self._names: list[tuple[int, str, tuple[str, ...]]] = []
+        self._lengths: list[int] = []
+        self._longest = 0
         self._by_token: defaultdict[str, list[int]] = defaultdict(list)
         self._by_squashed: defaultdict[str, list[int]] = defaultdict(list)
+        self._by_prefix: defaultdict[str, list[int]] = defaultdict(list)
+        # A statement names the same payers again and again: each name is looked up once.
+        self._seen: dict[tuple[str, int], list[NameMatch]] = {}
         for payer in payers:
             for name in (payer.name, *payer.aliases):
                 self._add(payer.customer_id, name)
@@ -111,9 +118,13 @@ class NameIndex:
             return
         entry = len(self._names)
         self._names.append((customer_id, name, tokens))
+        self._lengths.append(len(tokens))
+        self._longest = max(self._longest, len(tokens))
         for token in set(tokens):
             self._by_token[token].append(entry)
         self._by_squashed["".join(tokens)].append(entry)
+        for prefix in {token[:_PREFIX] for token in tokens if len(token) >= _PREFIX}:
+            self._by_prefix[prefix].append(entry)
 
     def identify(self, payer_name: str, *, minimum: int = 500) -> list[NameMatch]:
         """Customers whose name or alias resembles ``payer_name``, best first.
@@ -125,6 +136,13 @@ class NameIndex:
         Returns:
             At most one match per customer (its best name), scores of at least ``minimum``.
         """
+        key = (payer_name, minimum)
+        known = self._seen.get(key)
+        if known is None:
+            known = self._seen[key] = self._identify(payer_name, minimum)
+        return list(known)
+
+    def _identify(self, payer_name: str, minimum: int) -> list[NameMatch]:
         tokens = name_tokens(payer_name)
         if not tokens:
             return []
@@ -133,18 +151,70 @@ class NameIndex:
         for entry in self._by_squashed.get("".join(tokens), ()):
             customer_id, name, _ = self._names[entry]
             best[customer_id] = NameMatch(customer_id, 1000, name)
-        for entry in self._candidates(tokens, may_be_cut=may_be_cut):
-            customer_id, name, ours = self._names[entry]
+        complete = tokens[:-1] if may_be_cut and len(tokens) > 1 else tokens
+        shared: Counter[int] = Counter()  # how many of the payer's words each name may have
+        for token in complete:
+            shared.update(self._by_token.get(token, ()))
+        extra = 0
+        if len(complete) < len(tokens):  # the cut last word counts where it starts one of ours
+            cut = tokens[-1]
+            if len(cut) >= _PREFIX:
+                shared.update(self._by_prefix.get(cut[:_PREFIX], ()))
+            else:
+                extra = 1
+        # The fewest words a name of each length must share with the payer's to reach minimum.
+        needs = [
+            _shared_needed_with(len(tokens), length, minimum, may_be_cut=may_be_cut)
+            for length in range(self._longest + 1)
+        ]
+        lengths, names = self._lengths, self._names
+        candidates = self._candidates(tokens, may_be_cut=may_be_cut, minimum=minimum)
+        for entry in [e for e in candidates if shared[e] + extra >= needs[lengths[e]]]:
+            customer_id, name, ours = names[entry]
             score = similarity(tokens, ours, may_be_cut=may_be_cut)
-            if score >= minimum and score > best.get(customer_id, NameMatch(0, -1, "")).score:
+            found = best.get(customer_id)
+            if score >= minimum and (found is None or score > found.score):
                 best[customer_id] = NameMatch(customer_id, score, name)
         return sorted(best.values(), key=lambda match: (-match.score, match.customer_id))
 
-    def _candidates(self, tokens: Sequence[str], *, may_be_cut: bool) -> set[int]:
+    def _candidates(self, tokens: Sequence[str], *, may_be_cut: bool, minimum: int) -> set[int]:
+        """The names that can score ``minimum``: those with one of the payer's rarest words.
+
+        A name scoring ``minimum`` shares at least ``needed`` of the payer's words (the score is
+        at most ``2m / (len(tokens) + m)`` for ``m`` shared words), all but a cut last one whole.
+        Whichever ``needed`` whole words those are, one of them is among the rarest
+        ``len(complete) - needed + 1``, so only those words' names are compared. Words shared by
+        more than :data:`_COMMON_TOKEN` names find candidates only when nothing rarer does.
+        """
         complete = tokens[:-1] if may_be_cut and len(tokens) > 1 else tokens
-        postings = sorted((self._by_token.get(t, []) for t in complete), key=len)
-        rare = [p for p in postings if len(p) <= _COMMON_TOKEN]
+        distinct = set(complete)
+        postings = sorted((self._by_token.get(t, []) for t in distinct), key=len)
+        needed = _shared_needed(len(tokens), minimum) - (len(tokens) - len(distinct))
+        rarest = postings[: max(1, len(distinct) - max(needed, 1) + 1)]
+        rare = [p for p in rarest if len(p) <= _COMMON_TOKEN]
         found: set[int] = set()
         for posting in rare or postings[:1]:
             found.update(posting)
         return found
+
+
+def _shared_needed_with(payer_words: int, length: int, minimum: int, *, may_be_cut: bool) -> int:
+    """The fewest shared words with which a name of ``length`` words can score ``minimum``.
+
+    The bound of :func:`similarity`: ``2m / (payer_words + compared)``, where ``compared`` is the
+    name's length unless the payer name may be cut and all its words are found.
+    """
+    for shared in range(1, payer_words + 1):
+        whole = may_be_cut and shared == payer_words
+        compared = shared if whole else max(shared, length)
+        if 2000 * shared // (payer_words + compared) >= minimum:
+            return shared
+    return payer_words + 1
+
+
+def _shared_needed(payer_words: int, minimum: int) -> int:
+    """The fewest shared words with which ``payer_words`` words can score ``minimum``."""
+    shared = 1
+    while shared < payer_words and 2000 * shared // (payer_words + shared) < minimum:
+        shared += 1
+    return shared

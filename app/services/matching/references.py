@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -80,9 +80,12 @@ def _digit_groups(text: str) -> list[str]:
     return re.findall(r"[0-9]+", text)
 
 
+_SHAPES = str.maketrans("0123456789BCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 25)
+
+
 def _shape(key: str) -> str:
     """Letters become ``A`` and digits ``9``: a typo keeps the shape of the number."""
-    return "".join("9" if ch.isdigit() else "A" for ch in key)
+    return key.translate(_SHAPES)
 
 
 def one_digit_off(key: str) -> Iterator[str]:
@@ -98,66 +101,100 @@ def one_digit_off(key: str) -> Iterator[str]:
 
 
 @dataclass(frozen=True)
+class _Token:
+    """A run of letters and digits in the text, with the forms the keys are made of."""
+
+    text: str
+    start: int
+    end: int
+    loose: str  # its letter and digit runs, digits without leading zeros, joined by ``|``
+    digits: tuple[str, ...]  # its digit runs
+    shape: str
+
+
+@dataclass(frozen=True)
 class _Window:
     """Consecutive tokens of the text that may together spell a number."""
 
     first: int
     last: int
     written: str
-
-    @property
-    def key(self) -> str:
-        return alnum_key(self.written)
+    key: str  # the letters and digits, as :func:`alnum_key` gives them
+    loose: str  # as :func:`_loose_key` gives them
+    digits: tuple[str, ...]  # the digit groups
+    shape: str
 
 
 class ReferenceIndex:
     """Every invoice under every key a payer might write it as (see the module's docstring)."""
 
     def __init__(self, invoices: Iterable[InvoiceItem]) -> None:
-        self._by_rf: dict[str, int] = {}
+        # A creditor reference is RF, two check digits and the number's last 21 letters and
+        # digits: invoices are indexed by that body, the check digits verified on a hit.
+        self._by_rf_body: dict[str, int] = {}
         self._by_number: defaultdict[str, list[int]] = defaultdict(list)
         self._by_digits: defaultdict[str, list[int]] = defaultdict(list)
         self._by_sequence: defaultdict[int, list[int]] = defaultdict(list)
         self._typo_shapes: set[str] = set()
+        # The letters numbers start with ("INV", "RE", "F"), and every start of those: a window
+        # whose first token starts with other letters cannot spell a number and is not tried.
+        self._leads: set[str] = set()
         for invoice in invoices:
             self._add(invoice)
+        self._lead_starts = {lead[:end] for lead in self._leads for end in range(1, len(lead) + 1)}
 
     def _add(self, invoice: InvoiceItem) -> None:
-        key = alnum_key(invoice.number)
+        upper = invoice.number.upper()
+        runs = _RUN.findall(upper)
+        key = "".join(runs)
         if not key:
             return
         ident = invoice.invoice_id
-        self._by_rf[creditor_reference(invoice.number)] = ident
+        if runs[0].isalpha():
+            self._leads.add(runs[0])
+        self._by_rf_body[key[-_RF_BODY_MAX:]] = ident
         self._by_number[key].append(ident)
-        self._typo_shapes.add(_shape(key))
-        loose = _loose_key(invoice.number.upper())
+        self._typo_shapes.add(key.translate(_SHAPES))
+        groups = [run for run in runs if run.isdigit()]
+        stripped = {run: str(int(run)) for run in groups}
+        loose = "|".join([stripped.get(run, run) for run in runs])
         if loose != key:
             self._by_number[loose].append(ident)
-        groups = _digit_groups(invoice.number)
         if len(groups) >= 2:  # a lone digit group is only a sequence number, see below
-            self._by_digits["|".join(str(int(g)) for g in groups)].append(ident)
-            self._by_digits["".join(groups)].append(ident)
-            self._typo_shapes.add(_shape("".join(groups)))
+            self._by_digits["|".join([stripped[g] for g in groups])].append(ident)
+            digits = "".join(groups)
+            self._by_digits[digits].append(ident)
+            self._typo_shapes.add("9" * len(digits))
         if groups:
             self._by_sequence[int(groups[-1])].append(ident)
 
-    def find(self, texts: Sequence[str], fits: set[int] | None = None) -> list[ReferenceHit]:
+    def find(
+        self,
+        texts: Sequence[str],
+        fits: set[int] | None = None,
+        worth_a_slip: Callable[[int], bool] | None = None,
+    ) -> list[ReferenceHit]:
         """The invoices named in ``texts``, the surest way each was named.
 
         Args:
             texts: remittance text, structured references, end-to-end id: anything the payer wrote.
             fits: invoices whose open amount equals the line's; a number that names another
                 invoice is also tried one digit off, in case the payer slipped onto a real number.
+            worth_a_slip: which invoices a number one digit off may name (all when not given);
+                dense numbers are one digit off dozens of others, most of them beside the point.
 
         Returns:
             One hit per invoice, strongest kind first.
         """
         best: dict[int, ReferenceHit] = {}
         for text in texts:
+            if not text:
+                continue
             upper = text.upper()
-            for hit in self._creditor_refs(upper):
-                _keep(best, hit)
-            for hit in self._numbers(_DATE.sub(" ", upper), fits or set()):
+            if "RF" in upper:
+                for hit in self._creditor_refs(upper):
+                    _keep(best, hit)
+            for hit in self._numbers(_DATE.sub(" ", upper), fits or set(), worth_a_slip):
                 _keep(best, hit)
         return sorted(best.values(), key=lambda hit: -hit.kind)
 
@@ -166,15 +203,18 @@ class ReferenceIndex:
         for start in _RF_START.finditer(compact):
             begin = start.start()
             for end in range(begin + 5, min(len(compact), begin + 4 + _RF_BODY_MAX) + 1):
-                ident = self._by_rf.get(compact[begin:end])
-                if ident is not None:
+                body = compact[begin + 4 : end]
+                ident = self._by_rf_body.get(body)
+                if ident is not None and creditor_reference(body) == compact[begin:end]:
                     yield ReferenceHit(ident, RefKind.CREDITOR_REF, compact[begin:end])
 
-    def _numbers(self, upper: str, fits: set[int]) -> Iterator[ReferenceHit]:
-        tokens = list(_TOKEN.finditer(upper))
+    def _numbers(
+        self, upper: str, fits: set[int], worth_a_slip: Callable[[int], bool] | None
+    ) -> Iterator[ReferenceHit]:
+        tokens = _tokens(upper)
         covered: set[int] = set()
         unmatched: list[_Window] = []
-        for window in _windows(upper, tokens):
+        for window in _windows(upper, tokens, self._may_start):
             hits = self._exact(window)
             if hits:
                 covered.update(range(window.first, window.last + 1))
@@ -182,44 +222,79 @@ class ReferenceIndex:
             if not hits or not fits.intersection(hit.invoice_id for hit in hits):
                 unmatched.append(window)
         for window in unmatched:
-            yield from self._typos(window)
+            if window.shape in self._typo_shapes:
+                for ident in self._typos(window):
+                    if worth_a_slip is None or worth_a_slip(ident):
+                        yield ReferenceHit(ident, RefKind.TYPO, window.written)
         for index, token in enumerate(tokens):
-            text = token.group()
+            text = token.text
             if index not in covered and text.isdigit() and len(text) <= _MAX_SEQUENCE_DIGITS:
                 for ident in self._by_sequence.get(int(text), ()):
                     yield ReferenceHit(ident, RefKind.SEQUENCE, text)
 
     def _exact(self, window: _Window) -> list[ReferenceHit]:
         key = window.key
-        found = self._by_number.get(key) or self._by_number.get(_loose_key(window.written))
+        found = self._by_number.get(key) or self._by_number.get(window.loose)
         if found:
             return [ReferenceHit(ident, RefKind.NUMBER, window.written) for ident in found]
         if key.isdigit() and window.last > window.first:
-            groups = _digit_groups(window.written)
-            found = self._by_digits.get("|".join(str(int(g)) for g in groups))
+            found = self._by_digits.get("|".join(str(int(g)) for g in window.digits))
         elif key.isdigit():
             found = self._by_digits.get(key)
         return [ReferenceHit(ident, RefKind.DIGITS, window.written) for ident in found or ()]
 
-    def _typos(self, window: _Window) -> Iterator[ReferenceHit]:
+    def _typos(self, window: _Window) -> Iterator[int]:
+        """The invoices whose number is one digit off the window's."""
         key = window.key
-        if _shape(key) not in self._typo_shapes:
-            return
         index = self._by_digits if key.isdigit() else self._by_number
         for variant in one_digit_off(key):
-            for ident in index.get(variant, ()):
-                yield ReferenceHit(ident, RefKind.TYPO, window.written)
+            yield from index.get(variant, ())
+
+    def _may_start(self, token: _Token) -> bool:
+        """Whether a number may start with ``token``: its leading letters start a number's."""
+        if token.text[0].isdigit():
+            return True
+        if token.digits:  # letters then digits: the letters must be all of a number's
+            return token.loose.partition("|")[0] in self._leads
+        return token.text in self._lead_starts
 
 
-def _windows(upper: str, tokens: Sequence[re.Match[str]]) -> Iterator[_Window]:
+def _tokens(upper: str) -> list[_Token]:
+    tokens = []
+    digits: tuple[str, ...]
+    for match in _TOKEN.finditer(upper):
+        text = match.group()
+        if text.isdigit():
+            loose, digits = str(int(text)), (text,)
+        elif text.isalpha():
+            loose, digits = text, ()
+        else:
+            runs = _RUN.findall(text)
+            loose = "|".join(run if run.isalpha() else str(int(run)) for run in runs)
+            digits = tuple(run for run in runs if run.isdigit())
+        tokens.append(_Token(text, match.start(), match.end(), loose, digits, _shape(text)))
+    return tokens
+
+
+def _windows(
+    upper: str, tokens: Sequence[_Token], may_start: Callable[[_Token], bool]
+) -> Iterator[_Window]:
     """Runs of 1 to 4 tokens joined only by separators a number may contain."""
-    for first in range(len(tokens)):
-        for last in range(first, min(first + _MAX_WINDOW, len(tokens))):
-            if last > first:
-                gap = upper[tokens[last - 1].end() : tokens[last].start()]
-                if not _JOINER.fullmatch(gap):
-                    break
-            yield _Window(first, last, upper[tokens[first].start() : tokens[last].end()])
+    for first, token in enumerate(tokens):
+        if not may_start(token):
+            continue
+        key, loose, digits, shape = token.text, token.loose, token.digits, token.shape
+        yield _Window(first, first, token.text, key, loose, digits, shape)
+        for last in range(first + 1, min(first + _MAX_WINDOW, len(tokens))):
+            before, after = tokens[last - 1], tokens[last]
+            if not _JOINER.fullmatch(upper, before.end, after.start):
+                break
+            key += after.text
+            loose += "|" + after.loose
+            digits += after.digits
+            shape += after.shape
+            written = upper[token.start : after.end]
+            yield _Window(first, last, written, key, loose, digits, shape)
 
 
 def _keep(best: dict[int, ReferenceHit], hit: ReferenceHit) -> None:
