@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models.activity import Activity, AuditEntry
@@ -64,19 +64,27 @@ def apply_lines(session: Session, actor: str, applications: Sequence[Application
     allocation_rows: list[dict[str, object]] = []
     activity_rows: list[dict[str, object]] = []
     audit_rows: list[dict[str, object]] = []
+    line_rows: list[dict[str, object]] = []
     numbers = _numbers(session, {i for a in applications for i, _, _ in a.allocations})
+    now = event_time(None)
     for application, payment_id in zip(applications, payment_ids, strict=True):
-        line = application.line
         allocation_rows.extend(_allocation_rows(application, payment_id))
-        line.payment_id = payment_id
-        line.customer_id = application.customer_id
-        line.state = application.state
-        line.confidence = application.confidence
-        line.reason = application.reason
-        line.matched_at = event_time(None)
+        line_rows.append(
+            {
+                "id": application.line.id,
+                "payment_id": payment_id,
+                "customer_id": application.customer_id,
+                "state": application.state,
+                "confidence": application.confidence,
+                "reason": application.reason,
+                "matched_at": now,
+            }
+        )
         applied = [numbers[i] for i, _, _ in application.allocations]
         activity_rows.append(_activity_row(application, applied, actor))
         audit_rows.append(_audit_row(application, payment_id, applied, actor))
+    # Bulk updates by primary key: thousands of lines without the unit of work's bookkeeping.
+    session.execute(update(StatementLine), line_rows)
     if allocation_rows:
         session.execute(insert(Allocation), allocation_rows)
     session.execute(insert(Activity), activity_rows)

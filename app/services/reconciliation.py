@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models.bank import OPEN_LINE_STATES, LineState, MatchProposal, StatementLine
@@ -200,15 +200,21 @@ def _store_proposals(
             delete(MatchProposal).where(MatchProposal.line_id.in_(ids[start : start + 500]))
         )
     rows: list[dict[str, object]] = []
+    line_rows: list[dict[str, object]] = []
     now = event_time(None)
     for line, verdict in zip(lines, verdicts, strict=True):
         best = verdict.proposals[0] if verdict.proposals else None
-        line.state = LineState.SUGGESTED if best else LineState.UNMATCHED
-        line.customer_id = best.customer_id if best else verdict.customer_id
-        line.confidence = best.confidence if best else 0
-        line.reason = best.reason if best else ""
-        line.note = verdict.note
-        line.matched_at = now
+        line_rows.append(
+            {
+                "id": line.id,
+                "state": LineState.SUGGESTED if best else LineState.UNMATCHED,
+                "customer_id": best.customer_id if best else verdict.customer_id,
+                "confidence": best.confidence if best else 0,
+                "reason": best.reason if best else "",
+                "note": verdict.note,
+                "matched_at": now,
+            }
+        )
         rows.extend(
             {
                 "line_id": line.id,
@@ -223,5 +229,7 @@ def _store_proposals(
             }
             for rank, proposal in enumerate(verdict.proposals)
         )
+    if line_rows:  # bulk updates by primary key, without the unit of work's bookkeeping
+        session.execute(update(StatementLine), line_rows)
     if rows:
         session.execute(insert(MatchProposal), rows)
