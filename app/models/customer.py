@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NewType
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UtcDateTime, utcnow
@@ -68,13 +68,18 @@ class Contact(Base):
 
 
 class CustomerIban(Base):
-    """A bank account a customer pays from; an IBAN belongs to one customer."""
+    """A bank account a customer pays from.
+
+    One IBAN may pay for several customers (a parent company paying for its subsidiaries from
+    one account), so it narrows the payer down rather than naming one.
+    """
 
     __tablename__ = "customer_ibans"
+    __table_args__ = (UniqueConstraint("customer_id", "iban"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    iban: Mapped[str] = mapped_column(String(34), unique=True)
+    iban: Mapped[str] = mapped_column(String(34), index=True)
 
     customer: Mapped[Customer] = relationship(back_populates="ibans")
 

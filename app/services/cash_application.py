@@ -326,7 +326,10 @@ def _learn_payer(session: Session, line: StatementLine, customer_id: int) -> Non
         iban = normalize_iban(line.payer_iban) if line.payer_iban else ""
     except ValueError:
         iban = ""
-    if iban and session.scalar(select(CustomerIban).where(CustomerIban.iban == iban)) is None:
+    known_iban = select(CustomerIban).where(
+        CustomerIban.iban == iban, CustomerIban.customer_id == customer_id
+    )
+    if iban and session.scalar(known_iban) is None:
         session.add(CustomerIban(customer_id=customer_id, iban=iban))
     name = " ".join(line.payer_name.split())
     customer = session.get(Customer, customer_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models.activity import Activity
@@ -294,17 +294,6 @@ def save_customer(uow: UnitOfWork, data: CustomerInput, customer_id: int | None 
         )
         if clash is not None:
             raise CustomerError(f"customer_id: {data.code!r} is already used by another customer")
-        if ibans:
-            taken = session.scalar(
-                select(CustomerIban.iban).where(
-                    and_(
-                        CustomerIban.iban.in_(ibans),
-                        CustomerIban.customer_id != (customer_id or -1),
-                    )
-                )
-            )
-            if taken:
-                raise CustomerError(f"iban: {taken} already belongs to another customer")
         if customer_id is None:
             customer = Customer()
             session.add(customer)

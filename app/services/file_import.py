@@ -726,18 +726,6 @@ def _load_customers(session: Session, codes: Sequence[str]) -> dict[str, Custome
     return customers
 
 
-def _iban_owners(session: Session, ibans: Sequence[str]) -> dict[str, tuple[str, str]]:
-    owners: dict[str, tuple[str, str]] = {}
-    for chunk in _chunks(ibans):
-        stmt = (
-            select(CustomerIban.iban, Customer.code, Customer.name)
-            .join(Customer, Customer.id == CustomerIban.customer_id)
-            .where(CustomerIban.iban.in_(chunk))
-        )
-        owners.update((iban, (code, name)) for iban, code, name in session.execute(stmt))
-    return owners
-
-
 def _plan_customers(
     session: Session, table: _Table, defaults: _CustomerDefaults, ctx: TaskContext
 ) -> tuple[list[_CustomerPlan], dict[str, Customer]]:
@@ -755,23 +743,7 @@ def _plan_customers(
                 row, "customer_id", f"{code!r} appears twice, in rows {first} and {row.number}"
             )
         plans.append(_customer_plan(table, row, existing.get(code), defaults))
-    if table.has("iban"):
-        _check_ibans(session, table, plans)
     return plans, existing
-
-
-def _check_ibans(session: Session, table: _Table, plans: list[_CustomerPlan]) -> None:
-    owners = _iban_owners(session, list({i for plan in plans for i in plan.ibans or []}))
-    rows: dict[str, int] = {}
-    for plan in plans:
-        for iban in plan.ibans or []:
-            owner = owners.get(iban)
-            if owner is not None and owner[0] != plan.code:
-                what = f"the IBAN {iban} already belongs to customer {owner[0]} ({owner[1]})"
-                raise table.error(plan.row, "iban", what)
-            first = rows.setdefault(iban, plan.row.number)
-            if first != plan.row.number:
-                raise table.error(plan.row, "iban", f"the IBAN {iban} is also given in row {first}")
 
 
 def _new_customer(plan: _CustomerPlan) -> Customer:

@@ -91,12 +91,12 @@ def test_bad_customer_input_names_the_field(uow, change, message):
     assert list_customers(uow, TODAY) == []
 
 
-def test_ids_and_ibans_are_unique_across_customers(uow):
+def test_ids_are_unique_but_a_parent_company_iban_may_pay_for_several(uow):
     save_customer(uow, ACME)
     with pytest.raises(CustomerError, match="already used by another customer"):
         save_customer(uow, CustomerInput(**{**ACME.__dict__, "ibans": ()}))
-    with pytest.raises(CustomerError, match="already belongs to another customer"):
-        save_customer(uow, CustomerInput(**{**ACME.__dict__, "code": "OTHER"}))
+    other = save_customer(uow, CustomerInput(**{**ACME.__dict__, "code": "OTHER"}))
+    assert get_customer(uow, other, TODAY).ibans == ("DK5000400440116243",)
 
 
 def test_editing_keeps_the_id_and_replaces_contacts(uow):
