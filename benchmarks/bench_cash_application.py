@@ -63,12 +63,9 @@ def write_ledger(path: Path, data: Dataset) -> None:
         _insert(connection, CustomerAlias.__table__, [
             {"customer_id": p.customer_id, "alias": a} for p in data.payers for a in p.aliases
         ])  # fmt: skip
-        owners: dict[str, int] = {}  # an IBAN belongs to one customer in the ledger: the first
-        for payer in data.payers:
-            for iban in payer.ibans:
-                owners.setdefault(iban, payer.customer_id)
+        pairs = {(p.customer_id, iban) for p in data.payers for iban in p.ibans}
         _insert(connection, CustomerIban.__table__, [
-            {"customer_id": owner, "iban": iban} for iban, owner in owners.items()
+            {"customer_id": owner, "iban": iban} for owner, iban in sorted(pairs)
         ])  # fmt: skip
         _insert(connection, Invoice.__table__, [
             {"id": i.invoice_id, "number": i.number, "kind": "invoice", "state": "issued",

@@ -14,6 +14,8 @@ from xml.etree.ElementTree import Element, ElementTree, SubElement, indent
 from app.services.statements.parsed import ParsedLine
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
+#: The longest unstructured remittance element the schema allows; longer text takes several.
+USTRD_LENGTH = 140
 
 
 def write_camt053(
@@ -101,10 +103,22 @@ def _remittance(details: Element, line: ParsedLine) -> None:
     if not (line.remittance or line.structured_refs):
         return
     info = SubElement(details, "RmtInf")
-    if line.remittance:
-        SubElement(info, "Ustrd").text = line.remittance[:140]
+    for piece in _pieces(line.remittance, USTRD_LENGTH):
+        SubElement(info, "Ustrd").text = piece
     for reference in line.structured_refs[:1]:
         creditor = SubElement(SubElement(info, "Strd"), "CdtrRefInf")
         kind = SubElement(SubElement(creditor, "Tp"), "CdOrPrtry")
         SubElement(kind, "Cd").text = "SCOR"
         SubElement(creditor, "Ref").text = reference
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """Text in pieces of at most ``width`` characters, broken between words where possible."""
+    pieces: list[str] = []
+    rest = " ".join(text.split())
+    while len(rest) > width:
+        cut = rest.rfind(" ", 0, width + 1)
+        cut = cut if cut > 0 else width
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest] if rest else pieces
