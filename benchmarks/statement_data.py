@@ -425,6 +425,7 @@ class _Writer:
         self.paying = [c for c in customers if c.open_ids]
         self.with_parent = [c for c in self.paying if c.profile.aliases]
         self.with_settled = [c for c in customers if c.settled_ids]
+        self.by_id = {c.profile.customer_id: c for c in customers}
 
     def add(
         self, phenomenon: str, customer: Customer | None, amount: int, *, payer: tuple[str, str],
@@ -478,6 +479,8 @@ class _Writer:
     ) -> None:
         customer = self.customer(count)
         items = self.open_invoices(customer, count, oldest=oldest)
+        if refs is None:  # without numbers, equal amounts go to the oldest (_oldest_or_any)
+            items = self._as_oldest(items)
         amount = sum(i.open_minor for i in items)
         truth = tuple(ProposedAllocation(i.invoice_id, i.open_minor) for i in items)
         text = remittance(self.rng, [refs(i) for i in items]) if refs else remittance(self.rng, [])
@@ -525,18 +528,30 @@ class _Writer:
                  text=remittance(self.rng, []), truth=truth)  # fmt: skip
 
     def _oldest_or_any(self, customer: Customer) -> InvoiceItem:
-        """Without a number, payers mostly pay the oldest invoice of an amount."""
+        """Without a number, the line pays the oldest open invoice of its amount.
+
+        A payer may have meant a younger invoice of the same amount (a monthly fee), but the
+        line looks the same either way, and a careful bookkeeper applies it to the oldest.
+        """
         (item,) = self.open_invoices(customer)
-        same = [
-            self.invoices[i] for i in customer.open_ids
-            if self.invoices[i].open_minor == item.open_minor and i not in self.used
-        ]  # fmt: skip
-        oldest = min([item, *same], key=lambda i: (i.due_date, i.number))
-        if oldest is not item and self.rng.random() < 0.7:
+        return self._as_oldest([item])[0]
+
+    def _as_oldest(self, items: list[InvoiceItem]) -> list[InvoiceItem]:
+        """Each invoice swapped for the customer's oldest unused open one of the same amount."""
+        chosen: list[InvoiceItem] = []
+        for item in items:
             self.used.discard(item.invoice_id)
+            same = [
+                self.invoices[i] for i in self._owner(item).open_ids
+                if self.invoices[i].open_minor == item.open_minor and i not in self.used
+            ]  # fmt: skip
+            oldest = min(same, key=lambda i: (i.due_date, i.number))
             self.used.add(oldest.invoice_id)
-            return oldest
-        return item
+            chosen.append(oldest)
+        return sorted(chosen, key=lambda i: (i.due_date, i.number))
+
+    def _owner(self, item: InvoiceItem) -> Customer:
+        return self.by_id[item.customer_id]
 
     def parent_or_trading_name_pays(self) -> None:
         candidates = [c for c in self.with_parent if any(i not in self.used for i in c.open_ids)]
@@ -548,6 +563,8 @@ class _Writer:
             known[0] if known and self.rng.random() < 0.5 else iban(self.rng, customer.country)
         )
         refs = [item.number] if self.rng.random() < 0.4 else []
+        if not refs:  # without a number, equal amounts go to the oldest (_oldest_or_any)
+            (item,) = self._as_oldest([item])
         truth = (ProposedAllocation(item.invoice_id, item.open_minor),)
         self.add("parent or trading name pays", customer, item.open_minor,
                  payer=(bank_name(self.rng, alias), account), text=remittance(self.rng, refs),
@@ -583,8 +600,10 @@ class _Writer:
             self.used.discard(item.invoice_id)
             self.reference_exact()
             return
-        amount = item.open_minor - fee
         refs = [self._any_form(item.number)] if self.rng.random() < 0.7 else []
+        if not refs:  # without a number, equal amounts go to the oldest (_oldest_or_any)
+            (item,) = self._as_oldest([item])
+        amount = item.open_minor - fee
         truth = (ProposedAllocation(item.invoice_id, amount, fee),)
         self.add("bank fee short", customer, amount, payer=self.payer(customer),
                  text=remittance(self.rng, refs), truth=truth)  # fmt: skip

@@ -23,14 +23,21 @@ costs well under a millisecond however big the ledger is.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import lru_cache
 
 from app.services.iban import is_valid_iban, normalize_iban
 from app.services.matching.combinations import SubsetSearch, subsets_summing_to
 from app.services.matching.names import NameIndex
-from app.services.matching.references import ReferenceHit, ReferenceIndex, RefKind, alnum_key
+from app.services.matching.references import (
+    ReferenceHit,
+    ReferenceIndex,
+    RefKind,
+    alnum_key,
+    no_slips,
+)
 from app.services.matching.types import (
     BankLine,
     InvoiceItem,
@@ -60,10 +67,19 @@ MAX_TIED_PAYERS = 12
 # Among more open invoices than this, a combination that adds up may be chance: never applied.
 FEW_OPEN = 12
 FEE_COMBINATIONS = SubsetSearch(max_size=3)
+# Among many open invoices no answer is applied unseen: a short search finds suggestions.
+MANY_COMBINATIONS = SubsetSearch(max_items=24, max_steps=2_000)
 # Cash on account: a last resort, or the first suggestion when the invoice named is paid.
 ON_ACCOUNT = 200
 SETTLED_CAP = 600
 MAX_GLOBAL_AMOUNT_HITS = 5
+
+
+class Order(Enum):
+    """Where invoices that fit equally well stand: the oldest is what a bookkeeper applies."""
+
+    OLDEST = "oldest"
+    YOUNGER = "younger"
 
 
 class Fit(Enum):
@@ -93,6 +109,7 @@ class Evidence:
     payer: int
     combined: bool = False
     unique_search: bool = True
+    order: Order | None = None
 
 
 @dataclass(frozen=True)
@@ -145,13 +162,23 @@ def _score_named(ref: RefKind, fits: bool, penalty: int, evidence: Evidence) -> 
 
 
 def _score_unnamed(fits: bool, penalty: int, evidence: Evidence) -> Score:
-    """No number: the payer and the amount are all there is."""
+    """No number: the payer and the amount are all there is.
+
+    When several open invoices (or groups of them) fit, the oldest is what a bookkeeper
+    applies: it is applied when the payer is confirmed, and the younger ones stay suggestions.
+    """
     if not fits:
         return Score(400 if evidence.payer else 100, auto_eligible=False)
     if evidence.payer >= RECOGNISED:
         base = 860 if evidence.combined else 900
         doubt = CONFIRMED - min(evidence.payer, CONFIRMED)
-        return Score(base - penalty - doubt, auto_eligible=evidence.unique_search)
+        eligible = evidence.unique_search
+        if evidence.order is Order.OLDEST:
+            eligible = eligible or evidence.payer >= CONFIRMED
+            base += 20
+        elif evidence.order is Order.YOUNGER:
+            base, eligible = base - 60, False
+        return Score(base - penalty - doubt, auto_eligible=eligible)
     return Score((600 if evidence.payer else 300) - penalty, auto_eligible=False)
 
 
@@ -171,6 +198,7 @@ class _Candidate:
     named: dict[int, ReferenceHit] = field(default_factory=dict)
     combined: bool = False
     unique_search: bool = True
+    order: Order | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +257,41 @@ class Matcher:
             if item.open_minor > 0:
                 self._by_amount[item.currency, item.open_minor].append(item.invoice_id)
                 self._open_count[item.currency] += 1
+        # The invoices each line of the statement names by number (see preview).
+        self._named_by: dict[int, list[tuple[int, int]]] = {}
+
+    def preview(self, lines: Sequence[BankLine]) -> None:
+        """Read the whole statement first: which lines name which invoices.
+
+        With it, a line paying without a number leaves alone the invoices that other lines of
+        the statement name, and of two lines naming the same invoice with the same amount only
+        the first (in the order given) is applied; the other goes to review with a note.
+
+        Args:
+            lines: the lines about to be matched, in the order they will be.
+        """
+        named_by: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        for line in lines:
+            if line.amount_minor <= 0:
+                continue
+            texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
+            for hit in self._refs.find(texts, worth_a_slip=no_slips):
+                if hit.kind.is_strong:
+                    named_by[hit.invoice_id].append((line.line_id, line.amount_minor))
+        self._named_by = dict(named_by)
+
+    def _named_elsewhere(self, line: BankLine, invoice_id: int) -> bool:
+        """Whether another line of the statement names the invoice (see preview)."""
+        return any(other != line.line_id for other, _ in self._named_by.get(invoice_id, ()))
+
+    def _paid_by_earlier_line(self, line: BankLine, invoice_id: int) -> bool:
+        """Whether an earlier line of the statement names the invoice with the same amount."""
+        for other, amount in self._named_by.get(invoice_id, ()):
+            if other == line.line_id:
+                return False
+            if amount == line.amount_minor:
+                return True
+        return False
 
     def consume(self, proposal: Proposal) -> None:
         """Settle what ``proposal`` allocates, so later lines of the run see it.
@@ -260,7 +323,7 @@ class Matcher:
         fits = set(self._with_amount(line.currency, line.amount_minor))
         texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
         state = _Line(line, self._identify(line), [])
-        state.hits = self._refs.find(texts, fits, lambda ident: self._worth_a_slip(state, ident))
+        state.hits = self._refs.find(texts, fits, self._slip_filter(state))
         state.hits = self._without_slips(state)
         candidates = self._candidates(state)
         proposals = self._rank(state, candidates)
@@ -317,7 +380,13 @@ class Matcher:
             if item.currency != line.currency:
                 state.notes.append(f"names {item.number}, which is in {item.currency}")
             elif self._open[item.invoice_id] == 0:
-                if hit.kind.is_strong:
+                payer = state.payers.get(item.customer_id)
+                own_total = (  # a payer naming its own paid invoice by its sequence number
+                    payer is not None
+                    and payer.strength >= RECOGNISED
+                    and item.total_minor == line.amount_minor
+                )
+                if hit.kind.is_strong or own_total:
                     state.notes.append(f"names {item.number}, which is already paid")
                     state.settled_customers.add(item.customer_id)
             else:
@@ -370,6 +439,24 @@ class Matcher:
         """Weak hits only count where the customer or the amount agrees with the line."""
         return hit.kind.is_strong or self._worth_a_slip(state, hit.invoice_id)
 
+    def _slip_filter(self, state: _Line) -> Callable[[int], bool]:
+        """:meth:`_worth_a_slip` for one line, quick: dense numbers give many slips to try."""
+        payers, invoices, opens = state.payers, self._invoices, self._open
+        amount, bp, most = (
+            state.line.amount_minor,
+            self._tolerance.percent_bp,
+            self._tolerance.max_minor,
+        )
+
+        def worth(invoice_id: int) -> bool:
+            if invoices[invoice_id].customer_id in payers:
+                return True
+            open_minor = opens[invoice_id]
+            short = open_minor - amount
+            return short == 0 or 0 < short <= min(open_minor * bp // 10_000, most)
+
+        return worth
+
     def _worth_a_slip(self, state: _Line, invoice_id: int) -> bool:
         """Whether the customer or the amount of an invoice agrees with the line."""
         item = self._invoices[invoice_id]
@@ -419,25 +506,79 @@ class Matcher:
     def _payer_candidates(self, state: _Line, customer: int) -> list[_Candidate]:
         """The customer's invoices by amount: exact, a bank fee short, combinations, partial."""
         amount = state.line.amount_minor
-        open_items = [(i, self._open[i]) for i in self._open_of(customer, state.line.currency)]
-        few = len(open_items) <= FEW_OPEN
-        candidates = [
-            _Candidate(customer, (i,), None)
-            for i, open_minor in open_items
-            if open_minor == amount or self._fee_fits(open_minor, amount)
+        line = state.line
+        open_items = [  # an invoice another line names is that line's to pay
+            (i, self._open[i])
+            for i in self._open_of(customer, line.currency)
+            if not (self._named_by and self._named_elsewhere(line, i))
         ]
+        few = len(open_items) <= FEW_OPEN
+        bounds = SubsetSearch() if few else MANY_COMBINATIONS
+        candidates = self._singles(customer, open_items, amount)
         if not candidates:
-            exact = subsets_summing_to(open_items, amount, amount)
+            oldest = self._oldest_first(customer, open_items, amount)
+            exact = subsets_summing_to(open_items, amount, amount, bounds)
             candidates = self._combinations(customer, exact.groups, few and exact.exhaustive)
+            if oldest:
+                ordered = [replace(c, order=Order.YOUNGER) for c in candidates]
+                oldest_first = replace(oldest, unique_search=few and exact.exhaustive)
+                candidates = [oldest_first, *ordered]
         if not candidates:
             high = amount + self._tolerance.max_minor
-            fee = subsets_summing_to(open_items, amount + 1, high, FEE_COMBINATIONS)
+            fee_bounds = replace(bounds, max_size=FEE_COMBINATIONS.max_size)
+            fee = subsets_summing_to(open_items, amount + 1, high, fee_bounds)
             groups = [g for g in fee.groups if self._fee_fits(self._open_sum(g), amount)]
             candidates = self._combinations(customer, groups, few and fee.exhaustive)
         if not candidates:
-            larger = [i for i, open_minor in open_items if open_minor > amount]
-            candidates = [_Candidate(customer, (i,), None) for i in larger[:2]]
+            # a partial payment: of the oldest invoices, or of the one the amount comes closest to
+            larger = [(i, open_minor) for i, open_minor in open_items if open_minor > amount]
+            closest = sorted(larger, key=lambda item: item[1])[:1]
+            chosen = dict.fromkeys(i for i, _ in [*larger[:2], *closest])
+            candidates = [_Candidate(customer, (i,), None) for i in chosen]
         return [*candidates, _Candidate(customer, (), None)]
+
+    def _singles(
+        self, customer: int, open_items: Sequence[tuple[int, int]], amount: int
+    ) -> list[_Candidate]:
+        """Invoices the amount pays alone (exactly or a bank fee short), the oldest per amount."""
+        singles: list[_Candidate] = []
+        seen: dict[int, int] = {}
+        for ident, open_minor in open_items:
+            if open_minor == amount or self._fee_fits(open_minor, amount):
+                seen[open_minor] = seen.get(open_minor, 0) + 1
+                singles.append(_Candidate(customer, (ident,), None, order=Order.OLDEST))
+        if all(count == 1 for count in seen.values()):
+            return [replace(c, order=None) for c in singles]
+        firsts: set[int] = set()
+        ranked = []
+        for candidate in singles:
+            open_minor = self._open[candidate.invoice_ids[0]]
+            if seen[open_minor] == 1:
+                ranked.append(replace(candidate, order=None))
+            elif open_minor in firsts:
+                ranked.append(replace(candidate, order=Order.YOUNGER))
+            else:
+                firsts.add(open_minor)
+                ranked.append(candidate)
+        return ranked
+
+    def _oldest_first(
+        self, customer: int, open_items: Sequence[tuple[int, int]], amount: int
+    ) -> _Candidate | None:
+        """The customer's oldest open invoices, when they add up to exactly the amount.
+
+        Paying the oldest invoices is what a payer clearing its account does; among other
+        groups that add up as well, it is the one a bookkeeper applies.
+        """
+        total = 0
+        for count, (_, open_minor) in enumerate(open_items, 1):
+            total += open_minor
+            if count >= 2 and total == amount:
+                group = tuple(i for i, _ in open_items[:count])
+                return _Candidate(customer, group, None, combined=True, order=Order.OLDEST)
+            if total >= amount:
+                break
+        return None
 
     @staticmethod
     def _combinations(
@@ -454,15 +595,28 @@ class Matcher:
     # -- proposals ---------------------------------------------------------------------------
 
     def _rank(self, state: _Line, candidates: Sequence[_Candidate]) -> list[_Ranked]:
-        best: dict[tuple[int, tuple[ProposedAllocation, ...]], _Ranked] = {}
+        best: dict[tuple[int, tuple[ProposedAllocation, ...]], tuple[_Ranked, _Candidate]] = {}
         for candidate in candidates:
             proposal, result = self._proposal(state, candidate)
             ranked = _Ranked(proposal, result, self._applicable(state, proposal, result))
             key = (proposal.customer_id, proposal.allocations)
-            if key not in best or proposal.confidence > best[key].proposal.confidence:
-                best[key] = ranked
-        ordered = sorted(best.values(), key=lambda entry: -entry.proposal.confidence)
-        return [self._unless_settled_elsewhere(entry, ordered) for entry in ordered][:MAX_PROPOSALS]
+            if key not in best or proposal.confidence > best[key][0].proposal.confidence:
+                best[key] = (ranked, candidate)
+        ordered = sorted(best.values(), key=lambda entry: -entry[0].proposal.confidence)
+        everything = [entry for entry, _ in ordered]
+        return [  # only the proposals shown are explained in words
+            self._unless_settled_elsewhere(self._explained(state, entry, candidate), everything)
+            for entry, candidate in ordered[:MAX_PROPOSALS]
+        ]
+
+    def _explained(self, state: _Line, entry: _Ranked, candidate: _Candidate) -> _Ranked:
+        proposal = entry.proposal
+        if not proposal.allocations:
+            return entry
+        payer = state.payers.get(candidate.customer_id)
+        _, fit, _ = self._allocate(candidate.invoice_ids, state.line.amount_minor)
+        reason = self._reason(candidate, proposal.allocations, fit, proposal.unapplied_minor, payer)
+        return replace(entry, proposal=replace(proposal, reason=reason))
 
     def _unless_settled_elsewhere(self, entry: _Ranked, ranked: Sequence[_Ranked]) -> _Ranked:
         """A partial or overpayment is not applied while another proposal settles the amount."""
@@ -491,14 +645,12 @@ class Matcher:
             payer.strength if payer else 0,
             combined=candidate.combined,
             unique_search=candidate.unique_search,
+            order=candidate.order,
         )
         result = score(evidence)
         if state.settled_customers:  # never guess past an invoice the payer says it pays
             result = Score(min(result.confidence, SETTLED_CAP - 50), auto_eligible=False)
-        reason = self._reason(candidate, allocations, fit, unapplied, payer)
-        proposal = Proposal(
-            candidate.customer_id, allocations, result.confidence, reason, unapplied
-        )
+        proposal = Proposal(candidate.customer_id, allocations, result.confidence, "", unapplied)
         return proposal, result
 
     def _on_account(
@@ -585,6 +737,15 @@ class Matcher:
         if not ranked or any(n.endswith("already paid") for n in state.notes):
             return False
         best = ranked[0]
+        twice = [
+            a.invoice_id
+            for a in best.proposal.allocations
+            if self._named_by and self._paid_by_earlier_line(state.line, a.invoice_id)
+        ]
+        if twice:
+            number = self._invoices[twice[0]].number
+            state.notes.append(f"{number} is paid by another line of this statement too")
+            return False
         if not best.applicable:
             if best.score.auto_eligible:
                 state.notes.append("the text names an invoice this proposal does not pay")
@@ -640,6 +801,7 @@ class Matcher:
         )
 
 
+@lru_cache(maxsize=4096)
 def _compact(iban: str) -> str:
     text = iban.replace(" ", "").upper()
     return normalize_iban(text) if is_valid_iban(text) else text

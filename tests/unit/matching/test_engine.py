@@ -222,3 +222,26 @@ def test_a_partial_payment_named_by_a_confirmed_payer_is_applied(matcher):
     assert verdict.auto
     assert allocations(verdict) == (ProposedAllocation(10, 40_000),)
     assert "79,000.00 stays open" in verdict.proposals[0].reason.replace("790.00", "79,000.00")
+
+
+def test_two_lines_of_one_statement_paying_the_same_invoice_apply_only_once(matcher):
+    first = BankLine(1, DAY, 61_500, "EUR", remittance="INV-2026-00500")
+    second = BankLine(2, DAY, 61_500, "EUR", remittance="INV-2026-00500")
+    matcher.preview([first, second])
+    assert matcher.match(first).auto
+    verdict = matcher.match(second)
+    assert not verdict.auto
+    assert "INV-2026-00500 is paid by another line of this statement too" in verdict.note
+
+
+def test_equal_amounts_from_a_known_payer_go_to_the_oldest_invoice():
+    invoices = [
+        invoice(60, "INV-2026-00600", 1, 9_900, age=0),
+        invoice(61, "INV-2026-00610", 1, 9_900, age=30),
+        invoice(62, "INV-2026-00620", 1, 9_900, age=60),
+    ]
+    verdict = Matcher(PAYERS, invoices).match(line(9_900, "Abo", iban=MUELLER_IBAN))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(60, 9_900),)
+    by_name = Matcher(PAYERS, invoices).match(line(9_900, "Abo", name="Bakker Groothandel"))
+    assert not by_name.auto  # another customer's name: nothing of theirs fits

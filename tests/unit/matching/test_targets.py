@@ -1,6 +1,8 @@
-"""The issue's acceptance figures on a small generated statement, so a regression shows in CI.
+"""The issue's acceptance figures on a generated statement, so a regression shows in CI.
 
-The full figures (and a bigger ledger) come from ``python -m benchmarks.bench_matching``.
+The benchmark's default size (2,000 customers, 10,000 open invoices, 3,000 lines): about two
+seconds, and enough lines left for review that the top-3 share means something. The full
+figures (and a bigger ledger) come from ``python -m benchmarks.bench_matching``.
 """
 
 import pytest
@@ -11,7 +13,7 @@ from benchmarks.statement_data import generate
 
 @pytest.fixture(scope="module")
 def scores():
-    return evaluate(generate(customers=300, invoices=1500, lines=800, seed=2026))
+    return evaluate(generate(customers=2000, invoices=10_000, lines=3000, seed=2026))
 
 
 def test_automatic_applications_are_right(scores):
@@ -25,9 +27,9 @@ def test_most_paying_lines_are_applied_automatically(scores):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the issue's 99 % is not met yet: combinations without numbers from customers with "
-    "many open invoices, and partial payments without a number, rarely have the truth in the "
-    "first three",
+    reason="the issue's 99 % is not met yet (about 95 %): combinations without numbers from "
+    "customers with many open invoices, and partial payments without a number, rarely have the "
+    "truth in the first three",
 )
 def test_the_truth_is_among_the_first_three_for_the_rest(scores):
     assert scores.top3 >= 0.99
