@@ -276,7 +276,7 @@ class Matcher:
                 continue
             texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
             for hit in self._refs.find(texts, worth_a_slip=no_slips):
-                if hit.kind.is_strong:
+                if hit.kind.is_strong and self._invoices[hit.invoice_id].currency == line.currency:
                     named_by[hit.invoice_id].append((line.line_id, line.amount_minor))
         self._named_by = dict(named_by)
 
