@@ -430,10 +430,10 @@ class _Writer:
     def add(
         self, phenomenon: str, customer: Customer | None, amount: int, *, payer: tuple[str, str],
         text: str, truth: tuple[ProposedAllocation, ...] = (), unapplied: int = 0,
-        currency: str = "", structured: tuple[str, ...] = (),
+        currency: str = "", structured: tuple[str, ...] = (), day: date | None = None,
     ) -> None:  # fmt: skip
         line_id = len(self.lines) + 1
-        day = TODAY - timedelta(days=self.rng.randrange(5))
+        day = day or TODAY - timedelta(days=self.rng.randrange(5))
         self.lines.append(
             BankLine(line_id, day, amount, currency or (customer.currency if customer else "EUR"),
                      payer[0], payer[1], text, structured,
@@ -625,8 +625,11 @@ class _Writer:
             truth = (ProposedAllocation(item.invoice_id, item.open_minor),)
             self.add("reference exact", customer, item.open_minor, payer=payer, text=text,
                      truth=truth)  # fmt: skip
+            # The copy is booked on the day of the first payment or later: the earlier one pays.
+            first = self.lines[-1].booking_date
+            later = min(TODAY, first + timedelta(days=self.rng.randrange(3)))
             self.add("paid twice", customer, item.open_minor, payer=payer, text=text,
-                     unapplied=item.open_minor)  # fmt: skip
+                     unapplied=item.open_minor, day=later)  # fmt: skip
             return
         customer = self.rng.choice(self.with_settled)
         item = self.invoices[self.rng.choice(customer.settled_ids)]

@@ -66,10 +66,12 @@ def reconcile(uow: UnitOfWork, *, auto: bool, ctx: TaskContext | None = None) ->
         )
         ctx.report(0, len(lines), "Matching payments to invoices")
         matcher = Matcher(_payers(session), _invoices(session), tolerance=tolerance)
+        bank_lines = [_bank_line(line) for line in lines]
+        matcher.preview(bank_lines)  # an invoice quoted by two lines is paid by one at most
         verdicts = []
         applications = []
-        for done, line in enumerate(lines, 1):
-            verdict = _without_rejected(matcher.match(_bank_line(line)), line)
+        for done, (line, bank_line) in enumerate(zip(lines, bank_lines, strict=True), 1):
+            verdict = _without_rejected(matcher.match(bank_line), line)
             verdicts.append(verdict)
             if auto and verdict.auto and verdict.proposals:
                 best = verdict.proposals[0]
