@@ -414,9 +414,14 @@ class _Writer:
     """Writes the lines of one statement; each phenomenon is a method."""
 
     def __init__(
-        self, rng: random.Random, customers: list[Customer], invoices: list[InvoiceItem]
+        self,
+        rng: random.Random,
+        customers: list[Customer],
+        invoices: list[InvoiceItem],
+        expected_lines: int = 1,
     ) -> None:
         self.rng = rng
+        self.expected_lines = max(expected_lines, 1)
         self.customers = customers
         self.invoices = {item.invoice_id: item for item in invoices}
         self.used: set[int] = set()
@@ -433,7 +438,10 @@ class _Writer:
         currency: str = "", structured: tuple[str, ...] = (), day: date | None = None,
     ) -> None:  # fmt: skip
         line_id = len(self.lines) + 1
-        day = day or TODAY - timedelta(days=self.rng.randrange(5))
+        # A statement runs in date order over its five days, as banks write them; the truth's
+        # "oldest invoice first" for equal amounts follows the same order.
+        elapsed = min(4, 5 * (line_id - 1) // self.expected_lines)
+        day = day or TODAY - timedelta(days=4 - elapsed)
         self.lines.append(
             BankLine(line_id, day, amount, currency or (customer.currency if customer else "EUR"),
                      payer[0], payer[1], text, structured,
@@ -696,7 +704,7 @@ def generate(
     rng = random.Random(seed)
     people = _customers(rng, customers)
     items = _invoices(rng, people, invoices, scheme)
-    writer = _Writer(rng, people, items)
+    writer = _Writer(rng, people, items, lines)
     names = list(PHENOMENA)
     methods = {name: getattr(writer, _method(name)) for name in names}
     while len(writer.lines) < lines:
