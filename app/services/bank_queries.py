@@ -45,9 +45,7 @@ def list_statement_lines(uow: UnitOfWork, filt: LineFilter) -> list[StatementLin
         return [_row(line, name or "") for line, name in uow.session.execute(stmt)]
 
 
-def _filtered(
-    stmt: Select[tuple[StatementLine, str]], filt: LineFilter
-) -> Select[tuple[StatementLine, str]]:
+def _filtered(stmt: Select[StatementLine, str], filt: LineFilter) -> Select[StatementLine, str]:
     if filt.state == REVIEW:
         stmt = stmt.where(StatementLine.state.in_(OPEN_LINE_STATES))
     elif filt.state:

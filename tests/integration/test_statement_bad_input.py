@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from app.cli import main
@@ -59,6 +57,6 @@ def test_bad_statement_exits_1_naming_the_file_and_imports_nothing(tmp_path, cap
     assert list_statement_lines(UnitOfWork(open_ledger(db)), LineFilter()) == []
 
 
-def test_a_missing_file_is_named(tmp_path: Path, capsys):
+def test_a_missing_file_is_named(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "l.sqlite3"), "import", "statement", "nowhere.xml"]) == 1
     assert "nowhere.xml" in capsys.readouterr().err
