@@ -223,6 +223,13 @@ def _open_line(session: Session, line_id: int) -> StatementLine:
     return line
 
 
+def _proposal(line: StatementLine, rank: int) -> MatchProposal:
+    proposal = next((p for p in line.proposals if p.rank == rank), None)
+    if proposal is None:
+        raise CashApplicationError("this line has no such proposal; pick invoices by hand")
+    return proposal
+
+
 def accept_proposal(uow: UnitOfWork, line_id: int, rank: int = 0) -> OpResult:
     """Apply a line as the matcher proposed (the best proposal by default).
 
@@ -231,9 +238,7 @@ def accept_proposal(uow: UnitOfWork, line_id: int, rank: int = 0) -> OpResult:
     """
     with uow:
         line = _open_line(uow.session, line_id)
-        proposal = next((p for p in line.proposals if p.rank == rank), None)
-        if proposal is None:
-            raise CashApplicationError("this line has no such proposal; pick invoices by hand")
+        proposal = _proposal(line, rank)
         triples = tuple(proposal.allocation_triples())
         _check_invoices(uow.session, proposal.customer_id, line.currency, triples)
         application = Application(
@@ -362,9 +367,7 @@ def reject_proposal(uow: UnitOfWork, line_id: int, rank: int) -> OpResult:
     """
     with uow:
         line = _open_line(uow.session, line_id)
-        proposal = next((p for p in line.proposals if p.rank == rank), None)
-        if proposal is None:
-            raise CashApplicationError("this line has no such proposal")
+        proposal = _proposal(line, rank)
         rejected = json.loads(line.rejected or "[]")
         rejected.append(sorted(i for i, _, _ in proposal.allocation_triples()))
         line.rejected = json.dumps(rejected)
