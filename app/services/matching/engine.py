@@ -718,7 +718,7 @@ class Matcher:
             fits += _enumerate(numbers) if len(numbers) > 1 else ""
         elif fit is Fit.FEE:
             short = sum(a.writeoff_minor for a in allocations)
-            fits = f"{_enumerate(numbers)} short by {money(short)}: settle as bank fee?"
+            fits = f"{_enumerate(numbers)} short by {money(short)}, written off as bank fees"
         elif fit is Fit.OVER:
             fits = f"pays {money(unapplied)} more than is open: the rest goes on the account"
         else:

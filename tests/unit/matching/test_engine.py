@@ -161,7 +161,7 @@ def test_a_bank_fee_within_tolerance_is_written_off(matcher):
     verdict = matcher.match(line(119_000 - 750, "INV-2026-00123"))
     assert verdict.auto
     assert allocations(verdict) == (ProposedAllocation(10, 118_250, 750),)
-    assert "short by 7.50: settle as bank fee?" in verdict.proposals[0].reason
+    assert "short by 7.50, written off as bank fees" in verdict.proposals[0].reason
 
 
 def test_a_short_payment_beyond_tolerance_is_a_partial_payment(matcher):
