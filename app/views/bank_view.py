@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 from typing_extensions import override
@@ -135,16 +134,7 @@ class BankView(ListScreen):
         self._count = muted(QLabel())
         self._totals = muted(QLabel())
         self._totals.setObjectName("BankTotals")
-        list_box = QWidget()
-        list_layout = QVBoxLayout(list_box)
-        list_layout.setContentsMargins(0, 0, 0, 0)
-        list_layout.addWidget(self.table, 1)
-        footer = QHBoxLayout()
-        footer.setContentsMargins(4, 2, 4, 2)
-        footer.addWidget(self._count)
-        footer.addStretch(1)
-        footer.addWidget(self._totals)
-        list_layout.addLayout(footer)
+        list_box = self._list_with_footer(self._count, self._totals)
         self.splitter = self._new_splitter(
             "BankSplitter", (list_box, self.pane), (3, 2), [800, 470]
         )

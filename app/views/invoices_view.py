@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -102,16 +101,7 @@ class InvoicesView(ListScreen):
         self._totals.setObjectName("InvoiceTotals")
         self._count = muted(QLabel())
 
-        list_box = QWidget()
-        list_layout = QVBoxLayout(list_box)
-        list_layout.setContentsMargins(0, 0, 0, 0)
-        list_layout.addWidget(self.table, 1)
-        footer = QHBoxLayout()
-        footer.setContentsMargins(4, 2, 4, 2)
-        footer.addWidget(self._count)
-        footer.addStretch(1)
-        footer.addWidget(self._totals)
-        list_layout.addLayout(footer)
+        list_box = self._list_with_footer(self._count, self._totals)
 
         self.splitter = self._new_splitter(
             "InvoicesSplitter", (list_box, self.detail), (2, 1), [840, 380]

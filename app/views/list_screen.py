@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QHBoxLayout,
     QHeaderView,
     QLayout,
     QMenu,
@@ -119,6 +120,20 @@ class ListScreen(Screen):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Stretch)
+
+    def _list_with_footer(self, left: QWidget, right: QWidget) -> QWidget:
+        """The table above a footer line: ``left`` (a count) and ``right`` (totals)."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        footer = QHBoxLayout()
+        footer.setContentsMargins(4, 2, 4, 2)
+        footer.addWidget(left)
+        footer.addStretch(1)
+        footer.addWidget(right)
+        layout.addLayout(footer)
+        return box
 
     def _new_splitter(
         self,
