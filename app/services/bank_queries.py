@@ -26,7 +26,7 @@ from app.services.bank_dto import (
     StatementLineRow,
 )
 from app.services.cash_application import CashApplicationError
-from app.services.invoice_queries import contains_pattern
+from app.services.invoice_queries import contains_pattern, per_row_balances
 from app.services.uow import UnitOfWork
 
 #: The filter value that lists the lines waiting for a person.
@@ -147,11 +147,7 @@ def _customer_names(session: Session, line: StatementLine) -> dict[int, str]:
 
 
 def _open_amounts(session: Session, invoice_ids: list[int]) -> dict[int, tuple[str, int]]:
-    allocated = (
-        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-        .where(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None))
-        .scalar_subquery()
-    )
+    allocated = per_row_balances().allocated
     rows = session.execute(
         select(Invoice.id, Invoice.number, Invoice.total_minor - allocated).where(
             Invoice.id.in_(invoice_ids)
@@ -234,11 +230,7 @@ def pickable_invoices(
 
     ``search`` looks in the number, the customer's name and the PO number.
     """
-    allocated = (
-        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-        .where(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None))
-        .scalar_subquery()
-    )
+    allocated = per_row_balances().allocated
     open_minor = Invoice.total_minor - allocated
     stmt = (
         select(Invoice, Customer.name, open_minor)

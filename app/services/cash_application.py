@@ -26,7 +26,8 @@ from app.services.audit import event_time, record_audit
 from app.services.bank_dto import ManualAllocation
 from app.services.dto import OpResult
 from app.services.iban import normalize_iban
-from app.services.invoicing import reverse_payment_in
+from app.services.invoice_queries import per_row_balances
+from app.services.invoicing import open_minor, reverse_payment_in
 from app.services.money_format import format_money
 from app.services.uow import UnitOfWork
 
@@ -192,11 +193,7 @@ def _verify_open_amounts(session: Session, invoice_ids: set[int]) -> None:
     ids = sorted(invoice_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        allocated = (
-            select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-            .where(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None))
-            .scalar_subquery()
-        )
+        allocated = per_row_balances().allocated
         over = session.execute(
             select(Invoice.number).where(Invoice.id.in_(chunk), allocated > Invoice.total_minor)
         ).first()
@@ -312,12 +309,7 @@ def _check_invoices(
             raise CashApplicationError(f"invoice {invoice.number} is in {invoice.currency}")
         if cash < 0 or writeoff < 0 or cash + writeoff == 0:
             raise CashApplicationError(f"the amount for {invoice.number} must be above zero")
-        allocated = session.scalar(
-            select(func.coalesce(func.sum(Allocation.amount_minor), 0)).where(
-                Allocation.invoice_id == invoice_id, Allocation.reversed_at.is_(None)
-            )
-        )
-        still_open = invoice.total_minor - int(allocated or 0)
+        still_open = open_minor(session, invoice)
         if cash + writeoff > still_open:
             raise CashApplicationError(
                 f"{format_money(Money(cash + writeoff, currency))} is more than the "

@@ -17,13 +17,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.models.customer import Customer, CustomerAlias, CustomerIban
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.money import to_decimal
-from app.models.payment import Allocation
 from app.services.iban import creditor_reference
+from app.services.invoice_queries import per_row_balances
 from app.services.settings import load_settings
 from app.services.statements.camt_writer import write_camt053
 from app.services.statements.parsed import ParsedLine
@@ -72,11 +72,7 @@ def write_demo_statement(uow: UnitOfWork, folder: Path, today: date, seed: int =
 def _open_items(uow: UnitOfWork) -> list[_Open]:
     with uow:
         session = uow.session
-        allocated = (
-            select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-            .where(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None))
-            .scalar_subquery()
-        )
+        allocated = per_row_balances().allocated
         rows = session.execute(
             select(Invoice.number, Customer.id, Customer.name, Invoice.currency,
                    Invoice.total_minor - allocated)

@@ -138,7 +138,7 @@ def aggregated_balances() -> tuple[Subquery, Balances]:
     return totals, balances
 
 
-def _per_row() -> Balances:
+def per_row_balances() -> Balances:
     """Balances looked up invoice by invoice: the cheaper way for one page of rows."""
     active = and_(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None))
     allocated = select(func.coalesce(func.sum(Allocation.amount_minor), 0)).where(active)
@@ -153,7 +153,7 @@ def _needs_balances(query: InvoiceQuery) -> bool:
 def _matching(query: InvoiceQuery, today: date) -> tuple[Select[Any], Balances]:
     """The ids of the invoices a query matches, with the balances joined only when needed."""
     stmt = select(Invoice.id)
-    balances = _per_row()
+    balances = per_row_balances()
     if _needs_balances(query):
         totals, balances = aggregated_balances()
         stmt = stmt.outerjoin(totals, totals.c.invoice_id == Invoice.id)
@@ -240,7 +240,7 @@ def list_invoices(
         .subquery("page")
     )
     stmt = (
-        select(*_row_columns(_per_row(), today))
+        select(*_row_columns(per_row_balances(), today))
         .join(page, page.c.id == Invoice.id)
         .join(Customer, Customer.id == Invoice.customer_id)
         .order_by(_ordered(page.c.sort_key, desc), _ordered(page.c.id, desc))
@@ -316,7 +316,7 @@ def totals_by_currency(
 
 def open_invoice_rows(session: Session, customer_id: int, today: date) -> list[InvoiceRow]:
     """A customer's issued invoices with something open, oldest due first."""
-    balances = _per_row()
+    balances = per_row_balances()
     stmt = (
         select(*_row_columns(balances, today))
         .join(Customer, Customer.id == Invoice.customer_id)

@@ -13,17 +13,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models.bank import OPEN_LINE_STATES, LineState, MatchProposal, StatementLine
 from app.models.customer import Customer, CustomerAlias, CustomerIban
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.money import to_minor
-from app.models.payment import Allocation
 from app.services.audit import event_time, record_audit
 from app.services.bank_dto import ReconcileSummary
 from app.services.cash_application import Application, apply_lines
+from app.services.invoice_queries import aggregated_balances
 from app.services.matching.engine import Matcher
 from app.services.matching.types import (
     BankLine,
@@ -123,15 +123,7 @@ def _payers(session: Session) -> list[PayerProfile]:
 
 
 def _invoices(session: Session) -> Iterable[InvoiceItem]:
-    allocated = (
-        select(
-            Allocation.invoice_id.label("invoice_id"),
-            func.sum(Allocation.amount_minor).label("allocated"),
-        )
-        .where(Allocation.reversed_at.is_(None))
-        .group_by(Allocation.invoice_id)
-        .subquery()
-    )
+    totals, balances = aggregated_balances()
     rows = session.execute(
         select(
             Invoice.id,
@@ -139,11 +131,11 @@ def _invoices(session: Session) -> Iterable[InvoiceItem]:
             Invoice.customer_id,
             Invoice.currency,
             Invoice.total_minor,
-            func.coalesce(allocated.c.allocated, 0),
+            balances.allocated,
             Invoice.issue_date,
             Invoice.due_date,
         )
-        .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
+        .outerjoin(totals, totals.c.invoice_id == Invoice.id)
         .where(Invoice.kind == InvoiceKind.INVOICE, Invoice.state == DocumentState.ISSUED)
     )
     for row_id, number, customer_id, currency, total, paid, issued, due in rows:
