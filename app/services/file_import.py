@@ -28,8 +28,6 @@ import json
 import math
 import re
 import warnings
-import zipfile
-import zlib
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -41,7 +39,6 @@ from typing import Any, TypeVar, cast
 import openpyxl
 import pandas as pd
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -58,6 +55,7 @@ from app.models.money import (
     to_minor,
 )
 from app.models.payment import Allocation, AllocationKind, Payment
+from app.services import workbook_safety
 from app.services.audit import event_time, record_audit
 from app.services.iban import normalize_iban
 from app.services.money_format import format_money
@@ -65,6 +63,7 @@ from app.services.settings import load_settings
 from app.services.tasks import TaskContext
 from app.services.text_checks import has_line_break, is_email_address
 from app.services.uow import UnitOfWork
+from app.services.workbook_safety import XLSX_ERRORS, NotAWorkbookError, archive_sizes
 
 #: Columns of the customers file, in the order an export writes them (formats.md).
 CUSTOMER_COLUMNS = (
@@ -114,11 +113,6 @@ _MAX_AMOUNT = Decimal(10) ** 13
 #: Rows below the header a file may have, and cells (rows times the header's columns).
 _MAX_ROWS = 1_000_000
 _MAX_CELLS = 50_000_000
-#: What the members of an XLSX archive may unpack to: each at most ``_MAX_UNPACKED`` bytes, and
-#: all together at most ``_MAX_RATIO`` times their packed size once they exceed ``_RATIO_FROM``.
-_MAX_UNPACKED = 200_000_000
-_MAX_RATIO = 100
-_RATIO_FROM = 1_000_000
 #: Rows between two progress reports and cancel checks.
 _PROGRESS_EVERY = 1000
 # Digits and letters are ASCII: \d would also take Arabic-Indic and other Unicode digits.
@@ -141,16 +135,6 @@ _MAGIC = (
 )
 _TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1a")
 _AMOUNT_SHAPE = "an amount such as 1234.50 (a '.' before the decimals, no thousands separators)"
-_XLSX_ERRORS = (
-    zipfile.BadZipFile,
-    InvalidFileException,
-    KeyError,
-    OSError,
-    ValueError,
-    SyntaxError,
-    EOFError,
-    zlib.error,
-)
 
 _T = TypeVar("_T")
 #: Rows of a file as cleaned text with their numbers as a spreadsheet shows them, read lazily.
@@ -332,23 +316,20 @@ def _check_zip(file: str, data: bytes) -> None:
     an archive cannot unpack to more than it states.
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        sizes = archive_sizes(data)
+    except NotAWorkbookError:
         raise _not_a_workbook(file) from None
-    largest = max((member.file_size for member in members), default=0)
-    if largest > _MAX_UNPACKED:
+    if sizes.has_a_part_too_large:
         raise ImportFileError(
-            f"{file} is too large when unpacked ({_megabytes(largest)}); at most "
-            f"{_megabytes(_MAX_UNPACKED)} is read (save it as CSV UTF-8 or split it)"
+            f"{file} is too large when unpacked ({_megabytes(sizes.largest)}); at most "
+            f"{_megabytes(workbook_safety.MAX_UNPACKED)} is read (save it as CSV UTF-8 or split it)"
         )
-    unpacked = sum(member.file_size for member in members)
-    packed = sum(member.compress_size for member in members)
-    if unpacked > _RATIO_FROM and unpacked > _MAX_RATIO * packed:
+    if sizes.is_packed_too_tightly:
         raise ImportFileError(
-            f"{file} is too large when unpacked ({_megabytes(unpacked)} from "
-            f"{packed / 1000:,.0f} KB, more than {_MAX_RATIO} times as much); workbooks of real "
-            f"data pack far less tightly (remove empty formatted rows or save it as CSV UTF-8)"
+            f"{file} is too large when unpacked ({_megabytes(sizes.unpacked)} from "
+            f"{sizes.packed / 1000:,.0f} KB, more than {workbook_safety.MAX_RATIO} times as much); "
+            "workbooks of real data pack far less tightly (remove empty formatted rows or save it "
+            "as CSV UTF-8)"
         )
 
 
@@ -393,7 +374,7 @@ def _xlsx_rows(file: str, data: bytes) -> _Grid:
                     yield number, _xlsx_cells(values)
             finally:
                 book.close()
-    except _XLSX_ERRORS:
+    except XLSX_ERRORS:
         raise _not_a_workbook(file) from None
 
 

@@ -929,7 +929,7 @@ def test_xlsx_with_a_part_too_large_when_unpacked_is_refused(uow, tmp_path, monk
         "big.xlsx",
         [("customer_id", "name"), *(tuple(line.split(",")) for line in rows.splitlines())],
     )
-    monkeypatch.setattr("app.services.file_import._MAX_UNPACKED", 100_000)
+    monkeypatch.setattr("app.services.workbook_safety.MAX_UNPACKED", 100_000)
 
     with pytest.raises(
         ImportFileError,

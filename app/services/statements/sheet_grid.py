@@ -12,8 +12,6 @@ import csv
 import io
 import math
 import warnings
-import zipfile
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,20 +19,15 @@ from decimal import Decimal
 from itertools import islice
 
 import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from app.services.statements.parsed import StatementFileError
 from app.services.statements.sheet_values import Cell
+from app.services.workbook_safety import XLSX_ERRORS, NotAWorkbookError, archive_sizes
 
 #: The largest file read, and the most rows and cells (rows times columns) in it.
 MAX_BYTES = 50_000_000
 MAX_ROWS = 1_000_000
 MAX_CELLS = 50_000_000
-#: What the members of an XLSX archive may unpack to: each at most ``_MAX_UNPACKED`` bytes, and
-#: all together at most ``_MAX_RATIO`` times their packed size once they exceed ``_RATIO_FROM``.
-_MAX_UNPACKED = 200_000_000
-_MAX_RATIO = 100
-_RATIO_FROM = 1_000_000
 
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 65_536
@@ -51,16 +44,6 @@ _NAMES = {
 #: Letters that Windows-1252 makes of the Baltic š, ž, Š, Ž: almost never in Western text.
 _BALTIC_TELLS = frozenset("ðþÐÞ")
 _C1 = frozenset(chr(code) for code in range(0x80, 0xA0))
-_XLSX_ERRORS = (
-    zipfile.BadZipFile,
-    InvalidFileException,
-    KeyError,
-    OSError,
-    ValueError,
-    SyntaxError,
-    EOFError,
-    zlib.error,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,16 +202,13 @@ def _check_size(file: str, rows: int, cells: int) -> None:
 def _check_zip(file: str, data: bytes) -> None:
     """Refuse an archive that would unpack to far more than a workbook of real data."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        sizes = archive_sizes(data)
+    except NotAWorkbookError:
         raise _not_a_workbook(file) from None
-    unpacked = sum(member.file_size for member in members)
-    packed = sum(member.compress_size for member in members)
-    largest = max((member.file_size for member in members), default=0)
-    if largest > _MAX_UNPACKED or (unpacked > _RATIO_FROM and unpacked > _MAX_RATIO * packed):
+    if sizes.has_a_part_too_large or sizes.is_packed_too_tightly:
         raise StatementFileError(
-            f"{file} unpacks to {unpacked / 1_000_000:,.1f} MB from {len(data) / 1000:,.0f} KB; "
+            f"{file} unpacks to {sizes.unpacked / 1_000_000:,.1f} MB from "
+            f"{len(data) / 1000:,.0f} KB; "
             f"expected a workbook of real data (save the export as CSV UTF-8)"
         )
 
@@ -265,7 +245,7 @@ def _xlsx_rows(file: str, data: bytes) -> tuple[GridRow, ...]:
                 return _sheet_rows(file, book)
             finally:
                 book.close()
-    except _XLSX_ERRORS:
+    except XLSX_ERRORS:
         raise _not_a_workbook(file) from None
 
 
