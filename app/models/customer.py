@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import NewType
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UtcDateTime, utcnow
@@ -35,6 +35,11 @@ class Customer(Base):
     credit_limit_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Collections: another policy than the segment's, no automatic reminders, or a pause.
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_policies.id"), nullable=True)
+    reminders_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders_paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reminders_pause_reason: Mapped[str] = mapped_column(Text, default="")
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id"
