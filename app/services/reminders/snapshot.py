@@ -1,0 +1,446 @@
+"""What the reminder engine and the worklist need from the ledger, read at once into plain values.
+
+A handful of aggregate queries, so 100,000 invoices load in a fraction of a second; the engine
+and the worklist are then pure functions of this snapshot and today's date.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.bank import StatementImport
+from app.models.collections import (
+    Dispute,
+    DisputeState,
+    FollowUp,
+    OutboxItem,
+    OutboxState,
+    PolicyStep,
+    PromiseState,
+    PromiseToPay,
+    ReminderPolicy,
+    ReminderStepTaken,
+    Segment,
+)
+from app.models.company import User
+from app.models.customer import Contact, Customer
+from app.models.invoice import DocumentState, Invoice, InvoiceKind
+from app.models.payment import Allocation, Payment
+from app.services.invoice_queries import aggregated_balances
+from app.services.settings import load_settings
+from app.services.uow import UnitOfWork
+
+#: Outbox states that count as "an email went (or is going) to the customer".
+EMAILED_STATES = (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.SENT, OutboxState.UNKNOWN)
+#: The segment whose policy a customer without a known segment gets.
+DEFAULT_SEGMENT = "Standard"
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """One dunning step of a policy."""
+
+    id: int
+    name: str
+    offset_days: int
+    template: str
+    tone: str
+    action: str
+    attach_invoices: bool
+    attach_statement: bool
+
+
+@dataclass(frozen=True)
+class PolicyFacts:
+    """A reminder policy with its steps in order of their offsets."""
+
+    id: int
+    name: str
+    per_invoice: bool
+    steps: tuple[StepFacts, ...]
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """A customer as collections sees it; ``policy_id`` is the policy that applies (or None)."""
+
+    id: int
+    code: str
+    name: str
+    language: str
+    segment: str
+    segment_weight: int
+    owner_id: int | None
+    owner_name: str
+    policy_id: int | None
+    excluded: bool
+    paused_until: date | None
+    pause_reason: str
+    recipients: tuple[str, ...]
+    contact_name: str
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """An open receivable: issued, not void, not a credit note, something still open."""
+
+    id: int
+    customer_id: int
+    number: str
+    currency: str
+    issue_date: date
+    due_date: date
+    total_minor: int
+    open_minor: int
+    #: What an open dispute waits on ("a credit note"), its reason when it names nothing; None
+    #: when the invoice is not disputed.
+    dispute: str | None
+
+
+@dataclass(frozen=True)
+class PromiseFacts:
+    """A promise to pay, open or broken."""
+
+    id: int
+    customer_id: int
+    amount_minor: int
+    currency: str
+    promised_date: date
+    invoice_ids: frozenset[int]
+    state: str
+    resolved_on: date | None
+
+
+@dataclass(frozen=True)
+class FollowUpFacts:
+    """An open task for a customer."""
+
+    id: int
+    customer_id: int
+    kind: str
+    title: str
+    due_date: date
+    assignee_id: int | None
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """The engine's settings (``reminders.*``)."""
+
+    min_interval_days: int = 5
+    stale_bank_days: int = 7
+    promise_grace_days: int = 3
+
+
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    """Everything the engine and the worklist decide from."""
+
+    customers: Mapping[int, CustomerFacts]
+    policies: Mapping[int, PolicyFacts]
+    invoices: tuple[InvoiceFacts, ...]
+    #: Unapplied cash and unused credit notes per customer and currency, in minor units.
+    credits: Mapping[int, Mapping[str, int]]
+    steps_taken: frozenset[tuple[int, int]]
+    #: The day of the last reminder email queued or sent to each customer.
+    last_email: Mapping[int, date]
+    promises: Mapping[int, tuple[PromiseFacts, ...]]
+    follow_ups: Mapping[int, tuple[FollowUpFacts, ...]]
+    #: Average days paid after the due date over the customer's paid invoices.
+    days_late: Mapping[int, int]
+    #: The newest bank statement import, when the ledger takes payments from statements.
+    newest_import: date | None
+    settings: ReminderSettings
+
+
+def load_snapshot(uow: UnitOfWork) -> LedgerSnapshot:
+    """Read the snapshot in its own transaction."""
+    settings = reminder_settings(load_settings(uow))
+    with uow:
+        return read_snapshot(uow.session, settings)
+
+
+def read_snapshot(session: Session, settings: ReminderSettings) -> LedgerSnapshot:
+    """Read the snapshot in the caller's transaction."""
+    policies = _policies(session)
+    return LedgerSnapshot(
+        customers=_customers(session, policies),
+        policies=policies,
+        invoices=_open_invoices(session),
+        credits=_credits(session),
+        steps_taken=frozenset(
+            (invoice_id, step_id)
+            for invoice_id, step_id in session.execute(
+                select(ReminderStepTaken.invoice_id, ReminderStepTaken.step_id)
+            )
+        ),
+        last_email=dict(
+            session.execute(
+                select(OutboxItem.customer_id, func.max(OutboxItem.send_after))
+                .where(OutboxItem.kind == "reminder", OutboxItem.state.in_(EMAILED_STATES))
+                .group_by(OutboxItem.customer_id)
+            ).all()
+        ),
+        promises=_promises(session),
+        follow_ups=_follow_ups(session),
+        days_late=_days_late(session),
+        newest_import=_newest_import(session),
+        settings=settings,
+    )
+
+
+def reminder_settings(values: Mapping[str, str]) -> ReminderSettings:
+    """The engine's settings from the ledger's settings (defaults where a key is unknown)."""
+    defaults = ReminderSettings()
+    return ReminderSettings(
+        min_interval_days=int(
+            values.get("reminders.min_interval_days", defaults.min_interval_days)
+        ),
+        stale_bank_days=int(values.get("reminders.stale_bank_days", defaults.stale_bank_days)),
+        promise_grace_days=int(
+            values.get("reminders.promise_grace_days", defaults.promise_grace_days)
+        ),
+    )
+
+
+def _policies(session: Session) -> dict[int, PolicyFacts]:
+    steps: dict[int, list[StepFacts]] = defaultdict(list)
+    for row in session.scalars(select(PolicyStep).order_by(PolicyStep.offset_days, PolicyStep.id)):
+        steps[row.policy_id].append(
+            StepFacts(
+                row.id,
+                row.name,
+                row.offset_days,
+                row.template,
+                row.tone,
+                row.action,
+                row.attach_invoices,
+                row.attach_statement,
+            )
+        )
+    return {
+        policy.id: PolicyFacts(policy.id, policy.name, policy.per_invoice, tuple(steps[policy.id]))
+        for policy in session.scalars(select(ReminderPolicy))
+    }
+
+
+def _customers(session: Session, policies: Mapping[int, PolicyFacts]) -> dict[int, CustomerFacts]:
+    segments = {s.name.casefold(): s for s in session.scalars(select(Segment))}
+    default = segments.get(DEFAULT_SEGMENT.casefold())
+    default_policy = default.policy_id if default else min(policies, default=None)
+    owners = dict(session.execute(select(User.id, User.name)).all())
+    contacts: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for customer_id, name, email, role in session.execute(
+        select(Contact.customer_id, Contact.name, Contact.email, Contact.role).order_by(Contact.id)
+    ):
+        contacts[customer_id].append((name, email, role))
+    result: dict[int, CustomerFacts] = {}
+    for c in session.execute(
+        select(
+            Customer.id,
+            Customer.code,
+            Customer.name,
+            Customer.language,
+            Customer.segment,
+            Customer.owner_id,
+            Customer.policy_id,
+            Customer.reminders_excluded,
+            Customer.reminders_paused_until,
+            Customer.reminders_pause_reason,
+        )
+    ):
+        segment = segments.get(c.segment.casefold()) if c.segment else None
+        policy_id = c.policy_id or (segment.policy_id if segment else None) or default_policy
+        name, recipients = _reminder_recipients(contacts.get(c.id, []))
+        result[c.id] = CustomerFacts(
+            id=c.id,
+            code=c.code,
+            name=c.name,
+            language=c.language,
+            segment=c.segment,
+            segment_weight=segment.priority_weight if segment else 0,
+            owner_id=c.owner_id,
+            owner_name=owners.get(c.owner_id, "") if c.owner_id else "",
+            policy_id=policy_id,
+            excluded=c.reminders_excluded,
+            paused_until=c.reminders_paused_until,
+            pause_reason=c.reminders_pause_reason,
+            recipients=recipients,
+            contact_name=name,
+        )
+    return result
+
+
+def _reminder_recipients(contacts: list[tuple[str, str, str]]) -> tuple[str, tuple[str, ...]]:
+    """The contact who receives reminders: the "reminders" role, else billing, else anyone."""
+    for role in ("reminders", "billing", None):
+        chosen = [(n, e) for n, e, r in contacts if e and (role is None or r == role)]
+        if chosen:
+            return chosen[0][0], tuple(dict.fromkeys(e for _, e in chosen))
+    return "", ()
+
+
+def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
+    totals, balances = aggregated_balances()
+    open_amount = balances.open_amount()
+    disputes: dict[int, str] = dict(
+        session.execute(
+            select(
+                Dispute.invoice_id,
+                func.max(func.coalesce(func.nullif(Dispute.waiting_on, ""), Dispute.reason)),
+            )
+            .where(Dispute.state == DisputeState.OPEN)
+            .group_by(Dispute.invoice_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(
+            Invoice.id,
+            Invoice.customer_id,
+            Invoice.number,
+            Invoice.currency,
+            Invoice.issue_date,
+            Invoice.due_date,
+            Invoice.total_minor,
+            open_amount,
+        )
+        .outerjoin(totals, totals.c.invoice_id == Invoice.id)
+        .where(
+            Invoice.state == DocumentState.ISSUED,
+            Invoice.kind == InvoiceKind.INVOICE,
+            open_amount > 0,
+        )
+        .order_by(Invoice.customer_id, Invoice.due_date, Invoice.id)
+    )
+    return tuple(
+        InvoiceFacts(
+            id=r[0],
+            customer_id=r[1],
+            number=r[2] or "",
+            currency=r[3],
+            issue_date=r[4],
+            due_date=r[5],
+            total_minor=r[6],
+            open_minor=int(r[7]),
+            dispute=disputes.get(r[0]),
+        )
+        for r in rows
+    )
+
+
+def _credits(session: Session) -> dict[int, dict[str, int]]:
+    """Unapplied cash and unused credit notes per customer and currency."""
+    paid_out = (
+        select(Allocation.payment_id, func.sum(Allocation.amount_minor).label("used"))
+        .where(Allocation.payment_id.is_not(None), Allocation.reversed_at.is_(None))
+        .group_by(Allocation.payment_id)
+        .subquery()
+    )
+    cash = (
+        select(
+            Payment.customer_id,
+            Payment.currency,
+            func.sum(Payment.amount_minor - func.coalesce(paid_out.c.used, 0)),
+        )
+        .outerjoin(paid_out, paid_out.c.payment_id == Payment.id)
+        .where(Payment.customer_id.is_not(None), Payment.reversed_at.is_(None))
+        .group_by(Payment.customer_id, Payment.currency)
+    )
+    credited = (
+        select(Allocation.credit_note_id, func.sum(Allocation.amount_minor).label("used"))
+        .where(Allocation.credit_note_id.is_not(None), Allocation.reversed_at.is_(None))
+        .group_by(Allocation.credit_note_id)
+        .subquery()
+    )
+    credit = (
+        select(
+            Invoice.customer_id,
+            Invoice.currency,
+            func.sum(Invoice.total_minor - func.coalesce(credited.c.used, 0)),
+        )
+        .outerjoin(credited, credited.c.credit_note_id == Invoice.id)
+        .where(Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.state == DocumentState.ISSUED)
+        .group_by(Invoice.customer_id, Invoice.currency)
+    )
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for stmt in (cash, credit):
+        for customer_id, currency, amount in session.execute(stmt):
+            if amount and customer_id is not None:
+                by_currency = result[customer_id]
+                by_currency[currency] = by_currency.get(currency, 0) + int(amount)
+    return dict(result)
+
+
+def _promises(session: Session) -> dict[int, tuple[PromiseFacts, ...]]:
+    result: dict[int, list[PromiseFacts]] = defaultdict(list)
+    for p in session.scalars(
+        select(PromiseToPay)
+        .where(PromiseToPay.state.in_((PromiseState.OPEN, PromiseState.BROKEN)))
+        .order_by(PromiseToPay.promised_date)
+    ):
+        result[p.customer_id].append(
+            PromiseFacts(
+                id=p.id,
+                customer_id=p.customer_id,
+                amount_minor=p.amount_minor,
+                currency=p.currency,
+                promised_date=p.promised_date,
+                invoice_ids=frozenset(json.loads(p.invoice_ids or "[]")),
+                state=p.state,
+                resolved_on=p.resolved_on,
+            )
+        )
+    return {customer_id: tuple(items) for customer_id, items in result.items()}
+
+
+def _follow_ups(session: Session) -> dict[int, tuple[FollowUpFacts, ...]]:
+    result: dict[int, list[FollowUpFacts]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            FollowUp.id,
+            FollowUp.customer_id,
+            FollowUp.kind,
+            FollowUp.title,
+            FollowUp.due_date,
+            FollowUp.assignee_id,
+        )
+        .where(FollowUp.done_at.is_(None), FollowUp.customer_id.is_not(None))
+        .order_by(FollowUp.due_date, FollowUp.id)
+    ):
+        follow_up = FollowUpFacts(
+            row.id, row.customer_id or 0, row.kind, row.title, row.due_date, row.assignee_id
+        )
+        result[follow_up.customer_id].append(follow_up)
+    return {customer_id: tuple(items) for customer_id, items in result.items()}
+
+
+def _newest_import(session: Session) -> date | None:
+    newest = session.scalar(select(func.max(StatementImport.imported_at)))
+    return newest.date() if newest else None
+
+
+def _days_late(session: Session) -> dict[int, int]:
+    """Average days between due date and the last payment, over each customer's paid invoices."""
+    last_paid = (
+        select(Allocation.invoice_id, func.max(Allocation.allocated_on).label("paid_on"))
+        .where(Allocation.payment_id.is_not(None), Allocation.reversed_at.is_(None))
+        .group_by(Allocation.invoice_id)
+        .subquery()
+    )
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for customer_id, due_date, paid_on in session.execute(
+        select(Invoice.customer_id, Invoice.due_date, last_paid.c.paid_on)
+        .join(last_paid, last_paid.c.invoice_id == Invoice.id)
+        .where(Invoice.kind == InvoiceKind.INVOICE)
+    ):
+        total = sums[customer_id]
+        total[0] += (paid_on - due_date).days
+        total[1] += 1
+    return {customer_id: round(days / count) for customer_id, (days, count) in sums.items()}

@@ -1,0 +1,340 @@
+"""The collections worklist: who to chase today, in what order, and what to do, in words.
+
+Built from the same snapshot as the reminder engine, so "2nd reminder due today" on the worklist
+is exactly what the next reminder pass will send. The priority adds up what a collector weighs:
+how much is overdue and for how long, a broken promise, how late the customer usually pays, and
+the segment (key accounts first); customers with nothing to do today (paused, all disputed,
+waiting on a promise) sink.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from app.models.collections import FollowUpKind, PromiseState
+from app.models.money import Money
+from app.services.aging import BUCKETS, bucket_of
+from app.services.reminders.engine import (
+    Decision,
+    ReminderPlan,
+    Skip,
+    SkipReason,
+    decide_reminders,
+    next_step,
+)
+from app.services.reminders.snapshot import (
+    CustomerFacts,
+    FollowUpFacts,
+    InvoiceFacts,
+    LedgerSnapshot,
+    PromiseFacts,
+    load_snapshot,
+)
+from app.services.uow import UnitOfWork
+
+#: Customers with an invoice falling due within this many days are on the list too.
+SOON_DUE_DAYS = 7
+#: A promise broken within this many days still leads the customer's next action.
+BROKEN_PROMISE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    """One customer on the worklist."""
+
+    customer_id: int
+    customer_code: str
+    customer_name: str
+    segment: str
+    owner_id: int | None
+    owner_name: str
+    overdue: tuple[Money, ...]
+    open: tuple[Money, ...]
+    #: The oldest bucket with an open amount; ``current`` when nothing is overdue yet.
+    bucket: str
+    oldest_days_overdue: int
+    invoices_overdue: int
+    priority: int
+    next_action: str
+    #: One word for the kind of action: reminder, call, task, escalate, dispute, paused,
+    #: promise, wait, fix (no contact, stale bank data) or none.
+    action_kind: str
+    #: Something to do today (a step due, a task due, a broken promise to follow up).
+    due_today: bool
+    why: str
+
+
+def load_worklist(uow: UnitOfWork, today: date) -> list[WorklistRow]:
+    """The worklist for ``today``, highest priority first."""
+    snapshot = load_snapshot(uow)
+    return build_worklist(snapshot, decide_reminders(snapshot, today), today)
+
+
+def filter_worklist(
+    rows: Iterable[WorklistRow],
+    *,
+    segment: str = "",
+    owner_id: int | None = None,
+    bucket: str = "",
+    today_only: bool = False,
+) -> list[WorklistRow]:
+    """The rows of one segment, owner or bucket; ``today_only`` keeps what is due today."""
+    return [
+        row
+        for row in rows
+        if (not segment or row.segment == segment)
+        and (owner_id is None or row.owner_id == owner_id)
+        and (not bucket or row.bucket == bucket)
+        and (not today_only or row.due_today)
+    ]
+
+
+def build_worklist(snapshot: LedgerSnapshot, plan: ReminderPlan, today: date) -> list[WorklistRow]:
+    """Rank every customer with an overdue or soon-due balance; pure."""
+    decisions: dict[int, list[Decision]] = defaultdict(list)
+    for decision in plan.decisions:
+        decisions[decision.customer_id].append(decision)
+    skips: dict[int, list[Skip]] = defaultdict(list)
+    for skip in plan.skipped:
+        skips[skip.customer_id].append(skip)
+    invoices: dict[int, list[InvoiceFacts]] = defaultdict(list)
+    for invoice in snapshot.invoices:
+        invoices[invoice.customer_id].append(invoice)
+    soon = today + timedelta(days=SOON_DUE_DAYS)
+    rows = []
+    for customer_id, open_invoices in invoices.items():
+        if min(i.due_date for i in open_invoices) > soon:
+            continue
+        customer = snapshot.customers[customer_id]
+        rows.append(
+            _row(
+                snapshot,
+                customer,
+                open_invoices,
+                decisions.get(customer_id, []),
+                skips.get(customer_id, []),
+                today,
+            )
+        )
+    rows.sort(key=lambda r: (-r.priority, r.customer_name.casefold(), r.customer_id))
+    return rows
+
+
+@dataclass(frozen=True)
+class _Action:
+    text: str
+    kind: str
+    due_today: bool
+    weight: int = 0
+
+
+def _row(
+    snapshot: LedgerSnapshot,
+    customer: CustomerFacts,
+    invoices: Sequence[InvoiceFacts],
+    decisions: Sequence[Decision],
+    skips: Sequence[Skip],
+    today: date,
+) -> WorklistRow:
+    overdue_invoices = [i for i in invoices if i.due_date < today]
+    oldest = max(((today - i.due_date).days for i in overdue_invoices), default=0)
+    action = _next_action(snapshot, customer, invoices, decisions, skips, today)
+    overdue = _by_currency(overdue_invoices)
+    why = _why(snapshot, customer, overdue, oldest, len(overdue_invoices))
+    return WorklistRow(
+        customer_id=customer.id,
+        customer_code=customer.code,
+        customer_name=customer.name,
+        segment=customer.segment,
+        owner_id=customer.owner_id,
+        owner_name=customer.owner_name,
+        overdue=overdue,
+        open=_by_currency(invoices),
+        bucket=bucket_of(oldest) if overdue_invoices else BUCKETS[0],
+        oldest_days_overdue=oldest,
+        invoices_overdue=len(overdue_invoices),
+        priority=_priority(snapshot, customer, overdue, oldest, action),
+        next_action=action.text,
+        action_kind=action.kind,
+        due_today=action.due_today,
+        why=why,
+    )
+
+
+def _by_currency(invoices: Iterable[InvoiceFacts]) -> tuple[Money, ...]:
+    totals: dict[str, int] = defaultdict(int)
+    for invoice in invoices:
+        totals[invoice.currency] += invoice.open_minor
+    return tuple(Money(minor, currency) for currency, minor in sorted(totals.items()))
+
+
+def _priority(
+    snapshot: LedgerSnapshot,
+    customer: CustomerFacts,
+    overdue: Sequence[Money],
+    oldest: int,
+    action: _Action,
+) -> int:
+    """Points a collector would agree with; amounts in different currencies add as units."""
+    units = sum(m.minor for m in overdue) / 100
+    score = 10 * math.log10(1 + units) + min(oldest, 120) / 3
+    late = snapshot.days_late.get(customer.id, 0)
+    if late > 0:
+        score += min(late, 60) / 4
+    score += customer.segment_weight + action.weight
+    if action.due_today:
+        score += 10
+    return round(score)
+
+
+def _why(
+    snapshot: LedgerSnapshot,
+    customer: CustomerFacts,
+    overdue: Sequence[Money],
+    oldest: int,
+    count: int,
+) -> str:
+    parts = []
+    if count:
+        amounts = ", ".join(f"{m.amount:,.2f} {m.currency}" for m in overdue)
+        plural = "invoice" if count == 1 else "invoices"
+        parts.append(f"{amounts} overdue on {count} {plural}, oldest {oldest} days")
+    late = snapshot.days_late.get(customer.id)
+    if late is not None and late > 3:
+        parts.append(f"usually pays {late} days late")
+    if customer.segment:
+        parts.append(customer.segment)
+    return "; ".join(parts)
+
+
+def _next_action(
+    snapshot: LedgerSnapshot,
+    customer: CustomerFacts,
+    invoices: Sequence[InvoiceFacts],
+    decisions: Sequence[Decision],
+    skips: Sequence[Skip],
+    today: date,
+) -> _Action:
+    """The one thing to do next for this customer, most pressing first."""
+    broken = _broken_promise(snapshot.promises.get(customer.id, ()), today)
+    if broken is not None:
+        broken_on = _when(broken.resolved_on or broken.promised_date, today)
+        return _Action(
+            f"promise to pay broken {broken_on}: call",
+            "call",
+            True,
+            25,
+        )
+    task = _task_due(snapshot.follow_ups.get(customer.id, ()), today)
+    if task is not None:
+        kind = "escalate" if task.kind == FollowUpKind.ESCALATION else "task"
+        return _Action(f"{task.title} (due {_when(task.due_date, today)})", kind, True, 15)
+    emails = [d for d in decisions if d.sends_email]
+    if emails:
+        step = emails[0].step
+        return _Action(f"{step.name} due today", "reminder", True)
+    if decisions:
+        return _Action(f"{decisions[0].step.name} due today", "call", True)
+    held = _held_action(customer, invoices, skips, today)
+    if held is not None:
+        return held
+    return _upcoming(snapshot, customer, invoices, today)
+
+
+def _broken_promise(promises: Iterable[PromiseFacts], today: date) -> PromiseFacts | None:
+    for promise in promises:
+        if promise.state == PromiseState.BROKEN and (
+            promise.resolved_on is None or (today - promise.resolved_on).days <= BROKEN_PROMISE_DAYS
+        ):
+            return promise
+    return None
+
+
+def _task_due(tasks: Iterable[FollowUpFacts], today: date) -> FollowUpFacts | None:
+    return next((t for t in tasks if t.due_date <= today), None)
+
+
+def _held_action(
+    customer: CustomerFacts, invoices: Sequence[InvoiceFacts], skips: Sequence[Skip], today: date
+) -> _Action | None:
+    """Words for a due step held back by a guard; a dispute even when no step is due."""
+    details = {skip.reason: skip.detail for skip in skips}
+    for reason in _HELD_ORDER:
+        if reason in details:
+            return _held(reason, details[reason], customer)
+    overdue = [i for i in invoices if i.due_date < today]
+    disputed = [i for i in overdue if i.dispute is not None]
+    if disputed and len(disputed) == len(overdue):
+        waiting = disputed[0].dispute or "a resolution"
+        return _Action(f"disputed: waiting on {waiting}", "dispute", False, -30)
+    return None
+
+
+#: The guard whose words lead when several held a customer's steps back.
+_HELD_ORDER = (
+    SkipReason.PAUSED,
+    SkipReason.EXCLUDED,
+    SkipReason.NO_CONTACT,
+    SkipReason.STALE_BANK_DATA,
+    SkipReason.PROMISE,
+    SkipReason.MIN_INTERVAL,
+)
+
+
+def _held(reason: SkipReason, detail: str, customer: CustomerFacts) -> _Action:
+    if reason == SkipReason.PAUSED:
+        until = _day(customer.paused_until) if customer.paused_until else "further notice"
+        why = f": {customer.pause_reason}" if customer.pause_reason else ""
+        return _Action(f"paused until {until}{why}", "paused", False, -30)
+    if reason == SkipReason.EXCLUDED:
+        return _Action("excluded from reminders: follow up by hand", "task", False)
+    if reason == SkipReason.NO_CONTACT:
+        return _Action("no email address for reminders: add a contact", "fix", True)
+    if reason == SkipReason.STALE_BANK_DATA:
+        return _Action("reminder held: import a recent bank statement first", "fix", True)
+    if reason == SkipReason.PROMISE:
+        return _Action(f"waiting: {detail}", "promise", False, -20)
+    return _Action(f"next reminder held: {detail}", "wait", False, -10)
+
+
+def _upcoming(
+    snapshot: LedgerSnapshot, customer: CustomerFacts, invoices: Sequence[InvoiceFacts], today: date
+) -> _Action:
+    policy = snapshot.policies.get(customer.policy_id) if customer.policy_id else None
+    chasable = [i for i in invoices if i.dispute is None]
+    if policy is None or customer.excluded:
+        return _Action("no reminder policy: follow up by hand", "task", False)
+    upcoming = [
+        found
+        for invoice in chasable
+        if (found := next_step(policy, invoice, today, snapshot.steps_taken)) is not None
+    ]
+    if upcoming:
+        step, on = min(upcoming, key=lambda found: found[1])
+        days = (on - today).days
+        when = "tomorrow" if days == 1 else f"in {days} days"
+        return _Action(f"{step.name} due {when}", "wait", False)
+    if any(i.due_date < today for i in chasable):
+        return _Action("every reminder sent: call or escalate", "escalate", True, 10)
+    return _Action("nothing to do yet", "none", False)
+
+
+def _when(day: date, today: date) -> str:
+    days = (today - day).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days == -1:
+        return "tomorrow"
+    if 1 < days <= 6:
+        return f"{days} days ago"
+    return f"on {_day(day)}"
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day.strftime('%b')}"
