@@ -169,6 +169,15 @@ SETTINGS: dict[str, SettingSpec] = {
     "smtp.user": SettingSpec("", _line, "SMTP user"),
     "smtp.from": SettingSpec("", _email, "From address"),
     "reminders.send_time": SettingSpec("09:00", _time, "Send reminders at"),
+    "reminders.min_interval_days": SettingSpec(
+        "5", _non_negative_int, "Days between reminders, at least"
+    ),
+    "reminders.promise_grace_days": SettingSpec(
+        "3", _non_negative_int, "Promise to pay: days of grace"
+    ),
+    "reminders.stale_bank_days": SettingSpec(
+        "7", _non_negative_int, "Warn when the bank statement is older than (days)"
+    ),
     "matching.writeoff_percent": SettingSpec("1", _decimal, "Bank fees: at most (% of open)"),
     "matching.writeoff_max": SettingSpec("15.00", _decimal, "Bank fees: at most (amount)"),
 }
