@@ -1,0 +1,1 @@
+"""Collections: dunning steps due, the reminder letters and the outbox."""
