@@ -29,6 +29,7 @@ from app.services.iban import normalize_iban
 from app.services.invoice_queries import per_row_balances
 from app.services.invoicing import open_minor, reverse_payment_in
 from app.services.money_format import format_money
+from app.services.promises import note_payments
 from app.services.uow import UnitOfWork
 
 #: What a change to a statement line touches in the window.
@@ -92,6 +93,7 @@ def apply_lines(session: Session, actor: str, applications: Sequence[Application
     session.execute(insert(AuditEntry), audit_rows)
     session.flush()
     _verify_open_amounts(session, {i for a in applications for i, _, _ in a.allocations})
+    note_payments(session, actor, {a.customer_id for a in applications})
 
 
 def _insert_payments(session: Session, applications: Sequence[Application]) -> list[int]:

@@ -33,6 +33,7 @@ from app.services.audit import record_activity, record_audit
 from app.services.clock import Clock
 from app.services.dto import DraftInvoice, DraftLine
 from app.services.money_format import format_money
+from app.services.promises import note_payments
 from app.services.settings import format_number, load_settings
 from app.services.uow import UnitOfWork
 
@@ -532,6 +533,7 @@ def record_payment(
                 uow.actor,
                 on=received_on,
             )
+            note_payments(uow.session, uow.actor, [customer_id])
         uow.commit()
         return PaymentId(payment.id)
 
