@@ -1,0 +1,376 @@
+"""What a collector does from the worklist or a customer: calls, pauses, policies, disputes.
+
+Every action is one transaction, audit-logged and shown on the customer's timeline (kinds
+``call``, ``pause``, ``policy`` and ``dispute``). Bad input raises :class:`CollectionError` naming
+the field, and then nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.collections import Dispute, DisputeState, PolicyStep, ReminderPolicy, Segment
+from app.models.company import User
+from app.models.customer import Customer
+from app.models.invoice import DocumentState, Invoice, InvoiceKind
+from app.services.audit import record_activity, record_audit
+from app.services.uow import UnitOfWork
+
+#: How a call went.
+CALL_OUTCOMES = ("reached", "left_voicemail", "no_answer", "wrong_number")
+_OUTCOME_WORDS = {
+    "reached": "reached",
+    "left_voicemail": "left a voicemail",
+    "no_answer": "no answer",
+    "wrong_number": "wrong number",
+}
+
+
+class CollectionError(ValueError):
+    """A collections action that cannot be done; the message names the field."""
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One dunning step of a policy."""
+
+    id: int
+    name: str
+    offset_days: int
+    template: str
+    tone: str
+    action: str
+    attach_invoices: bool
+    attach_statement: bool
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """A reminder policy with its steps in the order they are taken."""
+
+    id: int
+    name: str
+    per_invoice: bool
+    steps: tuple[StepView, ...]
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    """A customer segment, the policy it gives its customers and how many it has."""
+
+    id: int
+    name: str
+    policy_id: int | None
+    policy_name: str
+    priority_weight: int
+    customers: int
+
+
+def _customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise CollectionError(f"customer: there is no customer with id {customer_id}")
+    return customer
+
+
+def _required(field: str, text: str) -> str:
+    if not text.strip():
+        raise CollectionError(f"{field}: required")
+    return text.strip()
+
+
+def log_call(
+    uow: UnitOfWork, customer_id: int, outcome: str, notes: str = "", on: date | None = None
+) -> None:
+    """Note a phone call with a customer on its timeline.
+
+    Args:
+        uow: the unit of work.
+        customer_id: who was called.
+        outcome: one of :data:`CALL_OUTCOMES`.
+        notes: what was said.
+        on: the day of the call; ``None`` for now.
+
+    Raises:
+        CollectionError: unknown customer or outcome.
+    """
+    if outcome not in CALL_OUTCOMES:
+        raise CollectionError(
+            f"outcome: expected one of {', '.join(CALL_OUTCOMES)}, got {outcome!r}"
+        )
+    with uow:
+        customer = _customer(uow.session, customer_id)
+        summary = f"Call: {_OUTCOME_WORDS[outcome]}" + (
+            f". {notes.strip()}" if notes.strip() else ""
+        )
+        record_activity(uow.session, customer.id, "call", summary, author=uow.actor, on=on)
+        record_audit(
+            uow.session, uow.actor, "call", "customer", customer.id,
+            after={"outcome": outcome, "notes": notes.strip(), "on": on},
+        )  # fmt: skip
+        uow.commit()
+
+
+def pause_reminders(
+    uow: UnitOfWork, customer_id: int, until: date, reason: str, *, today: date
+) -> None:
+    """Stop automatic reminders to a customer until a day (they stay paused through it).
+
+    Raises:
+        CollectionError: unknown customer, no reason, or ``until`` not after ``today``.
+    """
+    why = _required("reason", reason)
+    if until <= today:
+        raise CollectionError(f"until: must be after today, got {until.isoformat()}")
+    with uow:
+        customer = _customer(uow.session, customer_id)
+        before = {
+            "until": customer.reminders_paused_until,
+            "reason": customer.reminders_pause_reason,
+        }
+        customer.reminders_paused_until, customer.reminders_pause_reason = until, why
+        record_audit(
+            uow.session, uow.actor, "pause", "customer", customer.id, before,
+            {"until": until, "reason": why},
+        )  # fmt: skip
+        record_activity(
+            uow.session, customer.id, "pause",
+            f"Reminders paused until {until.isoformat()}: {why}", author=uow.actor,
+        )  # fmt: skip
+        uow.commit()
+
+
+def resume_reminders(uow: UnitOfWork, customer_id: int) -> None:
+    """End a pause: automatic reminders go to the customer again.
+
+    Raises:
+        CollectionError: unknown customer, or its reminders are not paused.
+    """
+    with uow:
+        customer = _customer(uow.session, customer_id)
+        if customer.reminders_paused_until is None:
+            raise CollectionError(f"{customer.name}: reminders are not paused")
+        before = {
+            "until": customer.reminders_paused_until,
+            "reason": customer.reminders_pause_reason,
+        }
+        customer.reminders_paused_until, customer.reminders_pause_reason = None, ""
+        record_audit(uow.session, uow.actor, "resume", "customer", customer.id, before)
+        record_activity(uow.session, customer.id, "pause", "Reminders resumed", author=uow.actor)
+        uow.commit()
+
+
+def set_reminder_exclusion(uow: UnitOfWork, customer_id: int, excluded: bool) -> None:
+    """Take a customer out of automatic reminders for good, or back in; nothing if unchanged.
+
+    Raises:
+        CollectionError: unknown customer.
+    """
+    with uow:
+        customer = _customer(uow.session, customer_id)
+        if customer.reminders_excluded == excluded:
+            return
+        customer.reminders_excluded = excluded
+        record_audit(
+            uow.session, uow.actor, "set", "customer", customer.id,
+            {"reminders_excluded": not excluded}, {"reminders_excluded": excluded},
+        )  # fmt: skip
+        words = "No automatic reminders" if excluded else "Automatic reminders again"
+        record_activity(uow.session, customer.id, "policy", words, author=uow.actor)
+        uow.commit()
+
+
+def set_customer_policy(uow: UnitOfWork, customer_id: int, policy_id: int | None) -> None:
+    """Give a customer its own reminder policy, or ``None`` for its segment's.
+
+    Raises:
+        CollectionError: unknown customer or policy.
+    """
+    with uow:
+        session = uow.session
+        customer = _customer(session, customer_id)
+        policy = session.get(ReminderPolicy, policy_id) if policy_id is not None else None
+        if policy_id is not None and policy is None:
+            raise CollectionError(f"policy: there is no reminder policy with id {policy_id}")
+        if customer.policy_id == policy_id:
+            return
+        record_audit(
+            session, uow.actor, "set", "customer", customer.id,
+            {"policy_id": customer.policy_id}, {"policy_id": policy_id},
+        )  # fmt: skip
+        customer.policy_id = policy_id
+        words = f"Reminder policy: {policy.name}" if policy else "Reminder policy: the segment's"
+        record_activity(session, customer.id, "policy", words, author=uow.actor)
+        uow.commit()
+
+
+def set_reminder_contact(uow: UnitOfWork, customer_id: int, contact_id: int) -> None:
+    """Send a customer's reminders to one contact: it gets the ``reminders`` role, others lose it.
+
+    A contact that loses the role becomes ``other``.
+
+    Raises:
+        CollectionError: unknown customer, a contact of another customer, or one without email.
+    """
+    with uow:
+        customer = _customer(uow.session, customer_id)
+        chosen = next((c for c in customer.contacts if c.id == contact_id), None)
+        if chosen is None:
+            raise CollectionError(f"contact: {customer.name} has no contact with id {contact_id}")
+        if not chosen.email.strip():
+            raise CollectionError(f"contact: {chosen.name or 'this contact'} has no email address")
+        before = [c.id for c in customer.contacts if c.role == "reminders"]
+        for contact in customer.contacts:
+            if contact.role == "reminders" and contact is not chosen:
+                contact.role = "other"
+        chosen.role = "reminders"
+        record_audit(
+            uow.session, uow.actor, "set", "customer", customer.id,
+            {"reminder_contacts": before}, {"reminder_contacts": [chosen.id]},
+        )  # fmt: skip
+        who = f"{chosen.name} <{chosen.email}>" if chosen.name else chosen.email
+        record_activity(
+            uow.session, customer.id, "policy", f"Reminders go to {who}", author=uow.actor
+        )
+        uow.commit()
+
+
+def open_dispute(
+    uow: UnitOfWork,
+    invoice_id: int,
+    reason: str,
+    waiting_on: str = "",
+    owner_id: int | None = None,
+    *,
+    on: date,
+) -> int:
+    """Record a customer's dispute of an invoice; it is not chased while the dispute is open.
+
+    Args:
+        uow: the unit of work.
+        invoice_id: the disputed invoice.
+        reason: the customer's objection.
+        waiting_on: what would settle it ("a credit note", "proof of delivery").
+        owner_id: who looks after it (a user).
+        on: the day it was raised.
+
+    Returns:
+        The dispute's id.
+
+    Raises:
+        CollectionError: no reason, an unknown or unissued invoice, an unknown owner, or a
+            dispute of the invoice is open already.
+    """
+    why = _required("reason", reason)
+    with uow:
+        session = uow.session
+        invoice = session.get(Invoice, invoice_id)
+        if (
+            invoice is None
+            or invoice.state != DocumentState.ISSUED
+            or invoice.kind != InvoiceKind.INVOICE
+        ):
+            raise CollectionError(f"invoice: id {invoice_id} is not an issued invoice")
+        if owner_id is not None and session.get(User, owner_id) is None:
+            raise CollectionError(f"owner: there is no user with id {owner_id}")
+        already = select(Dispute.id).where(
+            Dispute.invoice_id == invoice_id, Dispute.state == DisputeState.OPEN
+        )
+        if session.scalar(already) is not None:
+            raise CollectionError(f"invoice: {invoice.number} is disputed already")
+        dispute = Dispute(
+            invoice_id=invoice.id,
+            customer_id=invoice.customer_id,
+            reason=why,
+            waiting_on=waiting_on.strip(),
+            owner_id=owner_id,
+            state=DisputeState.OPEN,
+            opened_on=on,
+        )
+        session.add(dispute)
+        session.flush()
+        record_audit(
+            session, uow.actor, "open", "dispute", dispute.id,
+            after={"invoice": invoice.number, "reason": why, "waiting_on": dispute.waiting_on},
+        )  # fmt: skip
+        waiting = f" (waiting on {dispute.waiting_on})" if dispute.waiting_on else ""
+        record_activity(
+            session, invoice.customer_id, "dispute",
+            f"{invoice.number} disputed: {why}{waiting}", invoice.id, uow.actor, on=on,
+        )  # fmt: skip
+        uow.commit()
+        return dispute.id
+
+
+def resolve_dispute(uow: UnitOfWork, dispute_id: int, resolution: str, *, on: date) -> None:
+    """Close a dispute, saying how it was settled; its invoice is chased again if still open.
+
+    Raises:
+        CollectionError: no resolution, an unknown dispute, or one resolved already.
+    """
+    how = _required("resolution", resolution)
+    with uow:
+        session = uow.session
+        dispute = session.get(Dispute, dispute_id)
+        if dispute is None:
+            raise CollectionError(f"dispute: there is no dispute with id {dispute_id}")
+        if dispute.state != DisputeState.OPEN:
+            raise CollectionError(f"dispute: resolved already on {dispute.resolved_on}")
+        dispute.state, dispute.resolved_on, dispute.resolution = DisputeState.RESOLVED, on, how
+        record_audit(
+            session, uow.actor, "resolve", "dispute", dispute.id,
+            {"state": DisputeState.OPEN}, {"state": DisputeState.RESOLVED, "resolution": how},
+        )  # fmt: skip
+        number = session.get_one(Invoice, dispute.invoice_id).number
+        record_activity(
+            session, dispute.customer_id, "dispute", f"Dispute of {number} resolved: {how}",
+            dispute.invoice_id, uow.actor, on=on,
+        )  # fmt: skip
+        uow.commit()
+
+
+def _step_view(step: PolicyStep) -> StepView:
+    return StepView(
+        id=step.id,
+        name=step.name,
+        offset_days=step.offset_days,
+        template=step.template,
+        tone=step.tone,
+        action=step.action,
+        attach_invoices=step.attach_invoices,
+        attach_statement=step.attach_statement,
+    )
+
+
+def list_policies(uow: UnitOfWork) -> list[PolicyView]:
+    """Every reminder policy by name, with its steps in the order they are taken."""
+    with uow:
+        policies: Sequence[ReminderPolicy] = uow.session.scalars(
+            select(ReminderPolicy).order_by(ReminderPolicy.name)
+        ).all()
+        return [
+            PolicyView(p.id, p.name, p.per_invoice, tuple(_step_view(s) for s in p.steps))
+            for p in policies
+        ]
+
+
+def list_segments(uow: UnitOfWork) -> list[SegmentView]:
+    """Every segment by name, with its policy and how many customers it has."""
+    customers = (
+        select(func.count(Customer.id)).where(Customer.segment == Segment.name).scalar_subquery()
+    )
+    stmt = (
+        select(Segment, ReminderPolicy.name, customers)
+        .outerjoin(ReminderPolicy, ReminderPolicy.id == Segment.policy_id)
+        .order_by(Segment.name)
+    )
+    with uow:
+        return [
+            SegmentView(s.id, s.name, s.policy_id, policy or "", s.priority_weight, int(count))
+            for s, policy, count in uow.session.execute(stmt)
+        ]
