@@ -16,6 +16,7 @@ from app.services.file_import import import_customers, import_invoices
 from app.services.reminders.policies import (
     PolicyError,
     PolicyInput,
+    PolicyView,
     StepInput,
     customer_reminders,
     list_policies,
@@ -44,7 +45,7 @@ def _counts(uow: UnitOfWork) -> tuple[int, int, int]:
         )
 
 
-def _policy(uow: UnitOfWork, name: str):
+def _policy(uow: UnitOfWork, name: str) -> PolicyView:
     return next(p for p in list_policies(uow) if p.name == name)
 
 
@@ -232,11 +233,11 @@ def test_customer_reminders_says_which_policy_and_why(uow: UnitOfWork, tmp_path:
     assert (state.policy_name, state.source, state.excluded) == ("Standard", "segment", False)
     key = _policy(uow, "Key account").id
     with uow:
-        customer = uow.session.get(Customer, customer_id)
-        assert customer is not None
-        customer.policy_id = key
-        customer.reminders_paused_until = TODAY + timedelta(days=3)
-        customer.reminders_pause_reason = "holiday"
+        row = uow.session.get(Customer, customer_id)
+        assert row is not None
+        row.policy_id = key
+        row.reminders_paused_until = TODAY + timedelta(days=3)
+        row.reminders_pause_reason = "holiday"
         uow.commit()
     state = customer_reminders(uow, customer_id, TODAY)
     assert (state.policy_name, state.source) == ("Key account", "customer")
