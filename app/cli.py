@@ -10,6 +10,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from app.services.excel_export import export_customers_xlsx, export_invoices_xls
 from app.services.file_import import ImportFileError, import_customers, import_invoices
 from app.services.reconciliation import reconcile
 from app.services.reconciliation_export import export_reconciliation
+from app.services.reminders.run import run_reminders
+from app.services.reminders.templates import TemplateError
 from app.services.settings import SettingError, load_settings, save_settings
 from app.services.statements.parsed import MappingNeededError, StatementFileError
 from app.services.uow import UnitOfWork
@@ -86,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--auto", action="store_true", help="apply the matches the engine is sure of")
     rec.add_argument("--export", type=Path, metavar="FILE.csv", help="write the reconciliation")
+
+    rem = commands.add_parser("reminders", help="the reminder engine")
+    rem_actions = rem.add_subparsers(dest="action", metavar="ACTION", required=True)
+    run = rem_actions.add_parser(
+        "run", help="queue the reminders that are due (one pass)", parents=[ledger]
+    )
+    run.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
+    run.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="the day of the pass")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
 
     exp = commands.add_parser("export", help="export customers or invoices to XLSX")
     exp_kinds = exp.add_subparsers(dest="kind", metavar="KIND", required=True)
@@ -159,6 +171,43 @@ def _reconcile(uow: UnitOfWork, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    today = args.today or SystemClock().today()
+    try:
+        result = run_reminders(uow, today, dry_run=args.dry_run)
+    except TemplateError as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+        return EXIT_OK
+    for warning in result.warnings:
+        print(f"Warning: {warning}")
+    verb = "would queue" if args.dry_run else "queued"
+    for decision in result.decisions:
+        what = f"{decision.customer_name}: {decision.step} ({', '.join(decision.invoices)})"
+        if decision.email is None:
+            print(f"task   {what}")
+        else:
+            print(f"email  {what} to {', '.join(decision.to)}")
+    for skip in result.skipped:
+        detail = f": {skip.detail}" if skip.detail else ""
+        print(f"held   {skip.customer_name}: {', '.join(skip.invoices)} ({skip.reason}{detail})")
+    emails = sum(1 for d in result.decisions if d.email is not None)
+    tasks = sum(1 for d in result.decisions if d.task)
+    print(
+        f"{today.isoformat()}: {verb} {emails} emails, {tasks} tasks; "
+        f"{len(result.skipped)} held back"
+    )
+    return EXIT_OK
+
+
 def _export(uow: UnitOfWork, args: argparse.Namespace) -> int:
     try:
         if args.kind == "customers":
@@ -188,6 +237,7 @@ COMMANDS: dict[str, Callable[[UnitOfWork, argparse.Namespace], int]] = {
     "import": _import,
     "export": _export,
     "reconcile": _reconcile,
+    "reminders": _reminders,
     "settings": _settings,
 }
 

@@ -38,6 +38,8 @@ from app.services.uow import UnitOfWork
 
 #: Customers with an invoice falling due within this many days are on the list too.
 SOON_DUE_DAYS = 7
+#: Points for a letter due today by its tone: the later the step, the more it matters today.
+_TONE_WEIGHTS = {"firm": 5, "final": 10}
 #: A promise broken within this many days still leads the customer's next action.
 BROKEN_PROMISE_DAYS = 14
 
@@ -181,7 +183,7 @@ def _priority(
 ) -> int:
     """Points a collector would agree with; amounts in different currencies add as units."""
     units = sum(m.minor for m in overdue) / 100
-    score = 10 * math.log10(1 + units) + min(oldest, 120) / 3
+    score = 10 * math.log10(1 + units) + min(oldest, 120) / 2
     late = snapshot.days_late.get(customer.id, 0)
     if late > 0:
         score += min(late, 60) / 4
@@ -236,7 +238,7 @@ def _next_action(
     emails = [d for d in decisions if d.sends_email]
     if emails:
         step = emails[0].step
-        return _Action(f"{step.name} due today", "reminder", True)
+        return _Action(f"{step.name} due today", "reminder", True, _TONE_WEIGHTS.get(step.tone, 0))
     if decisions:
         return _Action(f"{decisions[0].step.name} due today", "call", True)
     held = _held_action(customer, invoices, skips, today)

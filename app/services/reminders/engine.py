@@ -238,7 +238,7 @@ def _guard(
     emails = [d for d in kept if d.step.action != StepAction.TASK]
     tasks = [d for d in kept if d.step.action == StepAction.TASK]
     decisions = [
-        Decision(customer.id, policy.id, group[-1].step, tuple(group), ())
+        Decision(customer.id, policy.id, _firmest(group), tuple(group), ())
         for group in _letters(policy, tasks)
     ]
     if emails:
@@ -250,7 +250,7 @@ def _guard(
             hold(emails, SkipReason.NO_CONTACT)
         else:
             decisions.extend(
-                Decision(customer.id, policy.id, group[-1].step, tuple(group), customer.recipients)
+                Decision(customer.id, policy.id, _firmest(group), tuple(group), customer.recipients)
                 for group in _letters(policy, emails)
             )
     return decisions, _skips(customer.id, held)
@@ -258,18 +258,21 @@ def _guard(
 
 def _skips(customer_id: int, held: dict[SkipReason, tuple[list[int], str]]) -> list[Skip]:
     """One skip per reason, its invoices in the order they fall due."""
-    return [
-        Skip(customer_id, tuple(ids), reason, detail) for reason, (ids, detail) in held.items()
-    ]
+    return [Skip(customer_id, tuple(ids), reason, detail) for reason, (ids, detail) in held.items()]
 
 
 def _letters(policy: PolicyFacts, due: list[DueStep]) -> list[list[DueStep]]:
-    """One letter per customer (its firmest step last), or one per invoice when the policy says."""
+    """One letter per customer, oldest invoice first, or one per invoice when the policy says."""
     if not due:
         return []
     if policy.per_invoice:
         return [[d] for d in due]
-    return [sorted(due, key=lambda d: (d.step.offset_days, d.invoice.due_date, d.invoice.id))]
+    return [sorted(due, key=lambda d: (d.invoice.due_date, d.invoice.id))]
+
+
+def _firmest(group: list[DueStep]) -> StepFacts:
+    """The step a letter takes: the latest of its invoices' steps."""
+    return max(group, key=lambda d: d.step.offset_days).step
 
 
 def _promised_invoices(

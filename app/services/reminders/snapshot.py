@@ -12,7 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    SQLColumnExpression,
+    String,
+    and_,
+    cast,
+    func,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.models.bank import StatementImport
@@ -33,7 +44,7 @@ from app.models.company import User
 from app.models.customer import Contact, Customer
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.payment import Allocation, Payment
-from app.services.invoice_queries import aggregated_balances
+from app.services.invoice_queries import per_row_balances
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 
@@ -288,8 +299,8 @@ def _reminder_recipients(contacts: list[tuple[str, str, str]]) -> tuple[str, tup
 
 
 def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
-    totals, balances = aggregated_balances()
-    open_amount = balances.open_amount()
+    """Open receivables; balances looked up per invoice (an index hit each), dates read as text."""
+    open_amount = per_row_balances().open_amount()
     disputes: dict[int, str] = dict(
         session.execute(
             select(
@@ -300,24 +311,24 @@ def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
             .group_by(Dispute.invoice_id)
         ).all()
     )
-    rows = session.execute(
+    listed = (
         select(
             Invoice.id,
             Invoice.customer_id,
             Invoice.number,
             Invoice.currency,
-            Invoice.issue_date,
-            Invoice.due_date,
+            type_coerce(Invoice.issue_date, String),
+            type_coerce(Invoice.due_date, String),
             Invoice.total_minor,
-            open_amount,
+            open_amount.label("open_minor"),
         )
-        .outerjoin(totals, totals.c.invoice_id == Invoice.id)
-        .where(
-            Invoice.state == DocumentState.ISSUED,
-            Invoice.kind == InvoiceKind.INVOICE,
-            open_amount > 0,
-        )
-        .order_by(Invoice.customer_id, Invoice.due_date, Invoice.id)
+        .where(Invoice.state == DocumentState.ISSUED, Invoice.kind == InvoiceKind.INVOICE)
+        .subquery()
+    )
+    rows = session.execute(
+        select(listed)
+        .where(listed.c.open_minor > 0)
+        .order_by(listed.c.customer_id, listed.c.due_date, listed.c.id)
     )
     return tuple(
         InvoiceFacts(
@@ -325,8 +336,8 @@ def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
             customer_id=r[1],
             number=r[2] or "",
             currency=r[3],
-            issue_date=r[4],
-            due_date=r[5],
+            issue_date=_day(r[4]),
+            due_date=_day(r[5]),
             total_minor=r[6],
             open_minor=int(r[7]),
             dispute=disputes.get(r[0]),
@@ -335,46 +346,49 @@ def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
     )
 
 
+def _day(value: date | str) -> date:
+    """A date column read as text (SQLite: ISO text, parsed fast) or as a date (PostgreSQL)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def _credits(session: Session) -> dict[int, dict[str, int]]:
-    """Unapplied cash and unused credit notes per customer and currency."""
+    """Unapplied cash and unused credit notes per customer and currency.
+
+    What each payment or credit note brought, less what was allocated from it, summed as one
+    signed list per customer: no per-payment grouping to join back.
+    """
+    payments = select(
+        Payment.customer_id.label("customer_id"),
+        Payment.currency.label("currency"),
+        Payment.amount_minor.label("amount"),
+    ).where(Payment.customer_id.is_not(None), Payment.reversed_at.is_(None))
     paid_out = (
-        select(Allocation.payment_id, func.sum(Allocation.amount_minor).label("used"))
-        .where(Allocation.payment_id.is_not(None), Allocation.reversed_at.is_(None))
-        .group_by(Allocation.payment_id)
-        .subquery()
-    )
-    cash = (
-        select(
-            Payment.customer_id,
-            Payment.currency,
-            func.sum(Payment.amount_minor - func.coalesce(paid_out.c.used, 0)),
+        select(Payment.customer_id, Payment.currency, -Allocation.amount_minor)
+        .join(Payment, Payment.id == Allocation.payment_id)
+        .where(
+            Payment.customer_id.is_not(None),
+            Payment.reversed_at.is_(None),
+            Allocation.reversed_at.is_(None),
         )
-        .outerjoin(paid_out, paid_out.c.payment_id == Payment.id)
-        .where(Payment.customer_id.is_not(None), Payment.reversed_at.is_(None))
-        .group_by(Payment.customer_id, Payment.currency)
     )
+    issued_credit = and_(
+        Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.state == DocumentState.ISSUED
+    )
+    notes = select(Invoice.customer_id, Invoice.currency, Invoice.total_minor).where(issued_credit)
     credited = (
-        select(Allocation.credit_note_id, func.sum(Allocation.amount_minor).label("used"))
-        .where(Allocation.credit_note_id.is_not(None), Allocation.reversed_at.is_(None))
-        .group_by(Allocation.credit_note_id)
-        .subquery()
+        select(Invoice.customer_id, Invoice.currency, -Allocation.amount_minor)
+        .join(Invoice, Invoice.id == Allocation.credit_note_id)
+        .where(issued_credit, Allocation.reversed_at.is_(None))
     )
-    credit = (
-        select(
-            Invoice.customer_id,
-            Invoice.currency,
-            func.sum(Invoice.total_minor - func.coalesce(credited.c.used, 0)),
-        )
-        .outerjoin(credited, credited.c.credit_note_id == Invoice.id)
-        .where(Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.state == DocumentState.ISSUED)
-        .group_by(Invoice.customer_id, Invoice.currency)
+    signed = union_all(payments, paid_out, notes, credited).subquery()
+    rows = session.execute(
+        select(signed.c.customer_id, signed.c.currency, func.sum(signed.c.amount))
+        .group_by(signed.c.customer_id, signed.c.currency)
+        .having(func.sum(signed.c.amount) != 0)
     )
     result: dict[int, dict[str, int]] = defaultdict(dict)
-    for stmt in (cash, credit):
-        for customer_id, currency, amount in session.execute(stmt):
-            if amount and customer_id is not None:
-                by_currency = result[customer_id]
-                by_currency[currency] = by_currency.get(currency, 0) + int(amount)
+    for customer_id, currency, amount in rows:
+        result[customer_id][currency] = int(amount)
     return dict(result)
 
 
@@ -434,13 +448,22 @@ def _days_late(session: Session) -> dict[int, int]:
         .group_by(Allocation.invoice_id)
         .subquery()
     )
-    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for customer_id, due_date, paid_on in session.execute(
-        select(Invoice.customer_id, Invoice.due_date, last_paid.c.paid_on)
+    rows = session.execute(
+        select(
+            Invoice.customer_id,
+            func.avg(_days_between(session, last_paid.c.paid_on, Invoice.due_date)),
+        )
         .join(last_paid, last_paid.c.invoice_id == Invoice.id)
         .where(Invoice.kind == InvoiceKind.INVOICE)
-    ):
-        total = sums[customer_id]
-        total[0] += (paid_on - due_date).days
-        total[1] += 1
-    return {customer_id: round(days / count) for customer_id, (days, count) in sums.items()}
+        .group_by(Invoice.customer_id)
+    )
+    return {customer_id: round(avg) for customer_id, avg in rows if avg is not None}
+
+
+def _days_between(
+    session: Session, later: ColumnElement[date], earlier: SQLColumnExpression[date]
+) -> ColumnElement[float]:
+    """Days from ``earlier`` to ``later`` in SQL: SQLite's julianday, else date subtraction."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return cast(later - earlier, Float)

@@ -52,13 +52,14 @@ def test_one_letter_per_customer_lists_every_invoice_due_a_step_with_the_firmest
         ),
         TODAY,
     )
-    assert _steps(plan) == [(1, "2nd reminder", (1, 2))]
+    assert _steps(plan) == [(1, "2nd reminder", (2, 1))]
     letter = plan.decisions[0]
     assert {(d.invoice.id, d.step.name) for d in letter.due} == {
         (1, "1st reminder"),
         (2, "2nd reminder"),
     }
     assert letter.key == "reminder:1:13:1,2"
+    assert [d.invoice.id for d in letter.due] == [2, 1]
 
 
 def test_per_invoice_policy_writes_one_letter_per_invoice() -> None:
