@@ -308,3 +308,24 @@ def test_worklist_says_what_a_dispute_waits_on(ledger: UnitOfWork) -> None:
 
 def test_worklist_on_an_empty_ledger(uow: UnitOfWork) -> None:
     assert load_worklist(uow, date(2026, 1, 1)) == []
+
+
+def test_a_broken_promise_is_settled_by_the_pass_and_leads_the_worklist(ledger: UnitOfWork) -> None:
+    with ledger:
+        mueller = ledger.session.scalars(select(Customer).where(Customer.code == "MUELLER")).one()
+        ledger.session.add(
+            PromiseToPay(
+                customer_id=mueller.id,
+                amount_minor=123450,
+                currency="EUR",
+                promised_date=TODAY - timedelta(days=4),
+            )
+        )
+        ledger.commit()
+    result = run_reminders(ledger, TODAY)
+    assert "MUELLER" in {d.customer_code for d in result.decisions}
+    with ledger:
+        promise = ledger.session.scalars(select(PromiseToPay)).one()
+        assert promise.state == "broken"
+    actions = {r.customer_code: r.next_action for r in load_worklist(ledger, TODAY)}
+    assert actions["MUELLER"] == "promise to pay broken today: call"

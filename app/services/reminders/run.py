@@ -22,6 +22,7 @@ from app.models.collections import FollowUp, FollowUpKind, OutboxItem, ReminderS
 from app.models.money import Money
 from app.services.audit import event_time, record_audit
 from app.services.iban import creditor_reference
+from app.services.promises import settle_promises
 from app.services.reminders.engine import Decision, DueStep, ReminderPlan, decide_reminders
 from app.services.reminders.snapshot import (
     InvoiceFacts,
@@ -108,18 +109,24 @@ class ReminderRunResult:
 def run_reminders(uow: UnitOfWork, today: date, *, dry_run: bool = False) -> ReminderRunResult:
     """Decide today's reminders and queue them; with ``dry_run`` only say what would be queued.
 
+    Promises to pay are settled first (kept, or broken with a task for the owner), so a broken
+    promise no longer holds its invoices back.
+
     Args:
         uow: the unit of work.
         today: the day of the pass.
         dry_run: decide and render, write nothing.
     """
     values = load_settings(uow)
+    settings = reminder_settings(values)
     with uow:
         session = uow.session
         if not dry_run:
             record_audit(session, uow.actor, "run", "reminders", None, after={"today": str(today)})
             session.flush()
-        snapshot = read_snapshot(session, reminder_settings(values))
+            settle_promises(session, today, settings.promise_grace_days, uow.actor)
+            session.flush()
+        snapshot = read_snapshot(session, settings)
         plan = decide_reminders(snapshot, today)
         letters = render_plan(session, snapshot, plan, values)
         if dry_run:
