@@ -38,6 +38,7 @@ from app.services.matching.references import (
     alnum_key,
     no_slips,
 )
+from app.services.matching.shares import SHARES, Share, says_partial, share_of
 from app.services.matching.types import (
     BankLine,
     InvoiceItem,
@@ -73,6 +74,8 @@ MANY_COMBINATIONS = SubsetSearch(max_items=24, max_steps=2_000)
 ON_ACCOUNT = 200
 SETTLED_CAP = 600
 MAX_GLOBAL_AMOUNT_HITS = 5
+# Invoices a partial payment is a round share of, proposed per customer.
+MAX_SHARES = 2
 
 
 class Order(Enum):
@@ -110,6 +113,8 @@ class Evidence:
     combined: bool = False
     unique_search: bool = True
     order: Order | None = None
+    share: bool = False
+    says_partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,11 +172,13 @@ def _score_unnamed(fits: bool, penalty: int, evidence: Evidence) -> Score:
     When several open invoices (or groups of them) fit, the oldest is what a bookkeeper
     applies: it is applied when the payer is confirmed, and the younger ones stay suggestions.
     """
+    doubt = CONFIRMED - min(evidence.payer, CONFIRMED)
+    if not fits and evidence.share and evidence.payer >= RECOGNISED:
+        return Score((870 if evidence.says_partial else 850) - doubt, auto_eligible=False)
     if not fits:
         return Score(400 if evidence.payer else 100, auto_eligible=False)
     if evidence.payer >= RECOGNISED:
         base = 860 if evidence.combined else 900
-        doubt = CONFIRMED - min(evidence.payer, CONFIRMED)
         eligible = evidence.unique_search
         if evidence.order is Order.OLDEST:
             eligible = eligible or evidence.payer >= CONFIRMED
@@ -199,6 +206,7 @@ class _Candidate:
     combined: bool = False
     unique_search: bool = True
     order: Order | None = None
+    share: Share | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +227,7 @@ class _Line:
     hits: list[ReferenceHit]
     notes: list[str] = field(default_factory=list)
     settled_customers: set[int] = field(default_factory=set)
+    says_partial: bool = False
 
 
 class Matcher:
@@ -259,6 +268,7 @@ class Matcher:
                 self._open_count[item.currency] += 1
         # The invoices each line of the statement names by number (see preview).
         self._named_by: dict[int, list[tuple[int, int]]] = {}
+        self._payers_seen: dict[tuple[str, str], dict[int, Payer]] = {}
 
     def preview(self, lines: Sequence[BankLine]) -> None:
         """Read the whole statement first: which lines name which invoices.
@@ -275,10 +285,30 @@ class Matcher:
             if line.amount_minor <= 0:
                 continue
             texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
-            for hit in self._refs.find(texts, worth_a_slip=no_slips):
-                if hit.kind.is_strong and self._invoices[hit.invoice_id].currency == line.currency:
+            hits = [h for h in self._refs.find(texts, worth_a_slip=no_slips) if h.kind.is_strong]
+            recognised = (
+                {p.customer_id for p in self._identify(line).values() if p.strength >= RECOGNISED}
+                if hits
+                else set()
+            )
+            for hit in hits:
+                if self._names_for_sure(line, hit, recognised):
                     named_by[hit.invoice_id].append((line.line_id, line.amount_minor))
         self._named_by = dict(named_by)
+
+    def _names_for_sure(self, line: BankLine, hit: ReferenceHit, recognised: set[int]) -> bool:
+        """Whether a number in a line's text is what the line pays, for :meth:`preview`.
+
+        A number of another customer than the recognised payer, with an amount that does not
+        fit it, is most likely a slip onto a real number: it reserves nothing.
+        """
+        item = self._invoices[hit.invoice_id]
+        if item.currency != line.currency:
+            return False
+        if hit.kind is RefKind.CREDITOR_REF or not recognised or item.customer_id in recognised:
+            return True
+        open_minor = self._open[item.invoice_id]
+        return open_minor == line.amount_minor or self._fee_fits(open_minor, line.amount_minor)
 
     def _named_elsewhere(self, line: BankLine, invoice_id: int) -> bool:
         """Whether another line of the statement names the invoice (see preview)."""
@@ -322,7 +352,7 @@ class Matcher:
             return LineVerdict(line.line_id, ())
         fits = set(self._with_amount(line.currency, line.amount_minor))
         texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
-        state = _Line(line, self._identify(line), [])
+        state = _Line(line, self._identify(line), [], says_partial=says_partial(line.remittance))
         state.hits = self._refs.find(texts, fits, self._slip_filter(state))
         state.hits = self._without_slips(state)
         candidates = self._candidates(state)
@@ -342,6 +372,14 @@ class Matcher:
     # -- the payer ---------------------------------------------------------------------------
 
     def _identify(self, line: BankLine) -> dict[int, Payer]:
+        """The customers the line may come from (a statement names the same payers again)."""
+        key = (line.payer_iban, line.payer_name)
+        known = self._payers_seen.get(key)
+        if known is None:
+            known = self._payers_seen[key] = self._identify_anew(line)
+        return known
+
+    def _identify_anew(self, line: BankLine) -> dict[int, Payer]:
         found: dict[int, Payer] = {}
         for customer_id in self._by_iban.get(_compact(line.payer_iban), ()):
             found[customer_id] = Payer(customer_id, IBAN_STRENGTH, "IBAN seen before")
@@ -529,13 +567,31 @@ class Matcher:
             fee = subsets_summing_to(open_items, amount + 1, high, fee_bounds)
             groups = [g for g in fee.groups if self._fee_fits(self._open_sum(g), amount)]
             candidates = self._combinations(customer, groups, few and fee.exhaustive)
+        named = any(hit.kind.is_strong for hit in state.hits)
+        shares = [] if named else self._shares(customer, open_items, amount)
         if not candidates:
             # a partial payment: of the oldest invoices, or of the one the amount comes closest to
             larger = [(i, open_minor) for i, open_minor in open_items if open_minor > amount]
             closest = sorted(larger, key=lambda item: item[1])[:1]
             chosen = dict.fromkeys(i for i, _ in [*larger[:2], *closest])
             candidates = [_Candidate(customer, (i,), None) for i in chosen]
-        return [*candidates, _Candidate(customer, (), None)]
+        return [*shares, *candidates, _Candidate(customer, (), None)]
+
+    @staticmethod
+    def _shares(
+        customer: int, open_items: Sequence[tuple[int, int]], amount: int
+    ) -> list[_Candidate]:
+        """The invoices the amount is a round share of (see :mod:`.shares`), likeliest first."""
+        if any(open_minor == amount for _, open_minor in open_items):
+            return []
+        found = []
+        for age, (ident, open_minor) in enumerate(open_items):
+            share = share_of(amount, open_minor)
+            if share is not None:
+                rank = (share.off_minor, SHARES.index((share.numerator, share.denominator)), age)
+                found.append((rank, _Candidate(customer, (ident,), None, share=share)))
+        found.sort(key=lambda entry: entry[0])
+        return [candidate for _, candidate in found[:MAX_SHARES]]
 
     def _singles(
         self, customer: int, open_items: Sequence[tuple[int, int]], amount: int
@@ -646,6 +702,8 @@ class Matcher:
             combined=candidate.combined,
             unique_search=candidate.unique_search,
             order=candidate.order,
+            share=candidate.share is not None and fit is Fit.PARTIAL,
+            says_partial=state.says_partial,
         )
         result = score(evidence)
         if state.settled_customers:  # never guess past an invoice the payer says it pays
@@ -724,7 +782,8 @@ class Matcher:
         else:
             paid = sum(a.amount_minor for a in allocations)
             still = sum(self._open[i] for i in candidate.invoice_ids) - paid
-            fits = f"partial payment of {_enumerate(numbers)}, {money(still)} stays open"
+            share = f" ({candidate.share.words} of it)" if candidate.share else ""
+            fits = f"partial payment of {_enumerate(numbers)}{share}, {money(still)} stays open"
         naming = _naming(self._invoices, candidate) if candidate.named else ""
         who = self._names.get(candidate.customer_id, f"customer {candidate.customer_id}")
         source = f"from {who} ({payer.how})" if payer else f"invoiced to {who}"

@@ -147,6 +147,18 @@ class NameIndex:
         if not tokens:
             return []
         may_be_cut = len(payer_name.strip()) >= _MAY_BE_CUT
+        found = self._matches(tokens, minimum, may_be_cut=may_be_cut)
+        if may_be_cut and len(tokens) > 1 and _starts_legal_form(tokens[-1]):
+            # "… HANDELSONDERNEMING V" was cut in "V.O.F.": the name without it is whole
+            for match in self._matches(tokens[:-1], minimum, may_be_cut=False).values():
+                known = found.get(match.customer_id)
+                if known is None or match.score > known.score:
+                    found[match.customer_id] = match
+        return sorted(found.values(), key=lambda match: (-match.score, match.customer_id))
+
+    def _matches(
+        self, tokens: tuple[str, ...], minimum: int, *, may_be_cut: bool
+    ) -> dict[int, NameMatch]:
         best: dict[int, NameMatch] = {}
         for entry in self._by_squashed.get("".join(tokens), ()):
             customer_id, name, _ = self._names[entry]
@@ -175,7 +187,7 @@ class NameIndex:
             found = best.get(customer_id)
             if score >= minimum and (found is None or score > found.score):
                 best[customer_id] = NameMatch(customer_id, score, name)
-        return sorted(best.values(), key=lambda match: (-match.score, match.customer_id))
+        return best
 
     def _candidates(self, tokens: Sequence[str], *, may_be_cut: bool, minimum: int) -> set[int]:
         """The names that can score ``minimum``: those with one of the payer's rarest words.
@@ -196,6 +208,11 @@ class NameIndex:
         for posting in rare or postings[:1]:
             found.update(posting)
         return found
+
+
+def _starts_legal_form(token: str) -> bool:
+    """Whether ``token`` is the start of a legal form (``GMB``, ``HAFTUNGSBES``, ``V``)."""
+    return any(form.startswith(token) for form in LEGAL_FORMS)
 
 
 def _shared_needed_with(payer_words: int, length: int, minimum: int, *, may_be_cut: bool) -> int:

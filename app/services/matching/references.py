@@ -125,6 +125,14 @@ class _Window:
     shape: str
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """One text read: what it names for sure, and every window, with what it names exactly."""
+
+    hits: list[ReferenceHit]
+    windows: list[tuple[_Window, list[ReferenceHit]]]
+
+
 class ReferenceIndex:
     """Every invoice under every key a payer might write it as (see the module's docstring)."""
 
@@ -139,6 +147,7 @@ class ReferenceIndex:
         # The letters numbers start with ("INV", "RE", "F"), and every start of those: a window
         # whose first token starts with other letters cannot spell a number and is not tried.
         self._leads: set[str] = set()
+        self._readings: dict[tuple[str, ...], list[_Reading]] = {}
         for invoice in invoices:
             self._add(invoice)
         self._lead_starts = {lead[:end] for lead in self._leads for end in range(1, len(lead) + 1)}
@@ -187,16 +196,52 @@ class ReferenceIndex:
             One hit per invoice, strongest kind first.
         """
         best: dict[int, ReferenceHit] = {}
-        for text in texts:
-            if not text:
-                continue
-            upper = text.upper()
-            if "RF" in upper:
-                for hit in self._creditor_refs(upper):
-                    _keep(best, hit)
-            for hit in self._numbers(_DATE.sub(" ", upper), fits or set(), worth_a_slip):
+        for reading in self._read(texts):
+            for hit in reading.hits:
                 _keep(best, hit)
+            if worth_a_slip is not _NO_SLIPS:
+                for hit in self._slips(reading, fits or set(), worth_a_slip):
+                    _keep(best, hit)
         return sorted(best.values(), key=lambda hit: -hit.kind)
+
+    def _read(self, texts: Sequence[str]) -> list[_Reading]:
+        """What each text names for sure, read once: a statement is read first, then matched."""
+        key = tuple(texts)
+        readings = self._readings.get(key)
+        if readings is None:
+            readings = self._readings[key] = [self._reading(text.upper()) for text in texts if text]
+        return readings
+
+    def _reading(self, upper: str) -> _Reading:
+        hits = list(self._creditor_refs(upper)) if "RF" in upper else []
+        undated = _DATE.sub(" ", upper)
+        tokens = _tokens(undated)
+        covered: set[int] = set()
+        windows: list[tuple[_Window, list[ReferenceHit]]] = []
+        for window in _windows(undated, tokens, self._may_start):
+            found = self._exact(window)
+            if found:
+                covered.update(range(window.first, window.last + 1))
+                hits.extend(found)
+            windows.append((window, found))
+        for index, token in enumerate(tokens):
+            text = token.text
+            if index not in covered and text.isdigit() and len(text) <= _MAX_SEQUENCE_DIGITS:
+                for ident in self._by_sequence.get(int(text), ()):
+                    hits.append(ReferenceHit(ident, RefKind.SEQUENCE, text))
+        return _Reading(hits, windows)
+
+    def _slips(
+        self, reading: _Reading, fits: set[int], worth_a_slip: Callable[[int], bool] | None
+    ) -> Iterator[ReferenceHit]:
+        """Numbers one digit off what a window spells, where it names no invoice that fits."""
+        for window, found in reading.windows:
+            if found and fits.intersection(hit.invoice_id for hit in found):
+                continue
+            if window.shape in self._typo_shapes:
+                for ident in self._typos(window):
+                    if worth_a_slip is None or worth_a_slip(ident):
+                        yield ReferenceHit(ident, RefKind.TYPO, window.written)
 
     def _creditor_refs(self, upper: str) -> Iterator[ReferenceHit]:
         compact = re.sub(r"\s", "", upper)
@@ -207,30 +252,6 @@ class ReferenceIndex:
                 ident = self._by_rf_body.get(body)
                 if ident is not None and creditor_reference(body) == compact[begin:end]:
                     yield ReferenceHit(ident, RefKind.CREDITOR_REF, compact[begin:end])
-
-    def _numbers(
-        self, upper: str, fits: set[int], worth_a_slip: Callable[[int], bool] | None
-    ) -> Iterator[ReferenceHit]:
-        tokens = _tokens(upper)
-        covered: set[int] = set()
-        unmatched: list[_Window] = []
-        for window in _windows(upper, tokens, self._may_start):
-            hits = self._exact(window)
-            if hits:
-                covered.update(range(window.first, window.last + 1))
-                yield from hits
-            if not hits or not fits.intersection(hit.invoice_id for hit in hits):
-                unmatched.append(window)
-        for window in unmatched:
-            if worth_a_slip is not _NO_SLIPS and window.shape in self._typo_shapes:
-                for ident in self._typos(window):
-                    if worth_a_slip is None or worth_a_slip(ident):
-                        yield ReferenceHit(ident, RefKind.TYPO, window.written)
-        for index, token in enumerate(tokens):
-            text = token.text
-            if index not in covered and text.isdigit() and len(text) <= _MAX_SEQUENCE_DIGITS:
-                for ident in self._by_sequence.get(int(text), ()):
-                    yield ReferenceHit(ident, RefKind.SEQUENCE, text)
 
     def _exact(self, window: _Window) -> list[ReferenceHit]:
         key = window.key

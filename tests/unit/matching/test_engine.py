@@ -245,3 +245,47 @@ def test_equal_amounts_from_a_known_payer_go_to_the_oldest_invoice():
     assert allocations(verdict) == (ProposedAllocation(60, 9_900),)
     by_name = Matcher(PAYERS, invoices).match(line(9_900, "Abo", name="Bakker Groothandel"))
     assert not by_name.auto  # another customer's name: nothing of theirs fits
+
+
+def test_a_mistyped_number_of_another_customer_reserves_nothing_in_the_preview():
+    # Bakker pays its INV-2026-00401 but types INV-2026-00301, Rossi's; Rossi pays 888.00
+    # without a number in the same statement and still gets INV-2026-00301.
+    matcher = Matcher(PAYERS, [*INVOICES, invoice(41, "INV-2026-00401", 4, 12_345)])
+    slip = BankLine(1, DAY, 12_345, "EUR", "BAKKER GROOTHANDEL", "", "INV-2026-00301")
+    rossi = BankLine(2, DAY, 88_800, "EUR", "ROSSI COSTRUZIONI", "", "Pagamento")
+    matcher.preview([slip, rossi])
+    verdict = matcher.match(rossi)
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(31, 88_800),)
+
+
+def test_a_number_the_payer_writes_of_its_own_is_left_to_its_line():
+    matcher = Matcher(PAYERS, INVOICES)
+    named = BankLine(1, DAY, 40_000, "EUR", "ROSSI COSTRUZIONI", "", "Acconto INV-2026-00301")
+    unnamed = BankLine(2, DAY, 88_800, "EUR", "ROSSI COSTRUZIONI", "", "Pagamento")
+    matcher.preview([named, unnamed])
+    assert all(a.invoice_id != 31 for p in matcher.match(unnamed).proposals for a in p.allocations)
+
+
+def test_a_partial_payment_without_a_number_proposes_the_invoice_it_is_half_of():
+    invoices = [
+        invoice(70, "INV-2026-00700", 1, 30_000, age=0),
+        invoice(71, "INV-2026-00710", 1, 250_000, age=10),
+        invoice(72, "INV-2026-00720", 1, 81_234, age=20),
+        invoice(73, "INV-2026-00730", 1, 95_000, age=30),
+    ]
+    verdict = Matcher(PAYERS, invoices).match(line(40_600, "Teilzahlung", iban=MUELLER_IBAN))
+    assert not verdict.auto
+    best = verdict.proposals[0]
+    assert best.allocations == (ProposedAllocation(72, 40_600),)  # half of 812.34, rounded down
+    assert "partial payment of INV-2026-00720 (half of it), 406.34 stays open" in best.reason
+
+
+def test_a_payer_name_cut_inside_its_legal_form_is_recognised_in_full():
+    payers = [PayerProfile(1, "van der Linden Handelsonderneming V.O.F.")]
+    invoices = [invoice(80, "INV-2026-00800", 1, 44_049)]
+    cut = "VAN DER LINDEN HANDELSONDERNEMING V.O.F."[:35]  # "... HANDELSONDERNEMING V"
+    # confirmed, as the whole name would be: its partial payment of a named invoice is applied
+    verdict = Matcher(payers, invoices).match(line(20_000, "Teilzahlung INV-2026-00800", name=cut))
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(80, 20_000),)
