@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from app.models.money import Money, sum_by_currency
+from app.models.money import Money, currency_exponent, sum_by_currency
 from app.services.iban import format_iban
 from app.services.money_format import format_date, format_money
 from app.services.reminders.letter_words import WORDS, invoice_state
@@ -97,9 +97,47 @@ def _date(day: date, language: str) -> str:
     return format_date(day, language)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
+def _money_shape(currency: str, language: str) -> tuple[str, str, str, str] | None:
+    """How ``format_money`` writes a currency in a language: prefix, separators, suffix.
+
+    ``None`` when the shape cannot be read off its output or does not hold for other amounts.
+    Babel takes about 80 µs per amount, a pass over thousands of letters formats tens of
+    thousands of amounts; the shape is read once from ``format_money`` itself and checked.
+    """
+    places = currency_exponent(currency)
+    probe = format_money(Money(int("1234567" + "9" * places), currency), language)
+    decimals = rf"(\D+)9{{{places}}}" if places else "()"
+    match = re.fullmatch(rf"(\D*)1(?P<group>\D+)234(?P=group)567{decimals}(\D*)", probe)
+    if match is None:
+        return None
+    shape = (match[1], match["group"], match[3], match[4])
+    checks = (0, 5, 99999, 123456, 10**12 + 7)
+    if any(
+        _shaped(shape, minor, places) != format_money(Money(minor, currency), language)
+        for minor in checks
+    ):
+        return None
+    return shape
+
+
+def _shaped(shape: tuple[str, str, str, str], minor: int, places: int) -> str:
+    prefix, group, decimal, suffix = shape
+    units, cents = divmod(minor, 10**places)
+    number = f"{units:,}".replace(",", group)
+    return (
+        f"{prefix}{number}{decimal}{cents:0{places}d}{suffix}"
+        if places
+        else f"{prefix}{number}{suffix}"
+    )
+
+
 def _money(money: Money, language: str) -> str:
-    return format_money(money, language)
+    """``format_money`` of an amount, without its cost for amounts of zero and more."""
+    shape = _money_shape(money.currency, language) if money.minor >= 0 else None
+    if shape is None:
+        return format_money(money, language)
+    return _shaped(shape, money.minor, currency_exponent(money.currency))
 
 
 def _invoice(invoice: ReminderInvoice, language: str, words: Mapping[str, str]) -> InvoiceFields:
@@ -148,42 +186,38 @@ def _text_table(rows: list[InvoiceFields], words: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-_OPEN_CELL = {
-    ("th", "left"): Markup(
-        '<th style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:left">'
-    ),
-    ("th", "right"): Markup(
-        '<th style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:right">'
-    ),
-    ("td", "left"): Markup(
-        '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:left">'
-    ),
-    ("td", "right"): Markup(
-        '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:right">'
-    ),
-}
-_CLOSE_CELL = {"th": Markup("</th>"), "td": Markup("</td>")}
-_ALIGNS = ("left", "left", "left", "right", "right", "left")
+#: The invoice table's heading row and one of its rows; ``%`` escapes each value put in.
+_HEAD_ROW = Markup(
+    "<thead><tr>"
+    '<th style="padding:4px 10px;border-bottom:1px solid #999;text-align:left">%s</th>'
+    '<th style="padding:4px 10px;border-bottom:1px solid #999;text-align:left">%s</th>'
+    '<th style="padding:4px 10px;border-bottom:1px solid #999;text-align:left">%s</th>'
+    '<th style="padding:4px 10px;border-bottom:1px solid #999;text-align:right">%s</th>'
+    '<th style="padding:4px 10px;border-bottom:1px solid #999;text-align:right">%s</th>'
+    '<th style="padding:4px 10px;border-bottom:1px solid #999;text-align:left">%s</th>'
+    "</tr></thead>"
+)
+_ROW = Markup(
+    "<tr>"
+    '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:left">%s</td>'
+    '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:left">%s</td>'
+    '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:left">%s</td>'
+    '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:right">%s</td>'
+    '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:right">%s</td>'
+    '<td style="padding:4px 10px;border-bottom:1px solid #ddd;text-align:left">%s</td>'
+    "</tr>"
+)
+_TABLE = Markup('<table style="border-collapse:collapse">%s<tbody>%s</tbody></table>')
 _COLUMNS = ("col_invoice", "col_issued", "col_due", "col_total", "col_open", "col_state")
-
-
-def _html_row(tag: str, values: tuple[str, ...]) -> list[Markup]:
-    pieces = [Markup("<tr>")]
-    for align, value in zip(_ALIGNS, values, strict=True):
-        pieces += (_OPEN_CELL[(tag, align)], escape(value), _CLOSE_CELL[tag])
-    pieces.append(Markup("</tr>"))
-    return pieces
 
 
 def _html_table(rows: list[InvoiceFields], words: Mapping[str, str]) -> Markup:
     """The invoices as an HTML table; every cell's text is escaped."""
-    pieces = [Markup('<table style="border-collapse:collapse"><thead>')]
-    pieces += _html_row("th", tuple(words[key] for key in _COLUMNS))
-    pieces.append(Markup("</thead><tbody>"))
-    for r in rows:
-        pieces += _html_row("td", (r.number, r.issue_date, r.due_date, r.total, r.open, r.state))
-    pieces.append(Markup("</tbody></table>"))
-    return Markup("").join(pieces)
+    head = _HEAD_ROW % tuple(words[key] for key in _COLUMNS)
+    body = Markup("").join(
+        _ROW % (r.number, r.issue_date, r.due_date, r.total, r.open, r.state) for r in rows
+    )
+    return _TABLE % (head, body)
 
 
 def letter_fields(context: ReminderContext) -> tuple[dict[str, Any], dict[str, Any]]:

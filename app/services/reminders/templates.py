@@ -305,7 +305,10 @@ def load_templates(session: Session) -> dict[tuple[str, str], TemplateSource]:
 
 
 def check_template(source: TemplateSource) -> None:
-    """Render a template on sample letters, with and without a contact, one invoice and several.
+    """Render a template on sample letters: with and without a contact, one invoice and several.
+
+    Jinja finds a misspelt placeholder only in the branches a letter takes, so the samples take
+    the usual ones (see :func:`_check_contexts`).
 
     Raises:
         TemplateError: the name or language is unknown, the subject or text body is empty, or
@@ -322,15 +325,28 @@ def check_template(source: TemplateSource) -> None:
             raise TemplateError(
                 f"reminder template {source.name!r} ({source.language}), {part}: it is empty"
             )
-    sample = sample_context(source.language, _CHECK_DAY)
-    bare = replace(
-        sample, contact_name="", invoices=sample.invoices[-1:], payment_link="", unapplied=()
-    )
-    for context in (sample, bare):
+    for context in _check_contexts(source.language):
         if not render_reminder(source, context).subject:
             raise TemplateError(
                 f"reminder template {source.name!r} ({source.language}), subject: it renders empty"
             )
+
+
+def _check_contexts(language: str) -> tuple[ReminderContext, ...]:
+    """Sample letters that take a template's usual branches.
+
+    Several invoices, some overdue; one overdue, and one not yet due, without contact, link or
+    credit; several, all overdue.
+    """
+    sample = sample_context(language, _CHECK_DAY)
+    bare = replace(sample, contact_name="", payment_link="", unapplied=())
+    first, second, last = sample.invoices
+    return (
+        sample,
+        replace(bare, invoices=(first,)),
+        replace(bare, invoices=(last,)),
+        replace(sample, invoices=(first, second)),
+    )
 
 
 def _audit_values(source: TemplateSource | ReminderTemplate) -> dict[str, str]:

@@ -275,3 +275,26 @@ def test_placeholders_for_the_step_and_dates():
 def test_the_save_check_refuses_what_would_fail_later(source, message):
     with pytest.raises(TemplateError, match=message):
         check_template(source)
+
+
+@pytest.mark.parametrize("language", [*LANGUAGES, "fr-CH", "de-AT"])
+@pytest.mark.parametrize("currency", ["EUR", "GBP", "CHF", "JPY", "KWD", "SEK"])
+def test_amounts_are_written_exactly_as_format_money_writes_them(language, currency):
+    amounts = [0, 1, 9, 10, 99, 100, 999, 1000, 12345, 99999, 100000, 123456789, 10**13 + 1]
+    amounts += [(n * 7919) ** 2 % 10**9 for n in range(40)]
+    context = replace(
+        sample_context(language, TODAY),
+        invoices=tuple(
+            ReminderInvoice(f"N{i}", TODAY, TODAY, Money(m, currency), Money(m, currency), 0, False)
+            for i, m in enumerate(amounts)
+        ),
+        unapplied=(),
+    )
+    text = render_reminder(
+        custom(body_text="{% for i in invoices %}{{ i.open }}|{% endfor %}"), context
+    ).body_text
+    letter_language = language[:2]
+    assert (
+        text
+        == "".join(f"{format_money(Money(m, currency), letter_language)}|" for m in amounts) + "\n"
+    )
