@@ -172,7 +172,7 @@ def _totals(context: ReminderContext, language: str) -> list[TotalFields]:
     return totals
 
 
-def _text_table(rows: list[InvoiceFields], words: Mapping[str, str]) -> str:
+def _text_table(rows: tuple[InvoiceFields, ...], words: Mapping[str, str]) -> str:
     """The invoices as a plain-text table: columns two spaces apart, amounts aligned right."""
     header = [words[k] for k in ("col_invoice", "col_issued", "col_due", "col_total", "col_open")]
     cells = [header] + [[r.number, r.issue_date, r.due_date, r.total, r.open] for r in rows]
@@ -211,7 +211,7 @@ _TABLE = Markup('<table style="border-collapse:collapse">%s<tbody>%s</tbody></ta
 _COLUMNS = ("col_invoice", "col_issued", "col_due", "col_total", "col_open", "col_state")
 
 
-def _html_table(rows: list[InvoiceFields], words: Mapping[str, str]) -> Markup:
+def _html_table(rows: tuple[InvoiceFields, ...], words: Mapping[str, str]) -> Markup:
     """The invoices as an HTML table; every cell's text is escaped."""
     head = _HEAD_ROW % tuple(words[key] for key in _COLUMNS)
     body = Markup("").join(
@@ -227,8 +227,8 @@ def letter_fields(context: ReminderContext) -> tuple[dict[str, Any], dict[str, A
     """
     language = letter_language(context.language)
     words = WORDS[language]
-    rows = [_invoice(invoice, language, words) for invoice in context.invoices]
-    totals = _totals(context, language)
+    rows = tuple(_invoice(invoice, language, words) for invoice in context.invoices)
+    totals = tuple(_totals(context, language))
     today = context.today
 
     def in_days(days: int) -> str:

@@ -5,11 +5,11 @@ Four letters (``friendly``, ``reminder``, ``firm``, ``final``) in five languages
 (per name and language) lives in the ``reminder_templates`` table and wins over the shipped one;
 resetting deletes the edit.
 
-Templates are Jinja2 run in a sandbox with strict placeholders: a misspelt placeholder or an
-attempt to reach Python internals is a :class:`TemplateError` naming the template, its language,
-the part and the line. The HTML body escapes every value (customer names included); the subject
-is always one line, whatever the values hold. The placeholders are listed in
-:mod:`app.services.reminders.placeholders`. Compiled templates are cached by their text, so an
+Templates are Jinja2 run in an immutable sandbox with strict placeholders: a misspelt placeholder,
+an attempt to reach Python internals or to change a value is a :class:`TemplateError` naming the
+template, its language, the part and the line. The HTML body escapes every value (customer names
+included); the subject is always one line, whatever the values hold. The placeholders are listed
+in :mod:`app.services.reminders.placeholders`. Compiled templates are cached by their text, so an
 engine pass over thousands of letters compiles each template once.
 """
 
@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -105,14 +105,14 @@ class RenderedEmail:
 
 # --- rendering ------------------------------------------------------------------------------
 
-_TEXT_ENV = SandboxedEnvironment(
+_TEXT_ENV = ImmutableSandboxedEnvironment(
     undefined=jinja2.StrictUndefined,
     autoescape=False,
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_HTML_ENV = SandboxedEnvironment(
+_HTML_ENV = ImmutableSandboxedEnvironment(
     undefined=jinja2.StrictUndefined,
     autoescape=True,
     trim_blocks=True,

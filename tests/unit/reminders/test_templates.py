@@ -202,6 +202,8 @@ def test_a_syntax_error_names_the_part_and_line():
         "{{ company.__class__.__init__.__globals__ }}",
         "{{ invoices.__class__.__base__ }}",
         "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+        "{% set x = {} %}{{ x.update(a=1) }}",
+        "{{ in_days.__code__ }}",
     ],
 )
 def test_templates_cannot_reach_python_internals(body):
