@@ -372,3 +372,18 @@ def add_user(uow: UnitOfWork, name: str, email: str = "") -> int:
         record_audit(uow.session, uow.actor, "create", "user", user.id, after={"name": user.name})
         uow.commit()
         return user.id
+
+
+def list_contacts(uow: UnitOfWork, customer_id: int) -> list[tuple[int, ContactView]]:
+    """A customer's contacts with their ids, in the order the customer shows them.
+
+    For choosing one of them (the reminder contact of ``collection_actions``).
+
+    Raises:
+        CustomerError: there is no such customer.
+    """
+    with uow:
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise CustomerError(f"there is no customer with id {customer_id}")
+        return [(c.id, ContactView(c.name, c.email, c.phone, c.role)) for c in customer.contacts]
