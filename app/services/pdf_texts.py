@@ -1,4 +1,4 @@
-"""The words on an invoice PDF in each language it is printed in, and which language that is.
+"""The words on invoice and statement PDFs in each language they are printed in, and which one.
 
 Every language has the same keys as English (a test checks it). Texts are plain text, not
 markup; the PDF escapes them. ``{placeholders}`` are filled in with ``str.format``:
@@ -75,6 +75,28 @@ _EN: Final = {
     "void_marker": "VOID",
     "page": "Page {n} of {total}",
     "subject": "{title} for {customer}",
+    # Statement of account
+    "statement": "Statement of account",
+    "statement_date": "Date",
+    "statement_intro": "Your account with us on {date}: the invoices still open.",
+    "nothing_open": "There are no open items on your account.",
+    "open_amount": "Open",
+    "days_overdue": "Days overdue",
+    "aging": "Open amounts by age",
+    "bucket_current": "Not yet due",
+    "bucket_1_30": "1-30 days overdue",
+    "bucket_31_60": "31-60 days overdue",
+    "bucket_61_90": "61-90 days overdue",
+    "bucket_90_plus": "Over 90 days overdue",
+    "total_open": "Total open",
+    "unapplied": "Payments and credit not yet applied",
+    "balance": "Balance",
+    "please_pay_overdue": "Please pay the overdue {amount} now.",
+    "reference_hint": (
+        "Please quote the invoice number, or the reference (RF...) printed on the invoice, "
+        "with each payment."
+    ),
+    "pay_online_hint": "Each invoice number above links to its online payment.",
 }
 
 _DE: Final = {
@@ -134,6 +156,28 @@ _DE: Final = {
     "void_marker": "STORNIERT",
     "page": "Seite {n} von {total}",
     "subject": "{title} für {customer}",
+    # Kontoauszug
+    "statement": "Kontoauszug",
+    "statement_date": "Datum",
+    "statement_intro": "Ihr Konto bei uns am {date}: die noch offenen Rechnungen.",
+    "nothing_open": "Auf Ihrem Konto sind keine Posten offen.",
+    "open_amount": "Offen",
+    "days_overdue": "Tage überfällig",
+    "aging": "Offene Beträge nach Alter",
+    "bucket_current": "Noch nicht fällig",
+    "bucket_1_30": "1-30 Tage überfällig",
+    "bucket_31_60": "31-60 Tage überfällig",
+    "bucket_61_90": "61-90 Tage überfällig",
+    "bucket_90_plus": "Über 90 Tage überfällig",
+    "total_open": "Summe offen",
+    "unapplied": "Noch nicht verrechnete Zahlungen und Gutschriften",
+    "balance": "Saldo",
+    "please_pay_overdue": "Bitte überweisen Sie die überfälligen {amount} umgehend.",
+    "reference_hint": (
+        "Bitte geben Sie bei jeder Zahlung die Rechnungsnummer oder den auf der Rechnung "
+        "angegebenen Verwendungszweck (RF...) an."
+    ),
+    "pay_online_hint": "Jede Rechnungsnummer oben führt zur Online-Zahlung dieser Rechnung.",
 }
 
 _FR: Final = {
@@ -188,6 +232,28 @@ _FR: Final = {
     "void_marker": "ANNULÉE",
     "page": "Page {n} sur {total}",
     "subject": "{title} pour {customer}",
+    # Relevé de compte
+    "statement": "Relevé de compte",
+    "statement_date": "Date",
+    "statement_intro": "Votre compte chez nous au {date} : les factures encore ouvertes.",
+    "nothing_open": "Aucune facture n'est ouverte sur votre compte.",
+    "open_amount": "Restant dû",
+    "days_overdue": "Jours de retard",
+    "aging": "Montants ouverts par ancienneté",
+    "bucket_current": "Non échu",
+    "bucket_1_30": "1 à 30 jours de retard",
+    "bucket_31_60": "31 à 60 jours de retard",
+    "bucket_61_90": "61 à 90 jours de retard",
+    "bucket_90_plus": "Plus de 90 jours de retard",
+    "total_open": "Total restant dû",
+    "unapplied": "Paiements et avoirs non encore imputés",
+    "balance": "Solde",
+    "please_pay_overdue": "Merci de régler sans délai les {amount} échus.",
+    "reference_hint": (
+        "Merci d'indiquer avec chaque paiement le numéro de facture ou la référence (RF...) "
+        "figurant sur la facture."
+    ),
+    "pay_online_hint": "Chaque numéro de facture ci-dessus mène à son paiement en ligne.",
 }
 
 _ES: Final = {
@@ -247,6 +313,28 @@ _ES: Final = {
     "void_marker": "ANULADA",
     "page": "Página {n} de {total}",
     "subject": "{title} para {customer}",
+    # Extracto de cuenta
+    "statement": "Extracto de cuenta",
+    "statement_date": "Fecha",
+    "statement_intro": "Su cuenta con nosotros a {date}: las facturas aún pendientes.",
+    "nothing_open": "No hay partidas pendientes en su cuenta.",
+    "open_amount": "Pendiente",
+    "days_overdue": "Días de retraso",
+    "aging": "Importes pendientes por antigüedad",
+    "bucket_current": "No vencido",
+    "bucket_1_30": "1-30 días de retraso",
+    "bucket_31_60": "31-60 días de retraso",
+    "bucket_61_90": "61-90 días de retraso",
+    "bucket_90_plus": "Más de 90 días de retraso",
+    "total_open": "Total pendiente",
+    "unapplied": "Pagos y abonos aún no aplicados",
+    "balance": "Saldo",
+    "please_pay_overdue": "Le rogamos abone de inmediato los {amount} vencidos.",
+    "reference_hint": (
+        "Le rogamos indique en cada pago el número de factura o la referencia (RF...) que "
+        "figura en la factura."
+    ),
+    "pay_online_hint": "Cada número de factura de arriba lleva a su pago en línea.",
 }
 
 _NL: Final = {
@@ -306,6 +394,27 @@ _NL: Final = {
     "void_marker": "GEANNULEERD",
     "page": "Pagina {n} van {total}",
     "subject": "{title} voor {customer}",
+    # Rekeningoverzicht
+    "statement": "Rekeningoverzicht",
+    "statement_date": "Datum",
+    "statement_intro": "Uw rekening bij ons op {date}: de facturen die nog openstaan.",
+    "nothing_open": "Er staan geen posten open op uw rekening.",
+    "open_amount": "Openstaand",
+    "days_overdue": "Dagen te laat",
+    "aging": "Openstaande bedragen naar ouderdom",
+    "bucket_current": "Nog niet vervallen",
+    "bucket_1_30": "1-30 dagen te laat",
+    "bucket_31_60": "31-60 dagen te laat",
+    "bucket_61_90": "61-90 dagen te laat",
+    "bucket_90_plus": "Meer dan 90 dagen te laat",
+    "total_open": "Totaal openstaand",
+    "unapplied": "Nog niet verrekende betalingen en creditnota's",
+    "balance": "Saldo",
+    "please_pay_overdue": "Wij verzoeken u de vervallen {amount} per omgaande te betalen.",
+    "reference_hint": (
+        "Vermeld bij elke betaling het factuurnummer of de referentie (RF...) op de factuur."
+    ),
+    "pay_online_hint": "Elk factuurnummer hierboven leidt naar de online betaling ervan.",
 }
 
 #: The texts of each language an invoice can be printed in, by ISO 639-1 code.
