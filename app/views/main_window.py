@@ -25,6 +25,7 @@ from app.views.catch_up import issue_due_copies
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
+from app.views.outbox_view import OutboxView
 from app.views.screen import Screen
 from app.views.settings_view import SettingsView
 from app.views.statement_drop import StatementDropFilter
@@ -80,12 +81,16 @@ class MainWindow(QMainWindow):
         self.add_screen(InvoicesView(ctx))
         self.add_screen(CustomersView(ctx))
         self.add_screen(BankView(ctx))
+        self.add_screen(OutboxView(ctx))
         self.add_screen(SettingsView(ctx))
         self._build_shortcuts()
         self._statement_drop = StatementDropFilter(self)
         self._statement_drop.files_dropped.connect(self._on_statement_drop_files_dropped)
         self.bank_view().review_count_changed.connect(self._on_bank_review_count_changed)
         self.bank_view().load_badge()
+        outbox = next(s for s in self._screens if isinstance(s, OutboxView))
+        outbox.queued_count_changed.connect(self._on_outbox_queued_count_changed)
+        outbox.load_badge()
 
         self._sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
         self._search.textChanged.connect(self._on_search_text_changed)
@@ -242,6 +247,13 @@ class MainWindow(QMainWindow):
         view = self.bank_view()
         self.show_screen(self._screens.index(view))
         view.import_files(paths)
+
+    @Slot(int)
+    def _on_outbox_queued_count_changed(self, count: int) -> None:
+        position = next(i for i, s in enumerate(self._screens) if isinstance(s, OutboxView))
+        item = self._sidebar.item(position)
+        item.setText(f"Outbox  ({count:,})" if count else "Outbox")
+        item.setToolTip(f"{count:,} emails waiting to be sent" if count else "")
 
     @Slot(int)
     def _on_bank_review_count_changed(self, count: int) -> None:

@@ -30,7 +30,8 @@ def _window(qtbot: QtBot, view_ctx: ViewContext) -> MainWindow:
 def test_sidebar_lists_the_screens(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
 
-    assert [s.title for s in window.screens()] == ["Invoices", "Customers", "Bank", "Settings"]
+    titles = ["Invoices", "Customers", "Bank", "Outbox", "Settings"]
+    assert [s.title for s in window.screens()] == titles
     assert isinstance(window.current_screen(), InvoicesView)
     assert window._ledger_label.text() == str(view_ctx.ledger_path)
 
@@ -42,7 +43,7 @@ def test_ctrl_number_switches_screens(qtbot, view_ctx, sample_ledger):
     assert isinstance(window.current_screen(), CustomersView)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.current_screen(), BankView)
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.current_screen(), SettingsView)
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.current_screen(), InvoicesView)
