@@ -123,16 +123,43 @@ def migrate(engine: Engine, path: Path | None = None) -> None:
     if path is not None and current is not None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         backup = backup_ledger(path, f"backup-{current}-{stamp}")
-    config = _alembic_config()
     try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        _upgrade(engine)
     except DatabaseError as exc:
         kept = f"; a copy from before is at {backup}" if backup else ""
         raise LedgerError(
             f"{path or engine.url} could not be upgraded to schema {head}: {exc.orig}{kept}"
         ) from exc
+
+
+def _upgrade(engine: Engine) -> None:
+    """Run the migrations in one transaction.
+
+    On SQLite, adding a foreign key rebuilds the table (copy, drop, rename); with foreign keys
+    enforced, dropping a table that other rows point at fails. They are switched off for the
+    upgrade, as SQLite's documentation for table changes advises, and checked before commit.
+    """
+    config = _alembic_config()
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                broken = (
+                    conn.exec_driver_sql("PRAGMA foreign_key_check").first() if sqlite else None
+                )
+                if broken is not None:
+                    raise LedgerError(
+                        f"the upgrade would leave a row of {broken[0]} pointing nowhere"
+                    )
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def open_ledger(path: Path) -> SessionFactory:

@@ -112,3 +112,35 @@ def test_the_migrations_build_exactly_the_models_schema(tmp_path):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_a_ledger_with_invoices_migrates_although_tables_are_rebuilt(tmp_path):
+    """SQLite rebuilds a table to add a foreign key; rows pointing at it must not stop that."""
+    path = tmp_path / "used.sqlite3"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = make_engine(sqlite_url(path))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, code, name, currency, payment_terms_days, phone,"
+                " address, country, language, segment, vat_id, created_at)"
+                " VALUES (1, 'C1', 'Old Customer', 'EUR', 30, '', '', '', '', '', '', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO invoices (number, kind, state, customer_id, currency, issue_date,"
+                " due_date, net_minor, tax_minor, total_minor, po_number, description, notes,"
+                " source, void_reason, created_at) VALUES ('INV-1', 'invoice', 'issued', 1, 'EUR',"
+                " '2026-01-01', '2026-01-31', 100, 0, 100, '', '', '', 'app', '', '2026-01-01')"
+            )
+        )
+    engine.dispose()
+    factory = open_ledger(path)
+    with factory() as session:
+        assert session.execute(text("SELECT count(*) FROM invoices")).scalar() == 1
+        assert session.execute(text("SELECT reminders_excluded FROM customers")).scalar() == 0
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
