@@ -15,7 +15,9 @@ How it is built:
    payments, as dated events;
 4. the events run in date order, so numbers follow issue dates and every payment, credit note or
    write-off meets the invoice in the state it would really be in;
-5. a few timeline notes by the people who own the customers.
+5. a few timeline notes by the people who own the customers;
+6. collections (``demo_collections``): weekly reminder passes among the events, promises to pay
+   kept and broken, calls, a dispute, a pause, an exclusion and tasks.
 
 Each concern is a small function over one :class:`DemoBuild`; a new concern (a bank statement
 to match, disputes, promises to pay) is one more step in :func:`build_demo_ledger`.
@@ -34,6 +36,17 @@ from app.models.invoice import Frequency, compute_totals
 from app.models.money import Money, round_money
 from app.services.clock import FixedClock
 from app.services.customers import CustomerInput, add_note, add_user, save_customer
+from app.services.demo_collections import add_collection_actions, plan_collections
+from app.services.demo_profiles import (
+    CHRONIC,
+    KEY_ACCOUNT,
+    LATE,
+    NEW_CUSTOMER,
+    PAYMENT_RUN,
+    PUNCTUAL,
+    SLOW,
+    STANDARD,
+)
 from app.services.dto import ContactView, DraftInvoice, DraftLine
 from app.services.iban import creditor_reference, normalize_iban
 from app.services.invoice_queries import get_invoice_by_number
@@ -84,11 +97,6 @@ USERS = (
     ("Jonas Becker", "jonas.becker@example.de", ("DE", "GB")),
     ("Sophie Martin", "sophie.martin@example.de", ("FR",)),
 )
-
-KEY_ACCOUNT, STANDARD, NEW_CUSTOMER = "Key account", "Standard", "New customer"
-
-# Payment behaviours.
-PUNCTUAL, SLOW, LATE, PAYMENT_RUN, CHRONIC = "punctual", "slow", "late", "payment run", "chronic"
 
 
 @dataclass(frozen=True)
@@ -411,8 +419,10 @@ def build_demo_ledger(uow: UnitOfWork, today: date, seed: int = 7) -> None:
     plan_drafts(demo)
     plan_fates(demo)
     plan_payments(demo)
+    plan_collections(demo)
     run_events(demo)
     add_timeline_notes(demo)
+    add_collection_actions(demo)
 
 
 # --- company, people, customers -------------------------------------------------------------

@@ -222,15 +222,12 @@ def _next_action(
     today: date,
 ) -> _Action:
     """The one thing to do next for this customer, most pressing first."""
-    broken = _broken_promise(snapshot.promises.get(customer.id, ()), today)
+    promises = snapshot.promises.get(customer.id, ())
+    grace = snapshot.settings.promise_grace_days
+    broken = _broken_promise(promises, today, grace)
     if broken is not None:
         broken_on = _when(broken.resolved_on or broken.promised_date, today)
-        return _Action(
-            f"promise to pay broken {broken_on}: call",
-            "call",
-            True,
-            25,
-        )
+        return _Action(f"promise to pay broken {broken_on}: call", "call", True, 25)
     task = _task_due(snapshot.follow_ups.get(customer.id, ()), today)
     if task is not None:
         kind = "escalate" if task.kind == FollowUpKind.ESCALATION else "task"
@@ -241,66 +238,90 @@ def _next_action(
         return _Action(f"{step.name} due today", "reminder", True, _TONE_WEIGHTS.get(step.tone, 0))
     if decisions:
         return _Action(f"{decisions[0].step.name} due today", "call", True)
-    held = _held_action(customer, invoices, skips, today)
+    return _quiet_action(snapshot, customer, invoices, skips, today)
+
+
+def _quiet_action(
+    snapshot: LedgerSnapshot,
+    customer: CustomerFacts,
+    invoices: Sequence[InvoiceFacts],
+    skips: Sequence[Skip],
+    today: date,
+) -> _Action:
+    """When nothing is due today: why not (a pause, a promise, a dispute), or what comes next."""
+    if customer.paused_until is not None and today <= customer.paused_until:
+        why = f": {customer.pause_reason}" if customer.pause_reason else ""
+        return _Action(f"paused until {_day(customer.paused_until)}{why}", "paused", False, -30)
+    if customer.excluded:
+        return _Action("excluded from reminders: follow up by hand", "task", False)
+    waiting = _waiting_promise(
+        snapshot.promises.get(customer.id, ()), today, snapshot.settings.promise_grace_days
+    )
+    if waiting is not None:
+        amount = Money(waiting.amount_minor, waiting.currency)
+        return _Action(
+            f"promise to pay {amount.amount:,.2f} {amount.currency} by "
+            f"{_day(waiting.promised_date)}: wait",
+            "promise",
+            False,
+            -20,
+        )
+    held = _held_action(skips)
     if held is not None:
         return held
+    overdue = [i for i in invoices if i.due_date < today]
+    disputed = [i for i in overdue if i.dispute is not None]
+    if disputed and len(disputed) == len(overdue):
+        waiting_on = disputed[0].dispute or "a resolution"
+        return _Action(f"disputed: waiting on {waiting_on}", "dispute", False, -30)
     return _upcoming(snapshot, customer, invoices, today)
 
 
-def _broken_promise(promises: Iterable[PromiseFacts], today: date) -> PromiseFacts | None:
+def _broken_promise(
+    promises: Iterable[PromiseFacts], today: date, grace: int
+) -> PromiseFacts | None:
+    """A promise broken lately, or past its day and grace while the pass has not yet said so."""
     for promise in promises:
         if promise.state == PromiseState.BROKEN and (
             promise.resolved_on is None or (today - promise.resolved_on).days <= BROKEN_PROMISE_DAYS
         ):
             return promise
+        if promise.state == PromiseState.OPEN and today > promise.promised_date + timedelta(
+            days=grace
+        ):
+            return promise
     return None
+
+
+def _waiting_promise(
+    promises: Iterable[PromiseFacts], today: date, grace: int
+) -> PromiseFacts | None:
+    return next(
+        (
+            p
+            for p in promises
+            if p.state == PromiseState.OPEN and today <= p.promised_date + timedelta(days=grace)
+        ),
+        None,
+    )
 
 
 def _task_due(tasks: Iterable[FollowUpFacts], today: date) -> FollowUpFacts | None:
     return next((t for t in tasks if t.due_date <= today), None)
 
 
-def _held_action(
-    customer: CustomerFacts, invoices: Sequence[InvoiceFacts], skips: Sequence[Skip], today: date
-) -> _Action | None:
-    """Words for a due step held back by a guard; a dispute even when no step is due."""
-    details = {skip.reason: skip.detail for skip in skips}
-    for reason in _HELD_ORDER:
-        if reason in details:
-            return _held(reason, details[reason], customer)
-    overdue = [i for i in invoices if i.due_date < today]
-    disputed = [i for i in overdue if i.dispute is not None]
-    if disputed and len(disputed) == len(overdue):
-        waiting = disputed[0].dispute or "a resolution"
-        return _Action(f"disputed: waiting on {waiting}", "dispute", False, -30)
-    return None
-
-
-#: The guard whose words lead when several held a customer's steps back.
-_HELD_ORDER = (
-    SkipReason.PAUSED,
-    SkipReason.EXCLUDED,
-    SkipReason.NO_CONTACT,
-    SkipReason.STALE_BANK_DATA,
-    SkipReason.PROMISE,
-    SkipReason.MIN_INTERVAL,
-)
-
-
-def _held(reason: SkipReason, detail: str, customer: CustomerFacts) -> _Action:
-    if reason == SkipReason.PAUSED:
-        until = _day(customer.paused_until) if customer.paused_until else "further notice"
-        why = f": {customer.pause_reason}" if customer.pause_reason else ""
-        return _Action(f"paused until {until}{why}", "paused", False, -30)
-    if reason == SkipReason.EXCLUDED:
-        return _Action("excluded from reminders: follow up by hand", "task", False)
-    if reason == SkipReason.NO_CONTACT:
+def _held_action(skips: Sequence[Skip]) -> _Action | None:
+    """Words for a due step held back by a guard that needs someone to fix something."""
+    reasons = {skip.reason: skip.detail for skip in skips}
+    if SkipReason.NO_CONTACT in reasons:
         return _Action("no email address for reminders: add a contact", "fix", True)
-    if reason == SkipReason.STALE_BANK_DATA:
+    if SkipReason.STALE_BANK_DATA in reasons:
         return _Action("reminder held: import a recent bank statement first", "fix", True)
-    if reason == SkipReason.PROMISE:
-        return _Action(f"waiting: {detail}", "promise", False, -20)
-    return _Action(f"next reminder held: {detail}", "wait", False, -10)
+    if SkipReason.MIN_INTERVAL in reasons:
+        return _Action(
+            f"next reminder held: {reasons[SkipReason.MIN_INTERVAL]}", "wait", False, -10
+        )
+    return None
 
 
 def _upcoming(

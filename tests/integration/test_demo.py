@@ -14,6 +14,7 @@ from app.models.invoice import Frequency, Invoice, InvoiceLine, InvoiceStatus, R
 from app.models.payment import Allocation, AllocationKind, Payment
 from app.services.customers import get_customer, list_customers
 from app.services.demo import build_demo_ledger, iban_with_check_digits
+from app.services.follow_ups import list_follow_ups
 from app.services.iban import is_valid_iban
 from app.services.invoice_queries import (
     InvoiceQuery,
@@ -22,8 +23,11 @@ from app.services.invoice_queries import (
     get_invoice_by_number,
     list_invoices,
 )
+from app.services.promises import list_promises
+from app.services.reminders.outbox import list_outbox
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
+from app.services.worklist import load_worklist
 from tests.conftest import TODAY
 
 INVOICES_ONLY = InvoiceQuery(include_credit_notes=False)
@@ -223,3 +227,28 @@ def test_builds_on_a_date_across_a_year_end(tmp_path):
     uow = build(tmp_path / "january.sqlite3", today=date(2027, 1, 10))
     numbers = {r.number[:8] for r in list_invoices(uow, INVOICES_ONLY, date(2027, 1, 10), 0, 1000)}
     assert {"INV-2026", "INV-2027"} <= numbers
+
+
+def test_the_worklist_shows_every_kind_of_next_action(demo: UnitOfWork) -> None:
+    rows = load_worklist(demo, TODAY)
+    kinds = {r.action_kind for r in rows}
+    assert kinds >= {"call", "escalate", "reminder", "paused", "promise", "dispute", "task", "wait"}
+    actions = {r.customer_name: r.next_action for r in rows}
+    assert actions["Lübke Elektrotechnik GmbH"] == "promise to pay broken 3 days ago: call"
+    assert rows[0].customer_name == "Lübke Elektrotechnik GmbH"
+    assert any(a.startswith("disputed: waiting on a credit note") for a in actions.values())
+    assert any(a.startswith("paused until") and "CFO on holiday" in a for a in actions.values())
+    assert actions["Northgate Foods plc"] == "excluded from reminders: follow up by hand"
+
+
+def test_the_demo_has_a_reminder_history_and_collections_timeline(demo: UnitOfWork) -> None:
+    sent = list_outbox(demo, states=("sent",))
+    assert len(sent) > 30
+    assert {r.step for r in sent} >= {"Friendly note", "1st reminder", "2nd reminder"}
+    assert all(r.sent_at is not None and r.sent_at.date() < TODAY for r in sent)
+    assert list_promises(demo, state="kept")
+    assert list_promises(demo, state="broken")
+    with demo:
+        kinds = {k for (k,) in demo.session.execute(select(Activity.kind).distinct())}
+    assert kinds >= {"reminder", "call", "promise", "dispute", "pause", "task", "note"}
+    assert list_follow_ups(demo, TODAY)

@@ -141,6 +141,34 @@ def cancel_outbox_item(uow: UnitOfWork, item_id: int) -> None:
         uow.commit()
 
 
+def record_sent(uow: UnitOfWork, item_id: int, sent_at: datetime, message_id: str = "") -> None:
+    """Mark a queued email as sent at ``sent_at`` and note it on the customer's timeline.
+
+    Raises:
+        OutboxError: no such item, or it is not queued or sending.
+    """
+    with uow:
+        item = uow.session.get(OutboxItem, item_id)
+        if item is None:
+            raise OutboxError(f"outbox item {item_id} does not exist")
+        if item.state not in (OutboxState.QUEUED, OutboxState.SENDING):
+            raise OutboxError(f"outbox item {item_id} is {item.state}, not waiting to be sent")
+        item.state = OutboxState.SENT
+        item.sent_at = sent_at
+        item.message_id = message_id
+        item.attempts += 1
+        uow.session.add(
+            Activity(
+                customer_id=item.customer_id,
+                occurred_at=sent_at,
+                kind="reminder",
+                summary=f"Email sent to {item.to_addrs}: {item.subject}",
+                author=uow.actor,
+            )
+        )
+        uow.commit()
+
+
 def queue_reminder_now(uow: UnitOfWork, customer_id: int, today: date) -> int:
     """Queue a reminder for a customer's overdue invoices at once, outside the policy's days.
 
