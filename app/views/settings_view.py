@@ -45,8 +45,10 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.inputs import InputError, decimal_text, parse_decimal
+from app.views.policy_dialog import PolicyDialog
 from app.views.screen import Screen
 from app.views.style import error_label, heading, muted, show_form_error
+from app.views.template_editor import TemplateEditorDialog
 
 _MULTILINE = {"company.address", "invoice.footer"}
 _PAYMENT_LINK_HELP = (
@@ -141,9 +143,10 @@ class SettingsView(Screen):
         grid.addWidget(self._tax_group(), 2, 1)
         grid.addWidget(self._group(*_GROUPS[2]), 3, 0)
         grid.addWidget(self._group(*_GROUPS[3]), 3, 1)
+        grid.addWidget(self._reminders_group(), 4, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
-        grid.setRowStretch(4, 1)
+        grid.setRowStretch(5, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -250,6 +253,39 @@ class SettingsView(Screen):
             layout.addWidget(help_text)
         layout.addWidget(error)
         return container
+
+    def _reminders_group(self) -> QGroupBox:
+        box = QGroupBox("Reminders")
+        layout = QHBoxLayout(box)
+        self.templates_button = QPushButton("Reminder emails…")
+        self.templates_button.setToolTip("Edit the letters' subject and text, in each language")
+        self.policies_button = QPushButton("Reminder policies…")
+        self.policies_button.setToolTip("The dunning steps and which customers get which policy")
+        note = muted(QLabel("What reminders say, when they go out, and to whom."))
+        layout.addWidget(self.templates_button)
+        layout.addWidget(self.policies_button)
+        layout.addWidget(note, 1)
+        self.templates_button.clicked.connect(self._on_templates_button_clicked)
+        self.policies_button.clicked.connect(self._on_policies_button_clicked)
+        return box
+
+    @Slot()
+    def _on_templates_button_clicked(self) -> None:
+        dialog = TemplateEditorDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.template_saved.connect(self._on_template_saved)
+        dialog.open()
+
+    @Slot(str, str)
+    def _on_template_saved(self, _name: str, _language: str) -> None:
+        self.status_reported.emit("Reminder email saved")
+
+    @Slot()
+    def _on_policies_button_clicked(self) -> None:
+        dialog = PolicyDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.policies_changed.connect(self.ledger_changed.emit)
+        dialog.open()
 
     def _tax_group(self) -> QGroupBox:
         box = QGroupBox("Tax rates")
