@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.company import Setting
 from app.models.customer import Contact, Customer
-from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.money import Money
-from app.models.payment import Allocation, Payment
 from app.services.iban import creditor_reference
 from app.services.invoice_queries import open_invoice_rows
 from app.services.pdf_texts import document_language
+from app.services.reminders.snapshot import credits_of
 from app.services.settings import SETTINGS
 
 
@@ -176,9 +175,13 @@ def context_for_customer(
         step_name=step_name,
         tone=tone,
         today=today,
-        payment_link=_payment_link(values["invoice.payment_link"], invoices),
+        payment_link=letter_payment_link(values["invoice.payment_link"], invoices),
         unapplied=tuple(
-            credit for credit in _credits(session, customer_id) if credit.currency in currencies
+            Money(amount, currency)
+            for currency, amount in sorted(
+                credits_of(session, customer_id).get(customer_id, {}).items()
+            )
+            if currency in currencies and amount > 0
         ),
     )
 
@@ -197,34 +200,7 @@ def _contact_name(session: Session, customer_id: int) -> str:
     return ""
 
 
-def _credits(session: Session, customer_id: int) -> list[Money]:
-    """Credit on the account per currency: cash not yet applied and unused credit notes."""
-    cash_used = (
-        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-        .where(Allocation.payment_id == Payment.id, Allocation.reversed_at.is_(None))
-        .scalar_subquery()
-    )
-    cash = select(Payment.currency, func.sum(Payment.amount_minor - cash_used)).where(
-        Payment.customer_id == customer_id, Payment.reversed_at.is_(None)
-    )
-    credit_used = (
-        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-        .where(Allocation.credit_note_id == Invoice.id, Allocation.reversed_at.is_(None))
-        .scalar_subquery()
-    )
-    notes = select(Invoice.currency, func.sum(Invoice.total_minor - credit_used)).where(
-        Invoice.customer_id == customer_id,
-        Invoice.kind == InvoiceKind.CREDIT_NOTE,
-        Invoice.state == DocumentState.ISSUED,
-    )
-    totals: dict[str, int] = {}
-    for stmt in (cash.group_by(Payment.currency), notes.group_by(Invoice.currency)):
-        for currency, amount in session.execute(stmt):
-            totals[currency] = totals.get(currency, 0) + int(amount or 0)
-    return [Money(amount, currency) for currency, amount in sorted(totals.items()) if amount > 0]
-
-
-def _payment_link(template: str, invoices: tuple[ReminderInvoice, ...]) -> str:
+def letter_payment_link(template: str, invoices: tuple[ReminderInvoice, ...]) -> str:
     """The ``invoice.payment_link`` of a one-invoice letter; several invoices have no one amount."""
     template = template.strip()
     if not template or len(invoices) != 1:

@@ -9,21 +9,28 @@ customer, step and invoice set, and each step is recorded as taken per invoice.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from urllib.parse import quote
+from datetime import date, datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models.activity import Activity
-from app.models.collections import FollowUp, FollowUpKind, OutboxItem, ReminderStepTaken
+from app.models.base import utcnow
+from app.models.collections import (
+    FollowUp,
+    FollowUpKind,
+    OutboxItem,
+    OutboxState,
+    ReminderStepTaken,
+)
 from app.models.money import Money
 from app.services.audit import event_time, record_audit
-from app.services.iban import creditor_reference
+from app.services.pdf_texts import document_language
 from app.services.promises import settle_promises
-from app.services.reminders.engine import Decision, DueStep, ReminderPlan, decide_reminders
+from app.services.reminders.engine import Decision, ReminderPlan, decide_reminders
+from app.services.reminders.reminder_context import letter_payment_link
 from app.services.reminders.snapshot import (
     InvoiceFacts,
     LedgerSnapshot,
@@ -40,6 +47,9 @@ from app.services.reminders.templates import (
 )
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
+
+#: Keys per IN (...) query; SQLite allows 32,766 variables, older builds 999.
+_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -169,7 +179,7 @@ def letter_context(
     currencies = {d.invoice.currency for d in decision.due}
     credits = snapshot.credits.get(customer.id, {})
     return ReminderContext(
-        language=customer.language.split("-")[0].split("_")[0].lower() or "en",
+        language=document_language(customer.language, values.get("company.country", "")).language,
         company_name=values.get("company.name", ""),
         company_email=values.get("company.email", ""),
         company_phone=values.get("company.phone", ""),
@@ -182,7 +192,7 @@ def letter_context(
         step_name=decision.step.name,
         tone=decision.step.tone,
         today=today,
-        payment_link=_payment_link(values.get("invoice.payment_link", ""), decision.due),
+        payment_link=letter_payment_link(values.get("invoice.payment_link", ""), invoices),
         unapplied=tuple(
             Money(amount, currency)
             for currency, amount in sorted(credits.items())
@@ -203,21 +213,6 @@ def _letter_invoice(invoice: InvoiceFacts, today: date) -> ReminderInvoice:
     )
 
 
-def _payment_link(template: str, due: Sequence[DueStep]) -> str:
-    """The payment link of a one-invoice letter; a letter of several gets none (no amount fits)."""
-    template = template.strip()
-    if not template or len(due) != 1:
-        return ""
-    invoice = due[0].invoice
-    amount = Money(invoice.open_minor, invoice.currency).amount
-    return template.format(
-        number=quote(invoice.number, safe=""),
-        amount=quote(f"{amount:f}", safe=""),
-        currency=quote(invoice.currency, safe=""),
-        reference=quote(creditor_reference(invoice.number), safe=""),
-    )
-
-
 def _queue(
     session: Session,
     actor: str,
@@ -225,118 +220,138 @@ def _queue(
     plan: ReminderPlan,
     letters: Mapping[str, RenderedEmail],
 ) -> tuple[int, int]:
-    """Write the outbox items, the steps taken, the follow-ups and the timeline entries."""
-    existing = set(
-        session.scalars(
-            select(OutboxItem.key).where(OutboxItem.key.in_([d.key for d in plan.decisions]))
-        )
-    )
-    existing_tasks = set(
-        session.scalars(
-            select(FollowUp.key).where(FollowUp.key.in_([f"{d.key}:task" for d in plan.decisions]))
-        )
-    )
-    queued = tasks = 0
+    """Write the outbox items, the steps taken, the tasks and the timeline entries, in bulk.
+
+    The pass holds the write lock, so what is already there cannot change while this runs:
+    outbox keys and task keys are read once, and the steps taken are the snapshot's.
+    """
+    keys = [d.key for d in plan.decisions]
+    existing = _existing(session, OutboxItem.key, keys)
+    existing_tasks = _existing(session, FollowUp.key, [f"{k}:task" for k in keys])
     when = event_time(plan.today)
-    for decision in plan.decisions:
-        numbers = ", ".join(d.invoice.number for d in decision.due)
-        outbox_id: int | None = None
-        if decision.sends_email and decision.key not in existing:
-            letter = letters[decision.key]
-            item = OutboxItem(
-                key=decision.key,
-                kind="reminder",
-                customer_id=decision.customer_id,
-                step_id=decision.step.id,
-                step_name=decision.step.name,
-                invoice_ids=json.dumps(list(decision.invoice_ids)),
-                to_addrs=", ".join(decision.recipients),
-                subject=letter.subject,
-                body_text=letter.body_text,
-                body_html=letter.body_html,
-                attach_invoices=decision.step.attach_invoices,
-                attach_statement=decision.step.attach_statement,
-                send_after=plan.today,
-            )
-            session.add(item)
-            session.flush()
-            outbox_id = item.id
-            queued += 1
-            session.add(
-                Activity(
-                    customer_id=decision.customer_id,
-                    occurred_at=when,
-                    kind="reminder",
-                    summary=f"{decision.step.name} queued for {numbers}: {letter.subject}",
-                    author=actor,
-                )
-            )
-        if decision.creates_task and f"{decision.key}:task" not in existing_tasks:
-            tasks += 1
-            _add_task(session, actor, snapshot, decision, numbers, plan.today)
-        _take_steps(session, decision, outbox_id, plan.today)
-    return queued, tasks
+    emails = [d for d in plan.decisions if d.sends_email and d.key not in existing]
+    outbox_ids = _insert_outbox(session, emails, letters, plan.today)
+    tasks = [d for d in plan.decisions if d.creates_task and f"{d.key}:task" not in existing_tasks]
+    activities = [
+        _activity(d.customer_id, when, actor, f"{d.step.name} queued for {_numbers(d)}: "
+                  f"{letters[d.key].subject}")
+        for d in emails
+    ]  # fmt: skip
+    follow_ups = []
+    for decision in tasks:
+        kind, title = _task_words(snapshot, decision)
+        follow_ups.append(
+            {
+                "customer_id": decision.customer_id,
+                "invoice_id": None,
+                "kind": kind,
+                "title": title,
+                "notes": "",
+                "assignee_id": snapshot.customers[decision.customer_id].owner_id,
+                "due_date": plan.today,
+                "created_by": actor,
+                "created_at": when,
+                "key": f"{decision.key}:task",
+            }
+        )
+        activities.append(
+            _activity(decision.customer_id, when, actor, f"Task created: {title}", "task")
+        )
+    steps = [
+        {
+            "invoice_id": due.invoice.id,
+            "step_id": due.step.id,
+            "customer_id": decision.customer_id,
+            "outbox_id": outbox_ids.get(decision.key),
+            "taken_on": plan.today,
+        }
+        for decision in plan.decisions
+        for due in decision.due
+        if (due.invoice.id, due.step.id) not in snapshot.steps_taken
+    ]
+    for model, rows in ((FollowUp, follow_ups), (ReminderStepTaken, steps), (Activity, activities)):
+        if rows:
+            session.execute(insert(model), rows)
+    return len(emails), len(tasks)
 
 
-def _add_task(
+def _existing(
     session: Session,
-    actor: str,
-    snapshot: LedgerSnapshot,
-    decision: Decision,
-    numbers: str,
+    column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    keys: list[str],
+) -> set[str | None]:
+    """Which of ``keys`` the column holds already (read in chunks under SQLite's variable limit)."""
+    found: set[str | None] = set()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        found.update(session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def _insert_outbox(
+    session: Session,
+    decisions: list[Decision],
+    letters: Mapping[str, RenderedEmail],
     today: date,
-) -> None:
-    customer = snapshot.customers[decision.customer_id]
-    escalation = decision.sends_email
-    kind = FollowUpKind.ESCALATION if escalation else FollowUpKind.CALL
-    title = (
-        f"Escalate {customer.name}: {decision.step.name} sent for {numbers}"
-        if escalation
-        else f"{decision.step.name}: {customer.name} about {numbers}"
-    )
-    session.add(
-        FollowUp(
-            customer_id=customer.id,
-            kind=kind,
-            title=title,
-            assignee_id=customer.owner_id,
-            due_date=today,
-            created_by=actor,
-            key=f"{decision.key}:task",
-        )
-    )
-    session.add(
-        Activity(
-            customer_id=customer.id,
-            occurred_at=event_time(today),
-            kind="task",
-            summary=f"Task created: {title}",
-            author=actor,
-        )
-    )
-
-
-def _take_steps(session: Session, decision: Decision, outbox_id: int | None, today: date) -> None:
-    taken = set(
-        session.execute(
-            select(ReminderStepTaken.invoice_id, ReminderStepTaken.step_id).where(
-                ReminderStepTaken.invoice_id.in_(decision.invoice_ids)
-            )
-        ).all()
-    )
+) -> dict[str, int]:
+    """Insert the letters' outbox items; their ids by decision key."""
     rows = [
         {
-            "invoice_id": d.invoice.id,
+            "key": d.key,
+            "kind": "reminder",
+            "customer_id": d.customer_id,
             "step_id": d.step.id,
-            "customer_id": decision.customer_id,
-            "outbox_id": outbox_id,
-            "taken_on": today,
+            "step_name": d.step.name,
+            "invoice_ids": json.dumps(list(d.invoice_ids)),
+            "to_addrs": ", ".join(d.recipients),
+            "subject": letters[d.key].subject,
+            "body_text": letters[d.key].body_text,
+            "body_html": letters[d.key].body_html,
+            "attach_invoices": d.step.attach_invoices,
+            "attach_statement": d.step.attach_statement,
+            "state": OutboxState.QUEUED,
+            "send_after": today,
+            "created_at": utcnow(),
+            "attempts": 0,
+            "last_error": "",
+            "message_id": "",
         }
-        for d in decision.due
-        if (d.invoice.id, d.step.id) not in taken
+        for d in decisions
     ]
-    if rows:
-        session.execute(insert(ReminderStepTaken), rows)
+    if not rows:
+        return {}
+    inserted = session.execute(
+        insert(OutboxItem).returning(OutboxItem.key, OutboxItem.id, sort_by_parameter_order=True),
+        rows,
+    )
+    return {row.key: row.id for row in inserted}
+
+
+def _numbers(decision: Decision) -> str:
+    return ", ".join(d.invoice.number for d in decision.due)
+
+
+def _activity(
+    customer_id: int, when: datetime, actor: str, summary: str, kind: str = "reminder"
+) -> dict[str, object]:
+    return {
+        "customer_id": customer_id,
+        "occurred_at": when,
+        "kind": kind,
+        "summary": summary,
+        "invoice_id": None,
+        "author": actor,
+    }
+
+
+def _task_words(snapshot: LedgerSnapshot, decision: Decision) -> tuple[str, str]:
+    """The kind and title of a step's task: an escalation beside a letter, else a call."""
+    name = snapshot.customers[decision.customer_id].name
+    if decision.sends_email:
+        return FollowUpKind.ESCALATION, (
+            f"Escalate {name}: {decision.step.name} sent for {_numbers(decision)}"
+        )
+    return FollowUpKind.CALL, f"{decision.step.name}: {name} about {_numbers(decision)}"
 
 
 def _result(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    true,
     type_coerce,
     union_all,
 )
@@ -185,7 +186,7 @@ def read_snapshot(session: Session, settings: ReminderSettings) -> LedgerSnapsho
         customers=_customers(session, policies),
         policies=policies,
         invoices=_open_invoices(session),
-        credits=_credits(session),
+        credits=credits_of(session),
         steps_taken=frozenset(
             (invoice_id, step_id)
             for invoice_id, step_id in session.execute(
@@ -351,28 +352,32 @@ def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _credits(session: Session) -> dict[int, dict[str, int]]:
-    """Unapplied cash and unused credit notes per customer and currency.
+def credits_of(session: Session, customer_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Unapplied cash and unused credit notes per customer and currency (one customer's if asked).
 
     What each payment or credit note brought, less what was allocated from it, summed as one
     signed list per customer: no per-payment grouping to join back.
     """
+    live_payment = and_(
+        Payment.customer_id.is_not(None)
+        if customer_id is None
+        else Payment.customer_id == customer_id,
+        Payment.reversed_at.is_(None),
+    )
     payments = select(
         Payment.customer_id.label("customer_id"),
         Payment.currency.label("currency"),
         Payment.amount_minor.label("amount"),
-    ).where(Payment.customer_id.is_not(None), Payment.reversed_at.is_(None))
+    ).where(live_payment)
     paid_out = (
         select(Payment.customer_id, Payment.currency, -Allocation.amount_minor)
         .join(Payment, Payment.id == Allocation.payment_id)
-        .where(
-            Payment.customer_id.is_not(None),
-            Payment.reversed_at.is_(None),
-            Allocation.reversed_at.is_(None),
-        )
+        .where(live_payment, Allocation.reversed_at.is_(None))
     )
     issued_credit = and_(
-        Invoice.kind == InvoiceKind.CREDIT_NOTE, Invoice.state == DocumentState.ISSUED
+        Invoice.kind == InvoiceKind.CREDIT_NOTE,
+        Invoice.state == DocumentState.ISSUED,
+        true() if customer_id is None else Invoice.customer_id == customer_id,
     )
     notes = select(Invoice.customer_id, Invoice.currency, Invoice.total_minor).where(issued_credit)
     credited = (
@@ -387,8 +392,8 @@ def _credits(session: Session) -> dict[int, dict[str, int]]:
         .having(func.sum(signed.c.amount) != 0)
     )
     result: dict[int, dict[str, int]] = defaultdict(dict)
-    for customer_id, currency, amount in rows:
-        result[customer_id][currency] = int(amount)
+    for owner, currency, amount in rows:
+        result[owner][currency] = int(amount)
     return dict(result)
 
 
