@@ -29,6 +29,8 @@ from app.views.outbox_view import OutboxView
 from app.views.screen import Screen
 from app.views.settings_view import SettingsView
 from app.views.statement_drop import StatementDropFilter
+from app.views.tasks_view import TasksView
+from app.views.worklist_view import WorklistView
 
 SEARCH_DELAY_MS = 200
 STATUS_MESSAGE_MS = 10000
@@ -78,11 +80,16 @@ class MainWindow(QMainWindow):
         self._ledger_label.setToolTip("The ledger file")
         self.statusBar().addPermanentWidget(self._ledger_label)
 
-        self.add_screen(InvoicesView(ctx))
-        self.add_screen(CustomersView(ctx))
-        self.add_screen(BankView(ctx))
-        self.add_screen(OutboxView(ctx))
-        self.add_screen(SettingsView(ctx))
+        for screen in (
+            WorklistView(ctx),
+            TasksView(ctx),
+            InvoicesView(ctx),
+            CustomersView(ctx),
+            BankView(ctx),
+            OutboxView(ctx),
+            SettingsView(ctx),
+        ):
+            self.add_screen(screen)
         self._build_shortcuts()
         self._statement_drop = StatementDropFilter(self)
         self._statement_drop.files_dropped.connect(self._on_statement_drop_files_dropped)
@@ -91,6 +98,7 @@ class MainWindow(QMainWindow):
         outbox = next(s for s in self._screens if isinstance(s, OutboxView))
         outbox.queued_count_changed.connect(self._on_outbox_queued_count_changed)
         outbox.load_badge()
+        self._connect_collections()
 
         self._sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
         self._search.textChanged.connect(self._on_search_text_changed)
@@ -254,6 +262,29 @@ class MainWindow(QMainWindow):
         item = self._sidebar.item(position)
         item.setText(f"Outbox  ({count:,})" if count else "Outbox")
         item.setToolTip(f"{count:,} emails waiting to be sent" if count else "")
+
+    def _connect_collections(self) -> None:
+        """The Worklist's badge, and the customer the Worklist and Tasks ask to open."""
+        worklist = next(s for s in self._screens if isinstance(s, WorklistView))
+        worklist.due_today_count_changed.connect(self._on_worklist_due_today_count_changed)
+        worklist.customer_requested.connect(self.open_customer)
+        tasks = next(s for s in self._screens if isinstance(s, TasksView))
+        tasks.customer_requested.connect(self.open_customer)
+        worklist.load_badge()
+
+    @Slot(int)
+    def _on_worklist_due_today_count_changed(self, count: int) -> None:
+        position = next(i for i, s in enumerate(self._screens) if isinstance(s, WorklistView))
+        item = self._sidebar.item(position)
+        item.setText(f"Worklist  ({count:,})" if count else "Worklist")
+        item.setToolTip(f"{count:,} customers to act on today" if count else "")
+
+    @Slot(int)
+    def open_customer(self, customer_id: int) -> None:
+        """Show a customer's account on the Customers screen."""
+        view = next(s for s in self._screens if isinstance(s, CustomersView))
+        self.show_screen(self._screens.index(view))
+        view.select_customer(customer_id)
 
     @Slot(int)
     def _on_bank_review_count_changed(self, count: int) -> None:

@@ -107,7 +107,7 @@ class WorklistDetailPane(QScrollArea):
         self._locale = locale
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(260)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.title = heading("")
         self.title.setWordWrap(True)
@@ -251,6 +251,7 @@ class WorklistView(ListScreen):
         self._count.setObjectName("WorklistCount")
         self._totals = muted(QLabel())
         self._totals.setObjectName("WorklistTotals")
+        self._totals.setMinimumWidth(40)  # cut short rather than widen the window
         self.no_match = muted(QLabel("No customer matches these filters."))
         self.no_match.setObjectName("NoWorklistMatches")
         self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -358,6 +359,9 @@ class WorklistView(ListScreen):
         self.warning.setPalette(palette)
         self.warning.hide()
 
+        for combo in (self.segment_filter, self.owner_filter, self.bucket_filter, self.me_combo):
+            # as wide as their texts, but they give way before the window must grow
+            combo.setMinimumWidth(72)
         row = QHBoxLayout()
         row.setSpacing(6)
         for caption, combo in (
@@ -369,7 +373,6 @@ class WorklistView(ListScreen):
             label.setBuddy(combo)
             row.addWidget(label)
             row.addWidget(combo)
-            row.addSpacing(6)
         row.addWidget(self.mine_today)
         row.addStretch(1)
         me_label = QLabel("&I am")

@@ -174,7 +174,7 @@ def test_a_statement_dropped_anywhere_is_imported_and_matched(
         "Imported 4 new lines from november.xml: 1 payment applied automatically, 2 to review. "
         "Undo (Ctrl+Z)"
     )
-    assert window._sidebar.item(2).text() == "Bank  (2)"
+    assert window._sidebar.item(window.screens().index(view)).text() == "Bank  (2)"
     assert "2 to review" in view._totals.text()
     assert "€1,883.21 to review" in view._totals.text()
     view.table.setFocus()
@@ -182,7 +182,7 @@ def test_a_statement_dropped_anywhere_is_imported_and_matched(
     qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
 
     assert open_amount(view_ctx, sample_ledger.invoices["overdue"]) == 119000
-    assert window._sidebar.item(2).text() == "Bank  (3)"
+    assert window._sidebar.item(window.screens().index(view)).text() == "Bank  (3)"
 
 
 def test_enter_accepts_the_top_proposal_and_moves_on(qtbot, view_ctx, sample_ledger, imported):
@@ -200,7 +200,7 @@ def test_enter_accepts_the_top_proposal_and_moves_on(qtbot, view_ctx, sample_led
     current = view.current_line()
     assert current is not None
     assert current.remittance == "Habenzinsen 3. Quartal"
-    assert window._sidebar.item(2).text() == "Bank  (1)"
+    assert window._sidebar.item(window.screens().index(view)).text() == "Bank  (1)"
 
     qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
 

@@ -266,7 +266,9 @@ def test_down_in_the_search_moves_into_the_list(qtbot, view_ctx, sample_ledger):
     qtbot.waitExposed(window)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
-    window.show_screen(1)
+    window.show_screen(
+        next(i for i, s in enumerate(window.screens()) if isinstance(s, CustomersView))
+    )
     window.search_field().setFocus()
 
     qtbot.keyClick(window.search_field(), Qt.Key.Key_Down)

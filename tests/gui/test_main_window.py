@@ -13,6 +13,8 @@ from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
 from app.views.main_window import MainWindow
 from app.views.settings_view import SettingsView
+from app.views.tasks_view import TasksView
+from app.views.worklist_view import WorklistView
 
 pytestmark = pytest.mark.gui
 
@@ -27,12 +29,18 @@ def _window(qtbot: QtBot, view_ctx: ViewContext) -> MainWindow:
     return window
 
 
+def _show_invoices(window: MainWindow) -> InvoicesView:
+    view = window.invoices_view()
+    window.show_screen(window.screens().index(view))
+    return view
+
+
 def test_sidebar_lists_the_screens(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
 
-    titles = ["Invoices", "Customers", "Bank", "Outbox", "Settings"]
+    titles = ["Worklist", "Tasks", "Invoices", "Customers", "Bank", "Outbox", "Settings"]
     assert [s.title for s in window.screens()] == titles
-    assert isinstance(window.current_screen(), InvoicesView)
+    assert isinstance(window.current_screen(), WorklistView)
     assert window._ledger_label.text() == str(view_ctx.ledger_path)
 
 
@@ -40,17 +48,22 @@ def test_ctrl_number_switches_screens(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
 
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-    assert isinstance(window.current_screen(), CustomersView)
+    assert isinstance(window.current_screen(), TasksView)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert isinstance(window.current_screen(), BankView)
+    assert isinstance(window.current_screen(), InvoicesView)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.current_screen(), CustomersView)
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.current_screen(), BankView)
+    qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.current_screen(), SettingsView)
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
-    assert isinstance(window.current_screen(), InvoicesView)
+    assert isinstance(window.current_screen(), WorklistView)
 
 
 def test_ctrl_f_focuses_the_search_and_typing_filters_after_a_pause(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
+    _show_invoices(window)
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert QApplication.focusWidget() is window.search_field()
 
@@ -87,7 +100,7 @@ def test_geometry_and_columns_are_restored(qtbot, view_ctx, sample_ledger):
     window.resize(780, 530)  # the offscreen screen is 800 x 600
     header = window.invoices_view().table.horizontalHeader()
     header.resizeSection(0, 177)
-    window.show_screen(1)
+    window.show_screen(3)
     window.close()
 
     again = _window(qtbot, view_ctx)
@@ -119,7 +132,7 @@ def test_ctrl_q_closes_the_window(qtbot, view_ctx, sample_ledger):
 
 def test_first_start_points_to_the_company_details(qtbot, view_ctx):
     window = _window(qtbot, view_ctx)
-    invoices = window.invoices_view()
+    invoices = _show_invoices(window)
     assert invoices.is_empty_state_shown()
     assert invoices.needs_company_details()
     assert not invoices.export_action.isEnabled()
@@ -131,12 +144,13 @@ def test_first_start_points_to_the_company_details(qtbot, view_ctx):
     assert isinstance(settings, SettingsView)
     settings.set_value("company.name", "Nordlicht Design GmbH")
     settings.save()
-    window.show_screen(0)
+    _show_invoices(window)
     assert not invoices.needs_company_details()
 
 
 def test_enter_in_the_search_moves_into_the_invoice_list(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
+    _show_invoices(window)
     window.search_field().setFocus()
 
     qtbot.keyClicks(window.search_field(), "acme")
@@ -150,7 +164,7 @@ def test_enter_in_the_search_moves_into_the_invoice_list(qtbot, view_ctx, sample
 
 def test_tab_leaves_the_issued_date_filters(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
-    view = window.invoices_view()
+    view = _show_invoices(window)
     view.issued_from.setFocus()
     qtbot.waitUntil(view.issued_from.hasFocus)
 
@@ -166,7 +180,7 @@ def test_lists_fit_their_panes_at_1400_by_900(qtbot, view_ctx, sample_ledger):
     window = _window(qtbot, view_ctx)
     window.resize(1400, 900)
     qtbot.waitUntil(lambda: window.width() == 1400)
-    for position in (0, 1):
+    for position in (0, 1, 2, 3):
         window.show_screen(position)
         qtbot.wait(50)
         screen = window.current_screen()

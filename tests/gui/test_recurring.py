@@ -118,6 +118,7 @@ def test_start_up_issues_the_copies_due_and_says_so(qtbot, view_ctx, sample_ledg
     window = MainWindow(view_ctx)
     qtbot.addWidget(window)
     window.show()
+    window.show_screen(window.screens().index(window.invoices_view()))
     before = {r.number for r in window.invoices_view().model.loaded_rows()}
 
     QTimer.singleShot(0, window.catch_up_recurring)

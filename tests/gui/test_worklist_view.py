@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.models.collections import Dispute
 from app.models.customer import Customer
 from app.models.invoice import Invoice
+from app.services.collection_actions import pause_reminders
 from app.services.customers import add_user, get_customer, list_contacts
 from app.services.file_import import import_customers, import_invoices
 from app.services.follow_ups import list_follow_ups
@@ -33,6 +34,8 @@ from app.views.collection_dialogs import (
     TaskDialog,
 )
 from app.views.context import ViewContext
+from app.views.customers_view import CustomersView
+from app.views.main_window import MainWindow
 from app.views.models.worklist_model import WorklistColumn
 from app.views.worklist_view import WorklistView
 from tests.gui.conftest import TODAY
@@ -268,7 +271,7 @@ def test_promise_to_pay_is_recorded_and_holds_the_reminders(qtbot, view_ctx, use
     assert [(p.amount.minor, p.promised_date) for p in promises] == [
         (100000, TODAY + timedelta(days=7))
     ]
-    assert next_action(view, "MUELLER").startswith("waiting: ")
+    assert next_action(view, "MUELLER").startswith("promise to pay 1,000.00 EUR by 30 Nov")
 
 
 def test_promise_form_refuses_a_bad_amount(qtbot, view_ctx, users, uow_factory):
@@ -364,3 +367,37 @@ def test_an_empty_ledger_says_there_is_nobody_to_chase(qtbot, view_ctx):
     view = open_worklist(qtbot, view_ctx)
 
     assert view.is_empty_state_shown()
+
+
+def test_the_window_shows_the_badge_and_opens_a_customer(qtbot, view_ctx, users):
+    window = MainWindow(view_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.current_screen()
+    assert isinstance(view, WorklistView)
+    assert window._sidebar.item(0).text() == "Worklist  (3)"
+
+    customer_id = pick(view, "MUELLER")
+    view.detail.open_button.click()
+
+    customers = window.current_screen()
+    assert isinstance(customers, CustomersView)
+    selected = customers.selected_customer()
+    assert selected is not None
+    assert selected.id == customer_id
+
+
+def test_the_badge_follows_changes_made_elsewhere(qtbot, view_ctx, users):
+    window = MainWindow(view_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.current_screen()
+    assert isinstance(view, WorklistView)
+    customer_id = pick(view, "MUELLER")
+    window.show_screen(1)
+
+    pause_reminders(view_ctx.uow_factory(), customer_id, TODAY + timedelta(days=3), "PO",
+                    today=TODAY)  # fmt: skip
+    window.screens()[1].ledger_changed.emit()
+
+    assert window._sidebar.item(0).text() == "Worklist  (2)"
