@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -23,12 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.dto import CustomerDetail, RecurringRow
+from app.services.dto import CustomerDetail, RecurringRow, TimelineEntry
 from app.services.iban import format_iban
 from app.services.invoice_preview import format_timestamp
 from app.services.money_format import format_date
+from app.services.pdf_statement import write_statement_pdf
+from app.services.reminders.policies import CustomerReminders, customer_reminders
+from app.services.tasks import TaskContext
+from app.services.timeline import TIMELINE_KINDS, list_timeline
+from app.views import ask
+from app.views.context import ViewContext
 from app.views.customer_dialog import ROLE_TEXT
 from app.views.recurring_dialog import EVERY
+from app.views.screen import Screen
 from app.views.style import (
     WrappingDelegate,
     error_label,
@@ -40,6 +48,7 @@ from app.views.style import (
     plain_label,
     warm_colour,
 )
+from app.views.workers import describe_error
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -70,6 +79,7 @@ class CustomerDetailPane(QScrollArea):
             "that were more than what they paid, and credit notes beyond what was open"
         )
         self.hint = muted(QLabel("Select a customer to see their account."))
+        self._build_reminder_widgets()
         self.facts = QFormLayout()
         self.contacts = _tree(["Contact", "Email and phone"], stretch=1)
         self.contacts.setItemDelegate(WrappingDelegate(self.contacts))
@@ -86,6 +96,42 @@ class CustomerDetailPane(QScrollArea):
         self._build_timeline_widgets()
         self._build_layout()
         self.show_customer(None)
+
+    def _build_reminder_widgets(self) -> None:
+        self._ctx: ViewContext | None = None
+        self._customer: CustomerDetail | None = None
+        self.reminders = plain_label(selectable=True)
+        self.reminders.setObjectName("CustomerReminders")
+        self.reminders.setToolTip("The reminder policy in force, and whether reminders are off")
+        self.statement_button = QPushButton("Statement of account…")
+        self.statement_button.setToolTip("Save this customer's statement of account as a PDF")
+        self.statement_button.clicked.connect(self._on_statement_button_clicked)
+        self.timeline_filter = QComboBox()
+        self.timeline_filter.setObjectName("TimelineFilter")
+        self.timeline_filter.setAccessibleName("Show events")
+        self.timeline_filter.addItem("All events", None)
+        for kind, label in TIMELINE_KINDS.items():
+            self.timeline_filter.addItem(label, kind)
+        self.timeline_filter.currentIndexChanged.connect(self._on_timeline_filter_changed)
+
+    def set_context(self, ctx: ViewContext) -> None:
+        """The window's collaborators, to read reminders and filtered timelines.
+
+        Without it, the pane uses the context of the screen it sits in.
+        """
+        self._ctx = ctx
+
+    def _context(self) -> ViewContext | None:
+        if self._ctx is not None:
+            return self._ctx
+        screen = self._screen()
+        return screen.ctx if screen is not None else None
+
+    def _screen(self) -> Screen | None:
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, Screen):
+            widget = widget.parentWidget()
+        return widget
 
     def _build_timeline_widgets(self) -> None:
         self.note = QPlainTextEdit()
@@ -111,6 +157,12 @@ class CustomerDetailPane(QScrollArea):
         layout.addWidget(self.subtitle)
         layout.addWidget(self.unapplied)
         layout.addWidget(self.hint)
+        self._reminders_row = QWidget()
+        reminders_row = QHBoxLayout(self._reminders_row)
+        reminders_row.setContentsMargins(0, 0, 0, 0)
+        reminders_row.addWidget(self.reminders, 1)
+        reminders_row.addWidget(self.statement_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._reminders_row)
         facts_box = QWidget()
         facts_box.setLayout(self.facts)
         layout.addWidget(facts_box)
@@ -131,9 +183,16 @@ class CustomerDetailPane(QScrollArea):
         note_row.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignTop)
         timeline_layout.addLayout(note_row)
         timeline_layout.addWidget(self.note_error)
+        filter_row = QHBoxLayout()
+        filter_label = QLabel("&Show")
+        filter_label.setBuddy(self.timeline_filter)
+        filter_row.addWidget(filter_label)
+        filter_row.addWidget(self.timeline_filter)
+        filter_row.addStretch(1)
+        timeline_layout.addLayout(filter_row)
         timeline_layout.addWidget(self.timeline, 1)
         layout.addWidget(timeline_box, 1)  # the timeline takes the height that is left
-        self._sections.extend([timeline_box, facts_box])
+        self._sections.extend([timeline_box, facts_box, self._reminders_row])
         self.setWidget(body)
 
     def show_customer(self, customer: CustomerDetail | None) -> None:
@@ -147,8 +206,14 @@ class CustomerDetailPane(QScrollArea):
             self.facts.removeRow(0)
         for tree in (self.contacts, self.open_invoices, self.timeline):
             tree.clear()
+        previous, self._customer = self._customer, customer
         if customer is None:
             return
+        if previous is None or previous.id != customer.id:
+            self.timeline_filter.blockSignals(True)
+            self.timeline_filter.setCurrentIndex(0)
+            self.timeline_filter.blockSignals(False)
+        self._load_reminders(customer.id)
         loc = self._locale
         self.title.setText(customer.name)
         open_text = per_currency_text(customer.open_by_currency, loc) or "nothing"
@@ -172,7 +237,10 @@ class CustomerDetailPane(QScrollArea):
         self.payer.setText(f"Bank accounts: {ibans}\nAlso pays as: {aliases}")
         self._show_open_invoices(customer)
         self._show_recurring(customer.recurring)
-        self._show_timeline(customer)
+        if self.timeline_filter.currentIndex() > 0:
+            self._load_timeline()
+        else:
+            self._show_timeline(customer.timeline)
         for tree in (self.contacts, self.open_invoices):
             _fit(tree, max_rows=8)
 
@@ -266,9 +334,10 @@ class CustomerDetailPane(QScrollArea):
             lines.append(" | ".join(texts))
         return lines
 
-    def _show_timeline(self, customer: CustomerDetail) -> None:
+    def _show_timeline(self, entries: tuple[TimelineEntry, ...]) -> None:
         loc = self._locale
-        for entry in customer.timeline:
+        self.timeline.clear()
+        for entry in entries:
             when = format_timestamp(entry.occurred_at, loc)
             summary = _local_dates(entry.summary, loc)
             item = QTreeWidgetItem([when, summary, entry.author])
@@ -276,8 +345,100 @@ class CustomerDetailPane(QScrollArea):
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             self.timeline.addTopLevelItem(item)
-        if not customer.timeline:
-            self.timeline.addTopLevelItem(QTreeWidgetItem(["", "Nothing happened yet", ""]))
+        if not entries:
+            nothing = (
+                "Nothing happened yet"
+                if self.timeline_filter.currentIndex() <= 0
+                else (f"No {self.timeline_filter.currentText().lower()} yet")
+            )
+            self.timeline.addTopLevelItem(QTreeWidgetItem(["", nothing, ""]))
+
+    # -- reminders, the statement and the timeline filter ------------------------------------
+
+    def _load_reminders(self, customer_id: int) -> None:
+        ctx = self._context()
+        self.reminders.setText("")
+        self._reminders_row.setVisible(ctx is not None)
+        if ctx is None:
+            return
+        uow_factory, today = ctx.uow_factory, ctx.clock.today()
+
+        def read(_: TaskContext) -> tuple[int, CustomerReminders]:
+            return customer_id, customer_reminders(uow_factory(), customer_id, today)
+
+        ctx.runner.fetch(read, self._on_reminders_loaded, lambda _exc: None)
+
+    def _on_reminders_loaded(self, loaded: tuple[int, CustomerReminders]) -> None:
+        customer_id, state = loaded
+        if self._customer is None or self._customer.id != customer_id:
+            return
+        self.reminders.setText(reminders_text(state, self._locale))
+
+    @Slot()
+    def _on_statement_button_clicked(self) -> None:
+        ctx, customer = self._context(), self._customer
+        if ctx is None or customer is None:
+            return
+        today = ctx.clock.today()
+        path = ask.choose_save_file(
+            self,
+            "Save the statement of account",
+            f"Statement {customer.code} {today.isoformat()}.pdf",
+            "PDF files (*.pdf)",
+        )
+        if path is None:
+            return
+        uow_factory, customer_id = ctx.uow_factory, customer.id
+
+        def write(_: TaskContext) -> object:
+            return write_statement_pdf(uow_factory(), customer_id, today, path)
+
+        def done(_: object) -> None:
+            screen = self._screen()
+            if screen is not None:
+                screen.status_reported.emit(f"Saved the statement of account to {path.name}")
+
+        ctx.runner.run(
+            write,
+            progress_label="Writing the statement of account…",
+            parent=self,
+            on_success=done,
+            on_failure=lambda exc: ask.warn(self, "Statement of account", describe_error(exc)),
+            io=True,
+        )
+
+    @Slot()
+    def _on_timeline_filter_changed(self) -> None:
+        if self._customer is None:
+            return
+        if self.timeline_filter.currentIndex() <= 0:
+            self._show_timeline(self._customer.timeline)
+        else:
+            self._load_timeline()
+
+    def _load_timeline(self) -> None:
+        ctx, customer = self._context(), self._customer
+        kind = self.timeline_filter.currentData()
+        if customer is None or not isinstance(kind, str):
+            return
+        if ctx is None:  # no ledger to ask: filter what the account holds
+            self._show_timeline(tuple(e for e in customer.timeline if e.kind == kind))
+            return
+        uow_factory, customer_id = ctx.uow_factory, customer.id
+
+        def read(_: TaskContext) -> tuple[int, str, list[TimelineEntry]]:
+            return customer_id, kind, list_timeline(uow_factory(), customer_id, {kind})
+
+        ctx.runner.fetch(read, self._on_timeline_loaded, lambda _exc: None)
+
+    def _on_timeline_loaded(self, loaded: tuple[int, str, list[TimelineEntry]]) -> None:
+        customer_id, kind, entries = loaded
+        if (
+            self._customer is not None
+            and self._customer.id == customer_id
+            and self.timeline_filter.currentData() == kind
+        ):
+            self._show_timeline(tuple(entries))
 
     def timeline_texts(self) -> list[str]:
         """The timeline's summaries, newest first."""
@@ -288,6 +449,25 @@ class CustomerDetailPane(QScrollArea):
         """When each timeline event happened, as shown, newest first."""
         items = (self.timeline.topLevelItem(i) for i in range(self.timeline.topLevelItemCount()))
         return [item.text(0) for item in items if item is not None]
+
+
+def reminders_text(state: CustomerReminders, locale: str) -> str:
+    """How reminders stand for a customer, in one line."""
+    if not state.policy_name:
+        policy = "no reminder policy applies"
+    elif state.source == "customer":
+        policy = f"{state.policy_name} policy (chosen for this customer)"
+    elif state.source == "segment":
+        policy = f"{state.policy_name} policy (segment {state.segment})"
+    else:
+        policy = f"{state.policy_name} policy (the default)"
+    parts = [f"Reminders: {policy}"]
+    if state.excluded:
+        parts.append("excluded: no automatic reminders")
+    if state.paused_until is not None:
+        why = f" ({state.pause_reason})" if state.pause_reason else ""
+        parts.append(f"paused until {format_date(state.paused_until, locale)}{why}")
+    return " · ".join(parts)
 
 
 def _local_dates(text: str, locale: str) -> str:
