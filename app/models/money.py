@@ -6,6 +6,7 @@ turned into minor units in one place (:func:`to_minor`), rounding half up.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,8 +32,12 @@ def currency_exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
 
 
+@functools.lru_cache(maxsize=256)
 def is_currency_code(text: str) -> bool:
-    """Whether ``text`` looks like an ISO 4217 code (three upper-case letters)."""
+    """Whether ``text`` looks like an ISO 4217 code (three upper-case letters).
+
+    Cached: every ``Money`` checks its currency, and a ledger uses a handful of them.
+    """
     return bool(_CURRENCY_CODE.match(text))
 
 
