@@ -11,7 +11,8 @@ then a single answer proves nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -84,3 +85,100 @@ def subsets_summing_to(
     found.sort(key=lambda group: sorted(order[key] for key in group))
     exhaustive = complete and steps <= bounds.max_steps and len(found) <= bounds.limit
     return Subsets(found, exhaustive)
+
+
+# Among this many distinct amounts every group of three is tried, among this many of four.
+MAX_DISTINCT_FOR_THREE = 150
+MAX_DISTINCT_FOR_FOUR = 60
+
+
+def exact_groups(amounts: Sequence[tuple[int, int]], target: int) -> list[tuple[int, ...]]:
+    """Every group of two, three or four items whose amounts add up to exactly ``target``.
+
+    For many items, where a depth-first search must stop early, this finds the small groups
+    anywhere among them by looking sums up instead: pairs among all items, threes among the
+    :data:`MAX_DISTINCT_FOR_THREE` oldest distinct amounts, fours among the
+    :data:`MAX_DISTINCT_FOR_FOUR` oldest. Of items with the same amount the oldest are taken
+    (a payer, or a bookkeeper, settles those first), so equal amounts give one group, not many.
+
+    Args:
+        amounts: (key, amount) pairs, amounts positive, oldest first.
+        target: the sum wanted.
+
+    Returns:
+        The groups of keys, each oldest first; fewer items first, then the older groups.
+    """
+    keys: dict[int, list[int]] = {}
+    for key, amount in amounts:
+        if amount < target:
+            keys.setdefault(amount, []).append(key)
+    distinct = list(keys)  # oldest first: an amount stands where its oldest item does
+    found = [
+        combo
+        for size, limit in (
+            (2, len(distinct)),
+            (3, MAX_DISTINCT_FOR_THREE),
+            (4, MAX_DISTINCT_FOR_FOUR),
+        )
+        for combo in _sums(sorted(distinct[:limit]), keys, target, size)
+    ]
+    position = {key: index for index, (key, _) in enumerate(amounts)}
+    groups = [tuple(sorted(_keys_of(combo, keys), key=position.__getitem__)) for combo in found]
+    return sorted(groups, key=lambda group: (len(group), sorted(map(position.__getitem__, group))))
+
+
+def _sums(
+    ascending: Sequence[int], keys: dict[int, list[int]], target: int, size: int
+) -> Iterator[tuple[int, ...]]:
+    """Multisets of ``size`` amounts (ascending, as many of each as there are items) summing up."""
+    if size == 2:
+        found: Iterable[tuple[int, ...]] = _pairs(ascending, target)
+    elif size == 3:
+        found = _threes(ascending, target)
+    else:
+        found = _fours(ascending, target)
+    for combo in found:
+        if all(combo.count(amount) <= len(keys[amount]) for amount in combo):
+            yield combo
+
+
+def _pairs(ascending: Sequence[int], target: int) -> Iterator[tuple[int, int]]:
+    available = set(ascending)
+    for a in ascending:
+        if target - a < a:
+            return
+        if target - a in available:
+            yield (a, target - a)
+
+
+def _threes(ascending: Sequence[int], target: int) -> Iterator[tuple[int, int, int]]:
+    available = set(ascending)
+    for index, a in enumerate(ascending):
+        for b in ascending[index:]:
+            rest = target - a - b
+            if rest < b:
+                break
+            if rest in available:
+                yield (a, b, rest)
+
+
+def _fours(ascending: Sequence[int], target: int) -> Iterator[tuple[int, int, int, int]]:
+    pairs: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+    for index, a in enumerate(ascending):
+        for b in ascending[index:]:
+            if a + b > target:
+                break
+            pairs[a + b].append((a, b))
+    for index, a in enumerate(ascending):
+        for b in ascending[index:]:
+            rest = target - a - b
+            if rest < 2 * b:
+                break
+            for c, d in pairs.get(rest, ()):
+                if c >= b:
+                    yield (a, b, c, d)
+
+
+def _keys_of(combo: tuple[int, ...], keys: dict[int, list[int]]) -> list[int]:
+    """The oldest items of each amount in ``combo``, as many as it uses."""
+    return [key for amount in set(combo) for key in keys[amount][: combo.count(amount)]]

@@ -29,7 +29,7 @@ from enum import Enum
 from functools import lru_cache
 
 from app.services.iban import is_valid_iban, normalize_iban
-from app.services.matching.combinations import SubsetSearch, subsets_summing_to
+from app.services.matching.combinations import SubsetSearch, exact_groups, subsets_summing_to
 from app.services.matching.names import NameIndex
 from app.services.matching.references import (
     ReferenceHit,
@@ -70,6 +70,8 @@ FEW_OPEN = 12
 FEE_COMBINATIONS = SubsetSearch(max_size=3)
 # Among many open invoices no answer is applied unseen: a short search finds suggestions.
 MANY_COMBINATIONS = SubsetSearch(max_items=24, max_steps=2_000)
+# Groups of invoices adding up to a line, proposed per customer.
+MAX_GROUPS = 4
 # Cash on account: a last resort, or the first suggestion when the invoice named is paid.
 ON_ACCOUNT = 200
 SETTLED_CAP = 600
@@ -268,7 +270,7 @@ class Matcher:
                 self._open_count[item.currency] += 1
         # The invoices each line of the statement names by number (see preview).
         self._named_by: dict[int, list[tuple[int, int]]] = {}
-        self._payers_seen: dict[tuple[str, str], dict[int, Payer]] = {}
+        self._payers_seen: dict[tuple[str, str], tuple[dict[int, Payer], dict[int, Payer]]] = {}
 
     def preview(self, lines: Sequence[BankLine]) -> None:
         """Read the whole statement first: which lines name which invoices.
@@ -300,12 +302,16 @@ class Matcher:
         """Whether a number in a line's text is what the line pays, for :meth:`preview`.
 
         A number of another customer than the recognised payer, with an amount that does not
-        fit it, is most likely a slip onto a real number: it reserves nothing.
+        fit it, is most likely a slip onto a real number; bare digit groups (``2026-04``) from a
+        payer nobody knows, with an amount that does not fit, are as likely a tax period or
+        someone else's reference. Neither reserves the invoice.
         """
         item = self._invoices[hit.invoice_id]
         if item.currency != line.currency:
             return False
-        if hit.kind is RefKind.CREDITOR_REF or not recognised or item.customer_id in recognised:
+        if hit.kind is RefKind.CREDITOR_REF or item.customer_id in recognised:
+            return True
+        if not recognised and hit.kind is not RefKind.DIGITS:
             return True
         open_minor = self._open[item.invoice_id]
         return open_minor == line.amount_minor or self._fee_fits(open_minor, line.amount_minor)
@@ -373,13 +379,17 @@ class Matcher:
 
     def _identify(self, line: BankLine) -> dict[int, Payer]:
         """The customers the line may come from (a statement names the same payers again)."""
+        return self._payers_of(line)[0]
+
+    def _payers_of(self, line: BankLine) -> tuple[dict[int, Payer], dict[int, Payer]]:
+        """The payers, and those tied with the strongest beyond :data:`MAX_TIED_PAYERS`."""
         key = (line.payer_iban, line.payer_name)
         known = self._payers_seen.get(key)
         if known is None:
             known = self._payers_seen[key] = self._identify_anew(line)
         return known
 
-    def _identify_anew(self, line: BankLine) -> dict[int, Payer]:
+    def _identify_anew(self, line: BankLine) -> tuple[dict[int, Payer], dict[int, Payer]]:
         found: dict[int, Payer] = {}
         for customer_id in self._by_iban.get(_compact(line.payer_iban), ()):
             found[customer_id] = Payer(customer_id, IBAN_STRENGTH, "IBAN seen before")
@@ -391,9 +401,10 @@ class Matcher:
                     found[match.customer_id] = Payer(match.customer_id, strength, how)
         ranked = sorted(found.values(), key=lambda p: (-p.strength, p.customer_id))
         strongest = ranked[0].strength if ranked else 0
-        tied = [p for p in ranked if p.strength == strongest][:MAX_TIED_PAYERS]
+        tied = [p for p in ranked if p.strength == strongest]
         close = [p for p in ranked if p.strength >= strongest - 150][:MAX_PAYERS]
-        return {payer.customer_id: payer for payer in (*tied, *close)}
+        payers = {payer.customer_id: payer for payer in (*tied[:MAX_TIED_PAYERS], *close)}
+        return payers, {p.customer_id: p for p in tied[MAX_TIED_PAYERS:]}
 
     # -- candidates --------------------------------------------------------------------------
 
@@ -401,12 +412,34 @@ class Matcher:
         candidates = self._named_candidates(state)
         for payer in state.payers.values():
             candidates.extend(self._payer_candidates(state, payer.customer_id))
+        candidates.extend(self._group_candidates(state))
         if not any(p.strength >= RECOGNISED for p in state.payers.values()):
             same_amount = self._with_amount(state.line.currency, state.line.amount_minor)
             for ident in same_amount[:MAX_GLOBAL_AMOUNT_HITS]:
                 customer = self._invoices[ident].customer_id
                 candidates.append(_Candidate(customer, (ident,), None))
         return candidates
+
+    def _group_candidates(self, state: _Line) -> list[_Candidate]:
+        """The exact amount among every customer the payer is, beyond the few searched in full.
+
+        A parent company or a shared account pays for many subsidiaries: each is searched in
+        full up to :data:`MAX_TIED_PAYERS`; for the others the oldest open invoice of exactly
+        the amount is looked up.
+        """
+        line = state.line
+        beyond = self._payers_of(line)[1]
+        if not beyond:
+            return []
+        candidates: dict[int, _Candidate] = {}
+        for ident in self._with_amount(line.currency, line.amount_minor):
+            customer = self._invoices[ident].customer_id
+            if customer not in beyond or customer in candidates:
+                continue
+            if not (self._named_by and self._named_elsewhere(line, ident)):
+                candidates[customer] = _Candidate(customer, (ident,), None)
+        state.payers = {**state.payers, **{c: beyond[c] for c in candidates}}
+        return list(candidates.values())
 
     def _named_candidates(self, state: _Line) -> list[_Candidate]:
         line = state.line
@@ -511,8 +544,11 @@ class Matcher:
     ) -> list[_Candidate]:
         strong = {i: h for i, h in named.items() if h.kind.is_strong}
         groups = [strong] if len(strong) > 1 else []
-        if strong and len(named) > len(strong):
-            groups.append(named)
+        # all the numbers the text names, but not a slip read from a number it names exactly
+        exactly = {h.written for h in strong.values()}
+        every = {i: h for i, h in named.items() if h.kind.is_strong or h.written not in exactly}
+        if strong and len(every) > len(strong):
+            groups.append(every)
         groups += [{ident: hit} for ident, hit in named.items()]
         candidates = [
             _Candidate(customer, self._by_due(group), min(h.kind for h in group.values()), group)
@@ -545,22 +581,18 @@ class Matcher:
         """The customer's invoices by amount: exact, a bank fee short, combinations, partial."""
         amount = state.line.amount_minor
         line = state.line
+        named_by, opens = self._named_by, self._open
         open_items = [  # an invoice another line names is that line's to pay
-            (i, self._open[i])
-            for i in self._open_of(customer, line.currency)
-            if not (self._named_by and self._named_elsewhere(line, i))
+            (i, opens[i])
+            for i in self._by_customer.get((customer, line.currency), ())
+            if opens[i] > 0 and not (i in named_by and self._named_elsewhere(line, i))
         ]
         few = len(open_items) <= FEW_OPEN
         bounds = SubsetSearch() if few else MANY_COMBINATIONS
         candidates = self._singles(customer, open_items, amount)
-        if not candidates:
-            oldest = self._oldest_first(customer, open_items, amount)
-            exact = subsets_summing_to(open_items, amount, amount, bounds)
-            candidates = self._combinations(customer, exact.groups, few and exact.exhaustive)
-            if oldest:
-                ordered = [replace(c, order=Order.YOUNGER) for c in candidates]
-                oldest_first = replace(oldest, unique_search=few and exact.exhaustive)
-                candidates = [oldest_first, *ordered]
+        if not any(self._open[c.invoice_ids[0]] == amount for c in candidates):
+            # a bank fee short of one invoice may as well be several paid in full
+            candidates += self._exact_combinations(customer, open_items, amount)
         if not candidates:
             high = amount + self._tolerance.max_minor
             fee_bounds = replace(bounds, max_size=FEE_COMBINATIONS.max_size)
@@ -617,6 +649,27 @@ class Matcher:
                 firsts.add(open_minor)
                 ranked.append(candidate)
         return ranked
+
+    def _exact_combinations(
+        self, customer: int, open_items: Sequence[tuple[int, int]], amount: int
+    ) -> list[_Candidate]:
+        """Groups of the customer's open invoices that add up to the amount, likeliest first.
+
+        The oldest invoices adding up come first. Among a few open invoices the search is
+        complete (a single answer may be applied); among many, groups of up to four anywhere
+        among them are looked up (:func:`exact_groups`), fewer invoices and older ones first.
+        """
+        if len(open_items) <= FEW_OPEN:
+            exact = subsets_summing_to(open_items, amount, amount)
+            groups, unique_search = exact.groups, exact.exhaustive
+        else:
+            groups, unique_search = exact_groups(open_items, amount), False
+        candidates = self._combinations(customer, groups[:MAX_GROUPS], unique_search)
+        oldest = self._oldest_first(customer, open_items, amount)
+        if oldest is None:
+            return candidates
+        younger = [replace(c, order=Order.YOUNGER) for c in candidates]
+        return [replace(oldest, unique_search=unique_search), *younger]
 
     def _oldest_first(
         self, customer: int, open_items: Sequence[tuple[int, int]], amount: int

@@ -289,3 +289,75 @@ def test_a_payer_name_cut_inside_its_legal_form_is_recognised_in_full():
     verdict = Matcher(payers, invoices).match(line(20_000, "Teilzahlung INV-2026-00800", name=cut))
     assert verdict.auto
     assert allocations(verdict) == (ProposedAllocation(80, 20_000),)
+
+
+def test_two_invoices_anywhere_among_many_are_found_by_their_sum():
+    # 30 open invoices (amounts with distinct pair sums); the payer pays the 4th and the 28th
+    invoices = [
+        invoice(100 + k, f"INV-2026-{k:05d}", 1, 10_000 + 37 * k * k, age=k) for k in range(30)
+    ]
+    amount = 20_000 + 37 * (3 * 3 + 27 * 27)
+    verdict = Matcher(PAYERS, invoices).match(line(amount, "Zahlung", iban=MUELLER_IBAN))
+    assert not verdict.auto  # among many open invoices a sum may be chance
+    wanted = {ProposedAllocation(103, 10_333), ProposedAllocation(127, 10_000 + 37 * 729)}
+    assert any(set(p.allocations) == wanted for p in verdict.proposals[:3])
+
+
+def test_the_oldest_invoices_adding_up_are_proposed_beside_a_bank_fee_on_one():
+    invoices = [
+        invoice(90, "INV-2026-00900", 1, 36_604, age=0),
+        invoice(91, "INV-2026-00910", 1, 45_000, age=5),
+        invoice(92, "INV-2026-00920", 1, 81_700, age=10),  # 81,604 is 0.96 short of it
+    ]
+    verdict = Matcher(PAYERS, invoices).match(line(81_604, "Payment", iban=MUELLER_IBAN))
+    assert not verdict.auto
+    shown = [set(p.allocations) for p in verdict.proposals[:3]]
+    assert {ProposedAllocation(90, 36_604), ProposedAllocation(91, 45_000)} in shown
+    assert {ProposedAllocation(92, 81_604, 96)} in shown
+
+
+def test_numbers_listed_in_several_forms_are_paid_together_among_many_open_invoices():
+    older = [
+        invoice(200 + k, f"INV-2025-{k:05d}", 1, 1_000_000 + k, age=-100 + k) for k in range(45)
+    ]
+    listed = [
+        invoice(10, "INV-2026-00123", 1, 119_000),
+        invoice(11, "INV-2026-00124", 1, 50_000, age=1),  # one digit off the first number
+        invoice(14, "INV-2026-00457", 1, 21_000, age=2),
+        invoice(15, "INV-2026-00789", 1, 31_500, age=3),
+    ]
+    matcher = Matcher(PAYERS, [*older, *listed])
+    text = "INV-2026-00123, Rg. 457, Rechnung 789"
+    verdict = matcher.match(line(171_500, text, iban=MUELLER_IBAN))
+    assert verdict.auto
+    assert set(allocations(verdict)) == {
+        ProposedAllocation(10, 119_000),
+        ProposedAllocation(14, 21_000),
+        ProposedAllocation(15, 31_500),
+    }
+
+
+def test_a_parent_paying_for_many_subsidiaries_finds_the_one_with_the_amount():
+    names = ["Alfa", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta", "Iota"]
+    names += ["Kappa", "Lambda", "Mu", "Nu", "Xi"]
+    payers = [
+        PayerProfile(40 + k, f"{name} Costruzioni S.r.l.", aliases=("Rinaldi Holding S.p.A.",))
+        for k, name in enumerate(names)
+    ]
+    invoices = [
+        invoice(400 + k, f"INV-2026-{400 + k:05d}", 40 + k, 12_345 + 1_000 * k) for k in range(14)
+    ]
+    verdict = Matcher(payers, invoices).match(line(12_345 + 13_000, "", name="RINALDI HOLDING"))
+    assert verdict.customer_id == 53  # the 14th of them
+    assert verdict.proposals[0].allocations == (ProposedAllocation(413, 25_345),)
+
+
+def test_a_tax_period_that_reads_like_a_number_reserves_nothing():
+    invoices = [*INVOICES, invoice(13, "INV-2026-00004", 1, 42_196)]
+    matcher = Matcher(PAYERS, invoices)
+    refund = BankLine(1, DAY, 24_689, "EUR", "Finanzamt München", "", "Erstattung USt 2026-04")
+    payment = BankLine(2, DAY, 42_196, "EUR", "", MUELLER_IBAN, "Zahlung")
+    matcher.preview([refund, payment])
+    verdict = matcher.match(payment)
+    assert verdict.auto
+    assert allocations(verdict) == (ProposedAllocation(13, 42_196),)

@@ -25,15 +25,5 @@ def test_most_paying_lines_are_applied_automatically(scores):
     assert scores.auto_rate >= 0.95
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the issue's 99 % is not met yet (about 95 %): combinations without numbers from "
-    "customers with many open invoices, and partial payments without a number, rarely have the "
-    "truth in the first three",
-)
 def test_the_truth_is_among_the_first_three_for_the_rest(scores):
     assert scores.top3 >= 0.99
-
-
-def test_the_truth_is_among_the_first_three_for_most_of_the_rest(scores):
-    assert scores.top3 >= 0.90
