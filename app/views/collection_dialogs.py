@@ -96,6 +96,14 @@ def _date_edit(day: date, locale: str, minimum: date | None = None) -> DateEdit:
     return edit
 
 
+def _fit_rows(widget: QListWidget, rows: int) -> None:
+    """A short list exactly ``rows`` lines tall, its texts never scrolled sideways."""
+    widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    line = max(widget.sizeHintForRow(0), widget.fontMetrics().height() + 6)
+    widget.setFixedHeight(line * rows + 2 * widget.frameWidth() + 4)
+
+
 def _notes_edit(placeholder: str, lines: int = 4) -> QPlainTextEdit:
     edit = QPlainTextEdit()
     edit.setPlaceholderText(placeholder)
@@ -263,7 +271,8 @@ class PromiseDialog(ActionDialog):
             item.setCheckState(Qt.CheckState.Unchecked)
             self.invoices.addItem(item)
         rows = max(min(len(open_invoices), 5), 2)
-        self.invoices.setFixedHeight(self.invoices.sizeHintForRow(0) * rows + 8)
+        _fit_rows(self.invoices, rows)
+        self.setMinimumWidth(520)
         self.note = _notes_edit("What the customer said", lines=3)
         self._add_field("&Amount", "amount", self.amount)
         self._add_field("C&urrency", "currency", self.currency)
@@ -513,7 +522,7 @@ class ReminderContactDialog(ActionDialog):
             if contact.role == "reminders" or (self.contacts.currentRow() < 0 and contact.email):
                 self.contacts.setCurrentItem(item)
         rows = max(min(len(contacts), 6), 2)
-        self.contacts.setFixedHeight(self.contacts.sizeHintForRow(0) * rows + 8)
+        _fit_rows(self.contacts, rows)
         self._add_field("&Send reminders to", "contact", self.contacts)
         if not contacts:
             self.form.addRow(

@@ -50,7 +50,7 @@ from app.views.models.task_table_model import KIND_TEXT, TaskColumn, TaskTableMo
 from app.views.style import heading, muted, plain_label
 from app.views.workers import describe_error, show_error
 
-_WIDEST = ("28 Nov 2026", "12 days overdue", "", "Müller & Söhne GmbH · INV-2026-00042", "Anna")
+_WIDEST = ("Nov 28, 2026", "12 days overdue", "", "Lübke Elektrotechnik GmbH", "Jonas Becker")
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ class TasksView(ListScreen):
         self.splitter = self._new_splitter(
             "TasksSplitter",
             (self._list_with_footer(self._count, QLabel()), self.detail),
-            (3, 2),
-            [820, 380],
+            (4, 1),
+            [880, 300],
         )
         page = EmptyStatePage(
             "No tasks",
@@ -213,6 +213,7 @@ class TasksView(ListScreen):
         self.me_combo.setAccessibleName("I am")
         self.me_combo.setToolTip('Who you are, for "My tasks" and the Worklist\'s "My work today"')
         self.me_combo.addItem("Choose…", None)
+        self.me_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._filters = QHBoxLayout()
         self._filters.setSpacing(6)
         self._filters.addWidget(self.mine_button)

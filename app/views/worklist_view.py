@@ -64,16 +64,14 @@ from app.views.models.worklist_model import (
     WorklistSortProxy,
     WorklistTableModel,
     action_marker,
-    oldest_text,
     overdue_text,
 )
 from app.views.style import heading, money_text, muted, plain_label, warm_colour
 from app.views.workers import describe_error, show_error
 
 #: Texts as wide as a column's usual values (the next action takes what is left).
-_WIDEST = ("888", "Müller & Söhne Handels GmbH", "€188,888.88", "120 days", "", "Anna Berg", "Key")
-_OWNER_WIDTH = 110
-_SEGMENT_WIDTH = 100
+_WIDEST = ("88", "Lübke Elektrotechnik GmbH", "€18,888.88", "120 days", "", "Jonas Becker", "")
+_SEGMENT_WIDTH = 90
 
 
 @dataclass(frozen=True)
@@ -167,6 +165,9 @@ class WorklistDetailPane(QScrollArea):
         layout.addLayout(buttons)
         layout.addStretch(1)
         self.setWidget(content)
+        # wide enough for the buttons side by side (the pane never scrolls sideways)
+        scroll_bar = self.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(content.minimumSizeHint().width() + scroll_bar)
 
     def buttons(self) -> tuple[QPushButton, ...]:
         """The action buttons, in the order the eye and Tab take them."""
@@ -202,21 +203,13 @@ class WorklistDetailPane(QScrollArea):
         self.title.setText(row.customer_name)
         owner = f"owner {row.owner_name}" if row.owner_name else "no owner"
         self.subtitle.setText(" · ".join(p for p in (row.customer_code, row.segment, owner) if p))
-        when = "  (due today)" if row.due_today else ""
-        self.next_action.setText(row.next_action[:1].upper() + row.next_action[1:] + when)
+        self.next_caption.setText("Next action · due today" if row.due_today else "Next action")
+        self.next_action.setText(row.next_action[:1].upper() + row.next_action[1:])
         self.marker.setPixmap(action_marker(row).pixmap(12, 12))
         self.why.setText(row.why[:1].upper() + row.why[1:] if row.why else "Nothing overdue yet.")
-        lines = []
-        overdue = overdue_text(row, self._locale)
-        if overdue:
-            lines.append(
-                f"Overdue: {overdue} on {plural(row.invoices_overdue, 'invoice')}, "
-                f"oldest {oldest_text(row)} ({BUCKET_TEXT.get(row.bucket, row.bucket)})"
-            )
+        overdue = overdue_text(row, self._locale) or "nothing yet"
         opened = " · ".join(money_text(m, self._locale) for m in row.open if m.minor)
-        if opened:
-            lines.append(f"Open in all: {opened}")
-        self.amounts.setText("\n".join(lines))
+        self.amounts.setText(f"Overdue: {overdue}\nOpen in all: {opened}")
         paused = row.action_kind == "paused"
         self.pause_button.setText("Res&ume reminders" if paused else "Pa&use reminders…")
 
@@ -260,7 +253,7 @@ class WorklistView(ListScreen):
         self.list_pages.addWidget(self._list_with_footer(self._count, self._totals))
         self.list_pages.addWidget(self.no_match)
         self.splitter = self._new_splitter(
-            "WorklistSplitter", (self.list_pages, self.detail), (3, 2), [820, 380]
+            "WorklistSplitter", (self.list_pages, self.detail), (4, 1), [880, 300]
         )
         self._place_pages(self._build_empty_state(), self._filters)
         self._update_actions()
@@ -361,6 +354,7 @@ class WorklistView(ListScreen):
 
         for combo in (self.segment_filter, self.owner_filter, self.bucket_filter, self.me_combo):
             # as wide as their texts, but they give way before the window must grow
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setMinimumWidth(72)
         row = QHBoxLayout()
         row.setSpacing(6)
@@ -394,7 +388,6 @@ class WorklistView(ListScreen):
         )
         self._size_columns(_WIDEST, icon_column=WorklistColumn.NEXT_ACTION)
         header = self.table.horizontalHeader()
-        header.resizeSection(WorklistColumn.OWNER, _OWNER_WIDTH)
         header.resizeSection(WorklistColumn.SEGMENT, _SEGMENT_WIDTH)
         self._fit_columns()
         header.setSortIndicator(WorklistColumn.RANK, Qt.SortOrder.AscendingOrder)
@@ -440,6 +433,13 @@ class WorklistView(ListScreen):
         self.ctx.runner.fetch(
             read, self._on_worklist_loaded, self._on_load_failed, group="worklist"
         )
+
+    def activate(self) -> None:
+        # "I am" may have been chosen on the Tasks screen since
+        me = remembered_user(self.ctx.settings)
+        if me != self.me() and self.me_combo.findData(me) >= 0:
+            self.me_combo.setCurrentIndex(self.me_combo.findData(me))
+        super().activate()
 
     def mark_stale(self) -> None:
         """Another screen changed the ledger: read again now, so the badge stays true."""

@@ -32,6 +32,7 @@ from app.views.collection_dialogs import (
     PromiseDialog,
     ReminderContactDialog,
     TaskDialog,
+    remember_user,
 )
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
@@ -164,7 +165,8 @@ def test_selecting_a_customer_shows_why_and_what_to_do(qtbot, view_ctx, users):
 
     pane = view.detail
     assert pane.title.text() == "Müller & Söhne GmbH"
-    assert pane.next_action.text() == "1st reminder due today  (due today)"
+    assert pane.next_caption.text() == "Next action · due today"
+    assert pane.next_action.text() == "1st reminder due today"
     assert pane.why.text() == "1,234.50 EUR overdue on 1 invoice, oldest 11 days; Key account"
     assert "€1,234.50" in pane.amounts.text()
     assert all(button.isEnabled() for button in pane.buttons())
@@ -401,3 +403,14 @@ def test_the_badge_follows_changes_made_elsewhere(qtbot, view_ctx, users):
     window.screens()[1].ledger_changed.emit()
 
     assert window._sidebar.item(0).text() == "Worklist  (2)"
+
+
+def test_i_am_chosen_on_the_tasks_screen_is_taken_when_shown_again(qtbot, view_ctx, users):
+    view = open_worklist(qtbot, view_ctx)
+    remember_user(view_ctx.settings, users["Ben"])
+
+    view.activate()
+    view.mine_today.setChecked(True)
+
+    assert view.me() == users["Ben"]
+    assert codes(view) == ["MUELLER"]
