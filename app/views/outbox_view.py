@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QIcon, QKeyEvent, QPalette
+from PySide6.QtGui import QAction, QFontDatabase, QIcon, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -48,7 +49,7 @@ from app.views.models.outbox_model import (
     OutboxColumn,
     OutboxTableModel,
 )
-from app.views.style import heading, muted, plain_label, warm_colour
+from app.views.style import WrappingDelegate, heading, muted, plain_label, warm_colour
 from app.views.workers import describe_error
 
 #: The state filter: (label, states listed; empty for all).
@@ -72,14 +73,31 @@ SKIP_REASON_TEXT: dict[str, str] = {
 }
 #: The states that are not sent and not given up: the footer counts them.
 _UNSENT = ("queued", "sending", "failed", "unknown")
-_WIDEST = ("Dec 31, 2026", "Schäfer Sportartikel GmbH", "2nd reminder", "INV-2026-00042", "", "")
+_WIDEST = (
+    "Dec 31, 2026",
+    "Schäfer Sportartikel GmbH",
+    "2nd reminder",
+    "INV-2026-00042",
+    "",
+    "Perhaps sent",
+)
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _DELETE = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
 
 
-def skip_reason_text(skip: SkipView) -> str:
-    """Why a reminder is held back, in words, with the engine's detail."""
+def skip_reason_text(skip: SkipView, locale: str = "en") -> str:
+    """Why a reminder is held back, in words, with the engine's detail (dates as the locale's)."""
     words = SKIP_REASON_TEXT.get(skip.reason, skip.reason.replace("-", " ").capitalize())
-    return f"{words}: {skip.detail}" if skip.detail else words
+    if not skip.detail:
+        return words
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            return format_date(date.fromisoformat(match.group(0)), locale)
+        except ValueError:
+            return match.group(0)
+
+    return f"{words}: {_ISO_DATE.sub(local, skip.detail)}"
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -188,8 +206,12 @@ class EmailPreviewPane(QWidget):
 
     def _show_body(self) -> None:
         if self.showing_html():
+            self.body.document().setDefaultFont(self.font())
             self.body.setHtml(self._html)
-        else:
+        else:  # the text body's invoice table lines up in a fixed-width font, as mail shows it
+            self.body.document().setDefaultFont(
+                QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+            )
             self.body.setPlainText(self._text)
 
     @Slot(bool)
@@ -234,6 +256,49 @@ class TomorrowPane(QWidget):
         self.result: ReminderRunResult | None = None
         self.title = heading("Tomorrow's reminders")
         self.summary = muted(plain_label())
+        self._build_warnings()
+        self.going = _tree(["Customer", "Step", "Invoices", "Subject"], "TomorrowGoing", 3)
+        self.held = _tree(["Customer", "Invoices", "Why not"], "TomorrowHeld", 2)
+        for tree, widths in ((self.going, (180, 100, 130)), (self.held, (170, 110))):
+            for column, width in enumerate(widths):
+                tree.header().resizeSection(column, width)
+        self.preview = EmailPreviewPane("Select a reminder to see its email.")
+        self.held.setItemDelegate(WrappingDelegate(self.held))  # the reasons wrap, never cut
+
+        warning_row = QHBoxLayout()
+        warning_row.addWidget(self.warning_icon, 0, Qt.AlignmentFlag.AlignTop)
+        warning_row.addWidget(self.warnings, 1)
+        self._warning_box = QWidget()
+        self._warning_box.setLayout(warning_row)
+        self.going_title = heading("Going out", size_delta=1)
+        self.held_title = heading("Held back", size_delta=1)
+        lists = QSplitter(Qt.Orientation.Horizontal)
+        lists.setObjectName("TomorrowLists")
+        for title, tree in ((self.going_title, self.going), (self.held_title, self.held)):
+            box = QWidget()
+            box_layout = QVBoxLayout(box)
+            box_layout.setContentsMargins(0, 0, 0, 0)
+            box_layout.addWidget(title)
+            box_layout.addWidget(tree, 1)
+            lists.addWidget(box)
+        lists.setSizes([640, 460])
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("TomorrowSplitter")
+        self.splitter.addWidget(lists)
+        self.splitter.addWidget(self.preview)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([280, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.summary)
+        layout.addWidget(self._warning_box)
+        layout.addWidget(self.splitter, 1)
+        self.going.currentItemChanged.connect(self._on_going_current_item_changed)
+        self.show_result(None)
+
+    def _build_warnings(self) -> None:
         self.warnings = plain_label(selectable=True)
         self.warnings.setObjectName("ReminderWarnings")
         font = self.warnings.font()
@@ -246,42 +311,6 @@ class TomorrowPane(QWidget):
         self.warning_icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(24, 24)
         )
-        self.going = _tree(["Customer", "Step", "Invoices", "Subject"], "TomorrowGoing", 3)
-        self.held = _tree(["Customer", "Invoices", "Why not"], "TomorrowHeld", 2)
-        for tree, widths in ((self.going, (190, 110, 150)), (self.held, (190, 150))):
-            for column, width in enumerate(widths):
-                tree.header().resizeSection(column, width)
-        self.preview = EmailPreviewPane("Select a reminder to see its email.")
-
-        warning_row = QHBoxLayout()
-        warning_row.addWidget(self.warning_icon, 0, Qt.AlignmentFlag.AlignTop)
-        warning_row.addWidget(self.warnings, 1)
-        self._warning_box = QWidget()
-        self._warning_box.setLayout(warning_row)
-        self.going_title = heading("Going out", size_delta=1)
-        self.held_title = heading("Held back", size_delta=1)
-        lists = QWidget()
-        lists_layout = QVBoxLayout(lists)
-        lists_layout.setContentsMargins(0, 0, 0, 0)
-        lists_layout.addWidget(self.going_title)
-        lists_layout.addWidget(self.going, 3)
-        lists_layout.addWidget(self.held_title)
-        lists_layout.addWidget(self.held, 2)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("TomorrowSplitter")
-        self.splitter.addWidget(lists)
-        self.splitter.addWidget(self.preview)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([760, 480])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 4)
-        layout.addWidget(self.title)
-        layout.addWidget(self.summary)
-        layout.addWidget(self._warning_box)
-        layout.addWidget(self.splitter, 1)
-        self.going.currentItemChanged.connect(self._on_going_current_item_changed)
-        self.show_result(None)
 
     def show_loading(self) -> None:
         """Say that the engine is deciding."""
@@ -313,7 +342,7 @@ class TomorrowPane(QWidget):
         if not result.decisions:
             self.going.addTopLevelItem(QTreeWidgetItem(["Nothing goes out tomorrow", "", "", ""]))
         for skip in result.skipped:
-            why = skip_reason_text(skip)
+            why = skip_reason_text(skip, loc)
             item = QTreeWidgetItem([skip.customer_name, ", ".join(skip.invoices), why])
             item.setToolTip(2, why)
             item.setToolTip(1, ", ".join(skip.invoices))
@@ -422,8 +451,10 @@ class OutboxView(ListScreen):
         self.list_pages.addWidget(self._list_with_footer(self._count, self._totals))
         self.list_pages.addWidget(self._build_empty_list())
         self.splitter = self._new_splitter(
-            "OutboxSplitter", (self.list_pages, right), (3, 2), [760, 480]
+            "OutboxSplitter", (self.list_pages, right), (2, 3), [280, 420]
         )
+        # list above, the email below: a letter's invoice table needs the window's width
+        self.splitter.setOrientation(Qt.Orientation.Vertical)
         self.tomorrow = TomorrowPane(ctx.locale)
         self.tomorrow.preview.format_changed.connect(self._on_preview_format_changed)
         self._place_tabs()
@@ -432,7 +463,9 @@ class OutboxView(ListScreen):
     # -- building ----------------------------------------------------------------------------
 
     def icon(self) -> QIcon:
-        return self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)
+        return QIcon.fromTheme(
+            "mail-send", self.style().standardIcon(QStyle.StandardPixmap.SP_CommandLink)
+        )
 
     def _build_actions(self) -> None:
         sp = QStyle.StandardPixmap
@@ -474,7 +507,7 @@ class OutboxView(ListScreen):
             "OutboxTable", self.model, QAbstractItemView.SelectionMode.SingleSelection
         )
         self.table.installEventFilter(self)
-        self._size_columns(_WIDEST)
+        self._size_columns(_WIDEST, icon_column=OutboxColumn.STATE)
         self._fit_columns()
         self.table.horizontalHeader().setSortIndicator(
             OutboxColumn.SEND_AFTER, Qt.SortOrder.DescendingOrder
@@ -766,9 +799,9 @@ class OutboxView(ListScreen):
         if not ask.confirm(
             self,
             "Cancel email",
-            f"Cancel the email to {row.customer_name} ({row.subject})? It will not be sent, and "
-            "the reminder step counts as taken, so it is not decided again.",
-            "Cancel email",
+            f"Do not send the email to {row.customer_name} ({row.subject})? The reminder step "
+            "still counts as taken, so it is not decided again.",
+            "Don't send it",
         ):
             return
         uow_factory, item_id = self.ctx.uow_factory, row.id

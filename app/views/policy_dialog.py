@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -50,9 +49,15 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.style import error_label, muted, plain_label, show_form_error
-from app.views.template_editor import TEMPLATE_TEXT
 from app.views.workers import describe_error
 
+#: The letters by their short names, as a step names them.
+LETTER_TEXT: dict[str, str] = {
+    "friendly": "Friendly note",
+    "reminder": "Reminder",
+    "firm": "Firm reminder",
+    "final": "Final notice",
+}
 ACTION_TEXT: dict[str, str] = {
     "email": "Email",
     "task": "Task for the owner",
@@ -210,6 +215,7 @@ class PolicyDialog(QDialog):
         hint.setWordWrap(True)
         save_row = QHBoxLayout()
         save_row.addWidget(self.error, 1)
+        save_row.addStretch(1)
         save_row.addWidget(self.revert_button)
         save_row.addWidget(self.save_button)
         editor = QVBoxLayout(self._editor_box)
@@ -270,6 +276,7 @@ class PolicyDialog(QDialog):
         row.addWidget(self.add_segment_button)
         row.addWidget(self.segment_error, 1)
         row.addWidget(self.segment_saved)
+        row.addStretch(1)
         row.addWidget(self.save_segments_button)
         layout.addLayout(row)
         self.add_segment_button.clicked.connect(self._on_add_segment_button_clicked)
@@ -350,7 +357,7 @@ class PolicyDialog(QDialog):
             row, StepColumn.DAYS, _spin(step.offset_days, -1000, 1000, "Days after due")
         )
         self.steps.setCellWidget(
-            row, StepColumn.LETTER, _combo(TEMPLATE_NAMES, TEMPLATE_TEXT, step.template)
+            row, StepColumn.LETTER, _combo(TEMPLATE_NAMES, LETTER_TEXT, step.template)
         )
         self.steps.setCellWidget(row, StepColumn.TONE, _combo(TONES, TONE_TEXT, step.tone))
         self.steps.setCellWidget(row, StepColumn.ACTION, _combo(ACTIONS, ACTION_TEXT, step.action))
@@ -631,9 +638,9 @@ class PolicyDialog(QDialog):
     # -- closing -----------------------------------------------------------------------------
 
     @override
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def reject(self) -> None:
+        """Close (Escape, Close, the window's X), asking first when there are unsaved changes."""
         if not self._discard_ok():
-            event.ignore()
             return
         self.ctx.settings.setValue("policies/geometry", self.saveGeometry())
-        super().closeEvent(event)
+        super().reject()

@@ -167,6 +167,7 @@ class SettingsView(Screen):
             self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton), "Save settings"
         )
         save_action.triggered.connect(self._on_save_button_clicked)
+        self._add_reminder_actions()
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.revert_button.clicked.connect(self._on_revert_button_clicked)
         self._pattern_field("invoice.number_pattern").textChanged.connect(self._update_examples)
@@ -253,6 +254,11 @@ class SettingsView(Screen):
             layout.addWidget(help_text)
         layout.addWidget(error)
         return container
+
+    def _add_reminder_actions(self) -> None:
+        self.toolbar.addSeparator()
+        self.toolbar.addAction("Reminder emails…", self._on_templates_button_clicked)
+        self.toolbar.addAction("Reminder policies…", self._on_policies_button_clicked)
 
     def _reminders_group(self) -> QGroupBox:
         box = QGroupBox("Reminders")

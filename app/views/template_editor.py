@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QFontDatabase, QTextCursor
+from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -218,18 +218,18 @@ class TemplateEditorDialog(QDialog):
             self.splitter.restoreState(splitter)
 
     @override
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def reject(self) -> None:
+        """Close (Escape, Close, the window's X), asking first when there are unsaved changes."""
         if self.is_dirty() and not ask.confirm(
             self,
             "Reminder emails",
             "Close without saving your changes to this letter?",
             "Close without saving",
         ):
-            event.ignore()
             return
         self.ctx.settings.setValue("templates/geometry", self.saveGeometry())
         self.ctx.settings.setValue("templates/splitter", self.splitter.saveState())
-        super().closeEvent(event)
+        super().reject()
 
     # -- loading -----------------------------------------------------------------------------
 

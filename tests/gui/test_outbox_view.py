@@ -111,7 +111,7 @@ def test_the_outbox_lists_what_waits_and_counts_it(qtbot, view_ctx, queued):
     assert counts[-1] == 3
     assert view._count.text() == "3 emails"
     assert view._totals.text() == "3 waiting"
-    assert view.model.data(view.model.index(0, 5)) == "Waiting to send"
+    assert view.model.data(view.model.index(0, 5)) == "Waiting"
 
 
 def test_the_preview_shows_to_subject_attachments_and_both_bodies(qtbot, view_ctx, queued):

@@ -176,3 +176,15 @@ def test_segments_get_another_policy(qtbot, view_ctx):
     assert segments["Key account"].policy_name == "Standard"
     assert segments["Key account"].priority_weight == 35
     assert dialog.segment_saved.text() == "Saved 1 segment"
+
+
+def test_escape_with_changes_asks_first(qtbot, view_ctx, asked):
+    dialog = _dialog(qtbot, view_ctx)
+    dialog.show()
+    _spin(dialog, 0).setValue(-9)
+    asked.confirm_answer = False
+    dialog.reject()
+    assert dialog.isVisible()
+    asked.confirm_answer = True
+    dialog.reject()
+    assert not dialog.isVisible()

@@ -134,3 +134,19 @@ def test_switching_letters_asks_before_dropping_changes(qtbot, view_ctx, asked):
     assert dialog.chosen() == ("friendly", "fr")
     assert dialog.subject.text() != "Changed"
     assert len(asked.confirmations) == 2
+
+
+def test_escape_with_changes_asks_first(qtbot, view_ctx, asked):
+    dialog = _editor(qtbot, view_ctx)
+    dialog.show()
+    dialog.subject.setText("Changed")
+    asked.confirm_answer = False
+    dialog.reject()
+    assert dialog.isVisible()
+    asked.confirm_answer = True
+    dialog.reject()
+    assert not dialog.isVisible()
+    assert asked.confirmations == [
+        "Close without saving your changes to this letter?",
+        "Close without saving your changes to this letter?",
+    ]

@@ -19,7 +19,7 @@ from app.views.style import status_marker
 
 #: An outbox state in words.
 OUTBOX_STATE_TEXT: dict[str, str] = {
-    "queued": "Waiting to send",
+    "queued": "Waiting",
     "sending": "Sending",
     "sent": "Sent",
     "failed": "Failed",
@@ -161,4 +161,3 @@ class OutboxTableModel(ListTableModel):
         if column == OutboxColumn.INVOICES and row.invoices:
             return ", ".join(row.invoices)
         return None
-
