@@ -360,7 +360,7 @@ class Matcher:
         texts = (line.remittance, *line.structured_refs, line.end_to_end_id)
         state = _Line(line, self._identify(line), [], says_partial=says_partial(line.remittance))
         state.hits = self._refs.find(texts, fits, self._slip_filter(state))
-        state.hits = self._without_slips(state)
+        state.hits = self._payers_readings(state, self._without_slips(state))
         candidates = self._candidates(state)
         proposals = self._rank(state, candidates)
         auto = self._may_apply(state, proposals)
@@ -492,6 +492,27 @@ class Matcher:
                 and self._invoices[hit.invoice_id].customer_id not in state.payers
             )
         ]
+
+    def _payers_readings(self, state: _Line, hits: list[ReferenceHit]) -> list[ReferenceHit]:
+        """Of several invoices one written number names, the payer's, when one of them is.
+
+        After a change of numbering, ``2026-4777`` is ``INV-2026-04777``, ``2026/4777`` and
+        ``F2026-4777`` at once, usually of different customers: the payer means its own.
+        """
+        by_written: defaultdict[str, list[ReferenceHit]] = defaultdict(list)
+        for hit in hits:
+            by_written[hit.written].append(hit)
+        dropped: set[int] = set()
+        for same in by_written.values():
+            if len(same) > 1:
+                customers = {self._invoices[h.invoice_id].customer_id for h in same}
+                if customers & state.payers.keys() and customers - state.payers.keys():
+                    dropped.update(
+                        h.invoice_id
+                        for h in same
+                        if self._invoices[h.invoice_id].customer_id not in state.payers
+                    )
+        return [hit for hit in hits if hit.invoice_id not in dropped] if dropped else hits
 
     def _fits_payer(self, state: _Line, invoice_id: int) -> bool:
         """Whether the invoice is a recognised payer's and its open amount fits the line."""

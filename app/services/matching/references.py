@@ -218,10 +218,14 @@ class ReferenceIndex:
         tokens = _tokens(undated)
         covered: set[int] = set()
         windows: list[tuple[_Window, list[ReferenceHit]]] = []
+        spans: list[tuple[int, int]] = []  # "INV-2026-05601" names one invoice, not "2026-05601"
         for window in _windows(undated, tokens, self._may_start):
+            if any(first <= window.first and window.last <= last for first, last in spans):
+                continue
             found = self._exact(window)
             if found:
                 covered.update(range(window.first, window.last + 1))
+                spans.append((window.first, window.last))
                 hits.extend(found)
             windows.append((window, found))
         for index, token in enumerate(tokens):
@@ -254,15 +258,22 @@ class ReferenceIndex:
                     yield ReferenceHit(ident, RefKind.CREDITOR_REF, compact[begin:end])
 
     def _exact(self, window: _Window) -> list[ReferenceHit]:
+        """The invoices the window spells: as printed, and (digits only) without the prefix.
+
+        After a change of numbering ``2026/2613`` is one invoice as printed and the digits of
+        ``INV-2026-02613``: both are read, and the matcher decides by the payer.
+        """
         key = window.key
-        found = self._by_number.get(key) or self._by_number.get(window.loose)
-        if found:
-            return [ReferenceHit(ident, RefKind.NUMBER, window.written) for ident in found]
-        if key.isdigit() and window.last > window.first:
-            found = self._by_digits.get("|".join(str(int(g)) for g in window.digits))
-        elif key.isdigit():
-            found = self._by_digits.get(key)
-        return [ReferenceHit(ident, RefKind.DIGITS, window.written) for ident in found or ()]
+        found = self._by_number.get(key) or self._by_number.get(window.loose) or []
+        hits = [ReferenceHit(ident, RefKind.NUMBER, window.written) for ident in found]
+        if not key.isdigit():
+            return hits
+        if window.last > window.first:
+            digits = self._by_digits.get("|".join(str(int(g)) for g in window.digits), [])
+        else:
+            digits = self._by_digits.get(key, [])
+        hits += [ReferenceHit(i, RefKind.DIGITS, window.written) for i in digits if i not in found]
+        return hits
 
     def _typos(self, window: _Window) -> Iterator[int]:
         """The invoices whose number is one digit off the window's."""

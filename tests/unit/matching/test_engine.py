@@ -361,3 +361,29 @@ def test_a_tax_period_that_reads_like_a_number_reserves_nothing():
     verdict = matcher.match(payment)
     assert verdict.auto
     assert allocations(verdict) == (ProposedAllocation(13, 42_196),)
+
+
+# After a change of numbering the ledger holds INV-2026-04777 (Bakker's, open), 2026/4777
+# (Rossi's, paid) and INV-2026-00124's neighbour 2026/0124 (Rossi's, paid).
+RENUMBERED = [
+    *INVOICES,
+    invoice(42, "INV-2026-04777", 4, 47_272),
+    invoice(33, "2026/4777", 3, 12_000, open_minor=0),
+    invoice(34, "2026/0124", 3, 9_000, open_minor=0),
+]
+
+
+def test_a_number_written_in_full_names_one_invoice_not_also_its_digits():
+    verdict = Matcher(PAYERS, RENUMBERED).match(line(50_000, "INV-2026-00124", iban=MUELLER_IBAN))
+    assert verdict.auto  # 2026-00124 inside it is not also Rossi's paid 2026/0124
+    assert allocations(verdict) == (ProposedAllocation(11, 50_000),)
+    assert verdict.note == ""
+
+
+def test_bare_digits_that_are_two_invoices_are_read_as_the_payers():
+    verdict = Matcher(PAYERS, RENUMBERED).match(
+        line(47_272, "2026/4777", name="BAKKER GROOTHANDEL")
+    )
+    assert verdict.auto  # not Rossi's paid 2026/4777 as printed
+    assert allocations(verdict) == (ProposedAllocation(42, 47_272),)
+    assert "already paid" not in verdict.note
