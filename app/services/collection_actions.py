@@ -7,14 +7,12 @@ the field, and then nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models.collections import Dispute, DisputeState, PolicyStep, ReminderPolicy, Segment
+from app.models.collections import Dispute, DisputeState, ReminderPolicy
 from app.models.company import User
 from app.models.customer import Customer
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
@@ -33,42 +31,6 @@ _OUTCOME_WORDS = {
 
 class CollectionError(ValueError):
     """A collections action that cannot be done; the message names the field."""
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One dunning step of a policy."""
-
-    id: int
-    name: str
-    offset_days: int
-    template: str
-    tone: str
-    action: str
-    attach_invoices: bool
-    attach_statement: bool
-
-
-@dataclass(frozen=True)
-class PolicyView:
-    """A reminder policy with its steps in the order they are taken."""
-
-    id: int
-    name: str
-    per_invoice: bool
-    steps: tuple[StepView, ...]
-
-
-@dataclass(frozen=True)
-class SegmentView:
-    """A customer segment, the policy it gives its customers and how many it has."""
-
-    id: int
-    name: str
-    policy_id: int | None
-    policy_name: str
-    priority_weight: int
-    customers: int
 
 
 def _customer(session: Session, customer_id: int) -> Customer:
@@ -332,45 +294,3 @@ def resolve_dispute(uow: UnitOfWork, dispute_id: int, resolution: str, *, on: da
             dispute.invoice_id, uow.actor, on=on,
         )  # fmt: skip
         uow.commit()
-
-
-def _step_view(step: PolicyStep) -> StepView:
-    return StepView(
-        id=step.id,
-        name=step.name,
-        offset_days=step.offset_days,
-        template=step.template,
-        tone=step.tone,
-        action=step.action,
-        attach_invoices=step.attach_invoices,
-        attach_statement=step.attach_statement,
-    )
-
-
-def list_policies(uow: UnitOfWork) -> list[PolicyView]:
-    """Every reminder policy by name, with its steps in the order they are taken."""
-    with uow:
-        policies: Sequence[ReminderPolicy] = uow.session.scalars(
-            select(ReminderPolicy).order_by(ReminderPolicy.name)
-        ).all()
-        return [
-            PolicyView(p.id, p.name, p.per_invoice, tuple(_step_view(s) for s in p.steps))
-            for p in policies
-        ]
-
-
-def list_segments(uow: UnitOfWork) -> list[SegmentView]:
-    """Every segment by name, with its policy and how many customers it has."""
-    customers = (
-        select(func.count(Customer.id)).where(Customer.segment == Segment.name).scalar_subquery()
-    )
-    stmt = (
-        select(Segment, ReminderPolicy.name, customers)
-        .outerjoin(ReminderPolicy, ReminderPolicy.id == Segment.policy_id)
-        .order_by(Segment.name)
-    )
-    with uow:
-        return [
-            SegmentView(s.id, s.name, s.policy_id, policy or "", s.priority_weight, int(count))
-            for s, policy, count in uow.session.execute(stmt)
-        ]

@@ -13,8 +13,6 @@ from app.models.collections import Dispute, DisputeState
 from app.models.customer import Customer
 from app.services.collection_actions import (
     CollectionError,
-    list_policies,
-    list_segments,
     log_call,
     open_dispute,
     pause_reminders,
@@ -27,6 +25,7 @@ from app.services.collection_actions import (
 from app.services.customers import CustomerInput, add_user, save_customer
 from app.services.dto import ContactView, DraftInvoice, DraftLine
 from app.services.invoicing import create_draft, issue_invoice
+from app.services.reminders.policies import list_policies, list_segments
 from app.services.timeline import list_timeline
 from tests.conftest import TODAY, add_customer
 
