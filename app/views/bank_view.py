@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
     QLabel,
     QStyle,
     QWidget,
@@ -52,7 +50,7 @@ from app.views.bank_review_pane import BankReviewPane
 from app.views.context import ViewContext
 from app.views.empty_state import EmptyStatePage
 from app.views.invoice_picker import WriteoffLimits
-from app.views.list_screen import ListScreen
+from app.views.list_screen import StateFilterListScreen
 from app.views.models.statement_line_model import (
     REVIEW_STATES,
     LineColumn,
@@ -106,13 +104,14 @@ class LineShown:
     pickable: list[PickableInvoice]
 
 
-class BankView(ListScreen):
+class BankView(StateFilterListScreen):
     """Statement lines with filters and totals, the review pane, and the cash application."""
 
     title = "Bank"
     search_placeholder = "Search payer, text, amount, customer"
     noun = "statement line"
     stretch_column = LineColumn.TEXT
+    settings_key = "bank"
 
     #: The number of lines waiting for review changed (the sidebar badge).
     review_count_changed = Signal(int)
@@ -127,7 +126,7 @@ class BankView(ListScreen):
         #: What Ctrl+Z undoes: the line just applied, or every line the last run applied.
         self._last_applied: tuple[int, ...] = ()
         self._build_actions()
-        self._build_filters()
+        self._build_state_filter([label for label, _ in STATE_FILTERS])
         self._build_table()
         self.pane = BankReviewPane(ctx.locale)
         self._connect_pane()
@@ -185,20 +184,6 @@ class BankView(ListScreen):
         ):
             self.toolbar.addAction(action)
 
-    def _build_filters(self) -> None:
-        self.state_filter = QComboBox()
-        self.state_filter.setAccessibleName("Show")
-        for label, _ in STATE_FILTERS:
-            self.state_filter.addItem(label)
-        caption = QLabel("&Show")
-        caption.setBuddy(self.state_filter)
-        self._filters = QHBoxLayout()
-        self._filters.setSpacing(6)
-        self._filters.addWidget(caption)
-        self._filters.addWidget(self.state_filter)
-        self._filters.addStretch(1)
-        self.state_filter.currentIndexChanged.connect(self._on_state_filter_current_index_changed)
-
     def _build_table(self) -> None:
         self.table = self._new_table(
             "StatementLineTable", self.model, QAbstractItemView.SelectionMode.SingleSelection
@@ -249,25 +234,8 @@ class BankView(ListScreen):
         self._reload_list()
         self._load_writeoff_limits()
 
-    def save_state(self, settings: QSettings) -> None:
-        super().save_state(settings)
-        column, descending = self.model.sort_order()
-        settings.setValue("bank/sort", f"{column},{'1' if descending else '0'}")
-        settings.setValue("bank/filter", self.state_filter.currentIndex())
-
-    def restore_state(self, settings: QSettings) -> None:
-        super().restore_state(settings)
-        column, _, descending = str(settings.value("bank/sort", "0,0")).partition(",")
-        if column.isdigit() and int(column) < len(LineColumn):
-            order = (
-                Qt.SortOrder.DescendingOrder if descending == "1" else Qt.SortOrder.AscendingOrder
-            )
-            self.table.horizontalHeader().setSortIndicator(int(column), order)
-        index = str(settings.value("bank/filter", 0))
-        if index.isdigit() and int(index) < len(STATE_FILTERS):
-            self.state_filter.blockSignals(True)
-            self.state_filter.setCurrentIndex(int(index))
-            self.state_filter.blockSignals(False)
+    def _sort_order(self) -> tuple[int, bool]:
+        return self.model.sort_order()
 
     # -- importing ---------------------------------------------------------------------------
 
@@ -360,17 +328,6 @@ class BankView(ListScreen):
                     return row
         found = self.model.row_of(keep) if keep is not None else None
         return found if found is not None else None
-
-    @Slot()
-    def _on_state_filter_current_index_changed(self) -> None:
-        self._reload_list()
-
-    def select_state_filter(self, label: str) -> None:
-        """Choose a state filter by its label ("All lines")."""
-        self.state_filter.setCurrentIndex(self.state_filter.findText(label))
-
-    def _on_read_failed(self, exc: Exception) -> None:
-        ask.warn(self, "Duebook", describe_error(exc))
 
     # -- selection and the review pane -------------------------------------------------------
 

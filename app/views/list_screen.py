@@ -1,4 +1,4 @@
-"""The base of the list screens (Invoices, Customers): a table beside a detail pane."""
+"""The base of the list screens (Invoices, Customers, Bank, …): a table beside a detail pane."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from PySide6.QtCore import QAbstractItemModel, QByteArray, QModelIndex, QPoint, 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLayout,
     QMenu,
     QSplitter,
@@ -22,9 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.views import ask
 from app.views.context import ViewContext
 from app.views.empty_state import EmptyStatePage
 from app.views.screen import Screen
+from app.views.workers import describe_error
 
 #: Room for a status icon in front of a column's text.
 _ICON_WIDTH = 22
@@ -270,3 +274,70 @@ class ListScreen(Screen):
     @Slot()
     def _on_import_action_triggered(self) -> None:
         """Import rows from a spreadsheet."""
+
+
+class StateFilterListScreen(ListScreen):
+    """A list screen with a "Show" choice of states above its list (Bank, Outbox).
+
+    It remembers the choice and the sort under :attr:`settings_key`. Subclasses build the choice
+    with :meth:`_build_state_filter` and say how their model is sorted in :meth:`_sort_order`.
+    """
+
+    #: The group of the remembered sort and state filter ("bank").
+    settings_key = "list"
+    #: The sort when none is remembered: "column,descending" ("0,1": the first, descending).
+    default_sort = "0,0"
+
+    state_filter: QComboBox
+    _filters: QHBoxLayout
+
+    def _build_state_filter(self, labels: Sequence[str]) -> None:
+        """Build :attr:`state_filter` with ``labels`` and its row, :attr:`_filters`."""
+        self.state_filter = QComboBox()
+        self.state_filter.setAccessibleName("Show")
+        for label in labels:
+            self.state_filter.addItem(label)
+        caption = QLabel("&Show")
+        caption.setBuddy(self.state_filter)
+        self._filters = QHBoxLayout()
+        self._filters.setSpacing(6)
+        self._filters.addWidget(caption)
+        self._filters.addWidget(self.state_filter)
+        self._filters.addStretch(1)
+        self.state_filter.currentIndexChanged.connect(self._on_state_filter_current_index_changed)
+
+    def _sort_order(self) -> tuple[int, bool]:
+        """The sort column of the list and whether it is descending."""
+        raise NotImplementedError
+
+    def save_state(self, settings: QSettings) -> None:
+        super().save_state(settings)
+        column, descending = self._sort_order()
+        settings.setValue(f"{self.settings_key}/sort", f"{column},{'1' if descending else '0'}")
+        settings.setValue(f"{self.settings_key}/filter", self.state_filter.currentIndex())
+
+    def restore_state(self, settings: QSettings) -> None:
+        super().restore_state(settings)
+        sort = str(settings.value(f"{self.settings_key}/sort", self.default_sort))
+        column, _, descending = sort.partition(",")
+        if column.isdigit() and int(column) < self.table.model().columnCount():
+            order = (
+                Qt.SortOrder.DescendingOrder if descending == "1" else Qt.SortOrder.AscendingOrder
+            )
+            self.table.horizontalHeader().setSortIndicator(int(column), order)
+        index = str(settings.value(f"{self.settings_key}/filter", 0))
+        if index.isdigit() and int(index) < self.state_filter.count():
+            self.state_filter.blockSignals(True)
+            self.state_filter.setCurrentIndex(int(index))
+            self.state_filter.blockSignals(False)
+
+    @Slot()
+    def _on_state_filter_current_index_changed(self) -> None:
+        self._reload_list()
+
+    def select_state_filter(self, label: str) -> None:
+        """Choose a state filter by its label ("All lines")."""
+        self.state_filter.setCurrentIndex(self.state_filter.findText(label))
+
+    def _on_read_failed(self, exc: Exception) -> None:
+        ask.warn(self, "Duebook", describe_error(exc))

@@ -12,7 +12,6 @@ from PySide6.QtGui import QAction, QFontDatabase, QIcon, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -42,7 +41,7 @@ from app.services.reminders.run import DecisionView, ReminderRunResult, SkipView
 from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
-from app.views.list_screen import ListScreen
+from app.views.list_screen import StateFilterListScreen
 from app.views.models.outbox_model import (
     CANCELLABLE_STATES,
     OUTBOX_STATE_TEXT,
@@ -410,13 +409,15 @@ class OutboxListing:
     unsent: list[OutboxRow]
 
 
-class OutboxView(ListScreen):
+class OutboxView(StateFilterListScreen):
     """The outbox list beside the selected email, and tomorrow's reminders."""
 
     title = "Outbox"
     search_placeholder = "Search customer, subject, invoice, address"
     noun = "outbox item"
     stretch_column = OutboxColumn.SUBJECT
+    settings_key = "outbox"
+    default_sort = "0,1"
 
     #: The number of emails waiting to be sent changed (the sidebar badge).
     queued_count_changed = Signal(int)
@@ -428,7 +429,7 @@ class OutboxView(ListScreen):
         self._email: OutboxEmail | None = None
         self._tomorrow_stale = True
         self._build_actions()
-        self._build_filters()
+        self._build_state_filter([label for label, _ in STATE_FILTERS])
         self._build_table()
         self.preview = EmailPreviewPane("Select an email to see it as the customer will.")
         self.preview.format_changed.connect(self._on_preview_format_changed)
@@ -487,20 +488,6 @@ class OutboxView(ListScreen):
             self.toolbar.addAction(action)
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.cancel_action)
-
-    def _build_filters(self) -> None:
-        self.state_filter = QComboBox()
-        self.state_filter.setAccessibleName("Show")
-        for label, _ in STATE_FILTERS:
-            self.state_filter.addItem(label)
-        caption = QLabel("&Show")
-        caption.setBuddy(self.state_filter)
-        self._filters = QHBoxLayout()
-        self._filters.setSpacing(6)
-        self._filters.addWidget(caption)
-        self._filters.addWidget(self.state_filter)
-        self._filters.addStretch(1)
-        self.state_filter.currentIndexChanged.connect(self._on_state_filter_current_index_changed)
 
     def _build_table(self) -> None:
         self.table = self._new_table(
@@ -581,27 +568,16 @@ class OutboxView(ListScreen):
             return False
         return super().focus_list()
 
+    def _sort_order(self) -> tuple[int, bool]:
+        return self.model.sort_order()
+
     def save_state(self, settings: QSettings) -> None:
         super().save_state(settings)
-        column, descending = self.model.sort_order()
-        settings.setValue("outbox/sort", f"{column},{'1' if descending else '0'}")
-        settings.setValue("outbox/filter", self.state_filter.currentIndex())
         settings.setValue("outbox/html", "1" if self.preview.html_button.isChecked() else "0")
         settings.setValue("outbox/tomorrow_splitter", self.tomorrow.splitter.saveState())
 
     def restore_state(self, settings: QSettings) -> None:
         super().restore_state(settings)
-        column, _, descending = str(settings.value("outbox/sort", "0,1")).partition(",")
-        if column.isdigit() and int(column) < len(OutboxColumn):
-            order = (
-                Qt.SortOrder.DescendingOrder if descending == "1" else Qt.SortOrder.AscendingOrder
-            )
-            self.table.horizontalHeader().setSortIndicator(int(column), order)
-        index = str(settings.value("outbox/filter", 0))
-        if index.isdigit() and int(index) < len(STATE_FILTERS):
-            self.state_filter.blockSignals(True)
-            self.state_filter.setCurrentIndex(int(index))
-            self.state_filter.blockSignals(False)
         html = str(settings.value("outbox/html", "1")) == "1"
         self.preview.set_html(html)
         self.tomorrow.preview.set_html(html)
@@ -684,17 +660,6 @@ class OutboxView(ListScreen):
             self.empty_title.setText("Nothing waiting to be sent")
         else:
             self.empty_title.setText(f"No emails: {label.lower()}")
-
-    @Slot()
-    def _on_state_filter_current_index_changed(self) -> None:
-        self._reload_list()
-
-    def select_state_filter(self, label: str) -> None:
-        """Choose a state filter by its label ("All emails")."""
-        self.state_filter.setCurrentIndex(self.state_filter.findText(label))
-
-    def _on_read_failed(self, exc: Exception) -> None:
-        ask.warn(self, "Duebook", describe_error(exc))
 
     # -- selection and the preview -----------------------------------------------------------
 
