@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -35,20 +34,17 @@ from app.services.follow_ups import (
 )
 from app.services.money_format import format_date
 from app.services.tasks import TaskContext
-from app.views import ask
 from app.views.collection_dialogs import (
     TaskDialog,
-    fill_users,
     remember_user,
     remembered_user,
 )
+from app.views.collection_screen import CollectionListScreen
 from app.views.context import ViewContext
 from app.views.empty_state import EmptyStatePage
-from app.views.list_screen import ListScreen
 from app.views.models.table_support import ROW_ROLE
 from app.views.models.task_table_model import KIND_TEXT, TaskColumn, TaskTableModel, state_text
 from app.views.style import heading, muted, plain_label
-from app.views.workers import describe_error, show_error
 
 _WIDEST = ("Nov 28, 2026", "12 days overdue", "", "Lübke Elektrotechnik GmbH", "Jonas Becker")
 
@@ -128,7 +124,7 @@ class TaskDetailPane(QScrollArea):
         self.reopen_button.setVisible(task.done)
 
 
-class TasksView(ListScreen):
+class TasksView(CollectionListScreen):
     """Follow-up tasks, mine or everyone's, the most overdue first."""
 
     title = "Tasks"
@@ -209,11 +205,7 @@ class TasksView(ListScreen):
             self.whose.addButton(button)
         self.everyone_button.setChecked(True)
         self.show_done = QCheckBox("Show &done")
-        self.me_combo = QComboBox()
-        self.me_combo.setAccessibleName("I am")
-        self.me_combo.setToolTip('Who you are, for "My tasks" and the Worklist\'s "My work today"')
-        self.me_combo.addItem("Choose…", None)
-        self.me_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._new_me_combo('Who you are, for "My tasks" and the Worklist\'s "My work today"')
         self._filters = QHBoxLayout()
         self._filters.setSpacing(6)
         self._filters.addWidget(self.mine_button)
@@ -221,10 +213,7 @@ class TasksView(ListScreen):
         self._filters.addSpacing(12)
         self._filters.addWidget(self.show_done)
         self._filters.addStretch(1)
-        me_label = QLabel("&I am")
-        me_label.setBuddy(self.me_combo)
-        self._filters.addWidget(me_label)
-        self._filters.addWidget(self.me_combo)
+        self._add_me_combo(self._filters)
         self.whose.buttonToggled.connect(self._on_whose_button_toggled)
         self.show_done.toggled.connect(self._on_show_done_toggled)
         self.me_combo.currentIndexChanged.connect(self._on_me_combo_current_index_changed)
@@ -279,7 +268,7 @@ class TasksView(ListScreen):
     def _on_tasks_loaded(self, loaded: _Loaded) -> None:
         keep = self._detail_for
         self._users = loaded.users
-        fill_users(self.me_combo, loaded.users, remembered_user(self.ctx.settings), "Choose…")
+        self._fill_me_combo(loaded.users)
         self.model.set_rows(loaded.tasks, self.ctx.clock.today())
         everyone = not self.mine_button.isChecked() and not self.show_done.isChecked()
         self.pages.setCurrentIndex(1 if everyone and not loaded.tasks else 0)
@@ -299,14 +288,6 @@ class TasksView(ListScreen):
         if self.mine_button.isChecked() and self.me() is None:
             text = 'Choose who you are ("I am") to see your tasks'
         self._count.setText(text)
-
-    def _on_load_failed(self, exc: Exception) -> None:
-        show_error(self, exc)
-
-    def me(self) -> int | None:
-        """The user chosen as "I am"."""
-        value = self.me_combo.currentData()
-        return value if isinstance(value, int) else None
 
     def shown_tasks(self) -> list[FollowUpRow]:
         """The tasks listed, in the order shown."""
@@ -376,15 +357,6 @@ class TasksView(ListScreen):
 
     # -- actions -----------------------------------------------------------------------------
 
-    def _after_action(self, message: str) -> None:
-        self.status_reported.emit(message)
-        self.ledger_changed.emit()
-        self.refresh()
-
-    def _on_action_failed(self, title: str, exc: Exception) -> None:
-        ask.warn(self, title, describe_error(exc))
-        self.refresh()
-
     @Slot()
     def _on_done_action_triggered(self) -> None:
         task = self._task()
@@ -395,13 +367,7 @@ class TasksView(ListScreen):
         def done(_: TaskContext) -> None:
             complete_follow_up(uow_factory(), task_id)
 
-        self.ctx.runner.run(
-            done,
-            progress_label="Marking the task done…",
-            parent=self,
-            on_success=lambda _: self._after_action(f"Done: {task.title}"),
-            on_failure=lambda exc: self._on_action_failed("Done", exc),
-        )
+        self._run_action(done, "Marking the task done…", f"Done: {task.title}", "Done")
 
     @Slot()
     def _on_reopen_action_triggered(self) -> None:
@@ -413,13 +379,7 @@ class TasksView(ListScreen):
         def reopen(_: TaskContext) -> None:
             reopen_follow_up(uow_factory(), task_id)
 
-        self.ctx.runner.run(
-            reopen,
-            progress_label="Reopening the task…",
-            parent=self,
-            on_success=lambda _: self._after_action(f"Reopened: {task.title}"),
-            on_failure=lambda exc: self._on_action_failed("Reopen", exc),
-        )
+        self._run_action(reopen, "Reopening the task…", f"Reopened: {task.title}", "Reopen")
 
     @Slot()
     def _on_new_action_triggered(self) -> None:

@@ -54,9 +54,9 @@ from app.views.collection_dialogs import (
     remember_user,
     remembered_user,
 )
+from app.views.collection_screen import CollectionListScreen
 from app.views.context import ViewContext
 from app.views.empty_state import EmptyStatePage
-from app.views.list_screen import ListScreen
 from app.views.models.table_support import ROW_ROLE
 from app.views.models.worklist_model import (
     BUCKET_TEXT,
@@ -67,7 +67,6 @@ from app.views.models.worklist_model import (
     overdue_text,
 )
 from app.views.style import heading, money_text, muted, plain_label, warm_colour
-from app.views.workers import describe_error, show_error
 
 #: Texts as wide as a column's usual values (the next action takes what is left).
 _WIDEST = ("88", "Lübke Elektrotechnik GmbH", "€18,888.88", "120 days", "", "Jonas Becker", "")
@@ -214,7 +213,7 @@ class WorklistDetailPane(QScrollArea):
         self.pause_button.setText("Res&ume reminders" if paused else "Pa&use reminders…")
 
 
-class WorklistView(ListScreen):
+class WorklistView(CollectionListScreen):
     """Who to chase today, in priority order, and the actions to chase them."""
 
     title = "Worklist"
@@ -339,10 +338,7 @@ class WorklistView(ListScreen):
             self.bucket_filter.addItem(BUCKET_TEXT[bucket], bucket)
         self.mine_today = QCheckBox("&My work today")
         self.mine_today.setToolTip("Only my customers with something to do today")
-        self.me_combo = QComboBox()
-        self.me_combo.setAccessibleName("I am")
-        self.me_combo.setToolTip('Who you are, for "My work today" and "My tasks"')
-        self.me_combo.addItem("Choose…", None)
+        self._new_me_combo('Who you are, for "My work today" and "My tasks"')
         self.warning = QLabel()
         self.warning.setObjectName("ReminderWarnings")
         self.warning.setWordWrap(True)
@@ -369,10 +365,7 @@ class WorklistView(ListScreen):
             row.addWidget(combo)
         row.addWidget(self.mine_today)
         row.addStretch(1)
-        me_label = QLabel("&I am")
-        me_label.setBuddy(self.me_combo)
-        row.addWidget(me_label)
-        row.addWidget(self.me_combo)
+        self._add_me_combo(row)
         self._filters = QVBoxLayout()
         self._filters.setSpacing(4)
         self._filters.addLayout(row)
@@ -492,16 +485,8 @@ class WorklistView(ListScreen):
         self.segment_filter.blockSignals(False)
         owner = self.owner_filter.currentData()
         fill_users(self.owner_filter, loaded.users, owner, "Everyone")
-        fill_users(self.me_combo, loaded.users, remembered_user(self.ctx.settings), "Choose…")
+        self._fill_me_combo(loaded.users)
         self.mine_today.setEnabled(self.me() is not None)
-
-    def _on_load_failed(self, exc: Exception) -> None:
-        show_error(self, exc)
-
-    def me(self) -> int | None:
-        """The user chosen as "I am"."""
-        value = self.me_combo.currentData()
-        return value if isinstance(value, int) else None
 
     def _apply_filters(self) -> None:
         keep = self._detail_for
@@ -609,16 +594,6 @@ class WorklistView(ListScreen):
 
     # -- actions -----------------------------------------------------------------------------
 
-    def _after_action(self, message: str) -> None:
-        self.status_reported.emit(message)
-        self.ledger_changed.emit()
-        self.refresh()
-
-    def _on_action_failed(self, title: str, exc: Exception) -> None:
-        """Say in words why an action could not be done (the service's message)."""
-        ask.warn(self, title, describe_error(exc))
-        self.refresh()
-
     def _open_form(self, dialog: ActionDialog) -> ActionDialog:
         dialog.action_saved.connect(self._after_action)
         return self._show_dialog(dialog)
@@ -686,14 +661,11 @@ class WorklistView(ListScreen):
         def queue(_: TaskContext) -> int:
             return queue_reminder_now(uow_factory(), customer_id, today)
 
-        self.ctx.runner.run(
+        self._run_action(
             queue,
-            progress_label="Queueing the reminder…",
-            parent=self,
-            on_success=lambda _: self._after_action(
-                f"Reminder to {row.customer_name} queued in the outbox"
-            ),
-            on_failure=lambda exc: self._on_action_failed("Send reminder now", exc),
+            "Queueing the reminder…",
+            f"Reminder to {row.customer_name} queued in the outbox",
+            "Send reminder now",
         )
 
     @Slot()
@@ -733,12 +705,11 @@ class WorklistView(ListScreen):
         def resume(_: TaskContext) -> None:
             resume_reminders(uow_factory(), customer_id)
 
-        self.ctx.runner.run(
+        self._run_action(
             resume,
-            progress_label="Resuming the reminders…",
-            parent=self,
-            on_success=lambda _: self._after_action(f"Reminders to {row.customer_name} resumed"),
-            on_failure=lambda exc: self._on_action_failed("Resume reminders", exc),
+            "Resuming the reminders…",
+            f"Reminders to {row.customer_name} resumed",
+            "Resume reminders",
         )
 
     @Slot()
