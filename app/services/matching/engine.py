@@ -22,13 +22,11 @@ costs well under a millisecond however big the ledger is.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import lru_cache
 
-from app.services.iban import is_valid_iban, normalize_iban
 from app.services.matching.combinations import SubsetSearch, exact_groups, subsets_summing_to
 from app.services.matching.names import NameIndex
 from app.services.matching.references import (
@@ -650,26 +648,21 @@ class Matcher:
         self, customer: int, open_items: Sequence[tuple[int, int]], amount: int
     ) -> list[_Candidate]:
         """Invoices the amount pays alone (exactly or a bank fee short), the oldest per amount."""
-        singles: list[_Candidate] = []
-        seen: dict[int, int] = {}
-        for ident, open_minor in open_items:
-            if open_minor == amount or self._fee_fits(open_minor, amount):
-                seen[open_minor] = seen.get(open_minor, 0) + 1
-                singles.append(_Candidate(customer, (ident,), None, order=Order.OLDEST))
-        if all(count == 1 for count in seen.values()):
-            return [replace(c, order=None) for c in singles]
+        fitting = [
+            (ident, open_minor)
+            for ident, open_minor in open_items
+            if open_minor == amount or self._fee_fits(open_minor, amount)
+        ]
+        counts = Counter(open_minor for _, open_minor in fitting)
         firsts: set[int] = set()
-        ranked = []
-        for candidate in singles:
-            open_minor = self._open[candidate.invoice_ids[0]]
-            if seen[open_minor] == 1:
-                ranked.append(replace(candidate, order=None))
-            elif open_minor in firsts:
-                ranked.append(replace(candidate, order=Order.YOUNGER))
-            else:
+        singles = []
+        for ident, open_minor in fitting:
+            order = None
+            if counts[open_minor] > 1:
+                order = Order.YOUNGER if open_minor in firsts else Order.OLDEST
                 firsts.add(open_minor)
-                ranked.append(candidate)
-        return ranked
+            singles.append(_Candidate(customer, (ident,), None, order=order))
+        return singles
 
     def _exact_combinations(
         self, customer: int, open_items: Sequence[tuple[int, int]], amount: int
@@ -934,10 +927,9 @@ class Matcher:
         )
 
 
-@lru_cache(maxsize=4096)
 def _compact(iban: str) -> str:
-    text = iban.replace(" ", "").upper()
-    return normalize_iban(text) if is_valid_iban(text) else text
+    """An account number as IBANs are compared: no spaces or dashes, upper case."""
+    return iban.replace(" ", "").replace("-", "").upper()
 
 
 def _top_payer(state: _Line) -> int | None:

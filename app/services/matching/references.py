@@ -187,7 +187,8 @@ class ReferenceIndex:
 
         Args:
             texts: remittance text, structured references, end-to-end id: anything the payer wrote.
-            fits: invoices whose open amount equals the line's; a number that names another
+            fits: invoices whose open amount equals the line's; a number in the first text (the
+                remittance a person typed; references and ids are copied) that names another
                 invoice is also tried one digit off, in case the payer slipped onto a real number.
             worth_a_slip: which invoices a number one digit off may name (all when not given);
                 dense numbers are one digit off dozens of others, most of them beside the point.
@@ -196,10 +197,10 @@ class ReferenceIndex:
             One hit per invoice, strongest kind first.
         """
         best: dict[int, ReferenceHit] = {}
-        for reading in self._read(texts):
+        for index, reading in enumerate(self._read(texts)):
             for hit in reading.hits:
                 _keep(best, hit)
-            if worth_a_slip is not _NO_SLIPS:
+            if index == 0 and worth_a_slip is not _NO_SLIPS:
                 for hit in self._slips(reading, fits or set(), worth_a_slip):
                     _keep(best, hit)
         return sorted(best.values(), key=lambda hit: -hit.kind)
@@ -209,10 +210,12 @@ class ReferenceIndex:
         key = tuple(texts)
         readings = self._readings.get(key)
         if readings is None:
-            readings = self._readings[key] = [self._reading(text.upper()) for text in texts if text]
+            readings = self._readings[key] = [self._reading(text.upper()) for text in texts]
         return readings
 
     def _reading(self, upper: str) -> _Reading:
+        if not upper:
+            return _Reading([], [])
         hits = list(self._creditor_refs(upper)) if "RF" in upper else []
         undated = _DATE.sub(" ", upper)
         tokens = _tokens(undated)

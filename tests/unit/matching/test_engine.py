@@ -387,3 +387,12 @@ def test_bare_digits_that_are_two_invoices_are_read_as_the_payers():
     assert verdict.auto  # not Rossi's paid 2026/4777 as printed
     assert allocations(verdict) == (ProposedAllocation(42, 47_272),)
     assert "already paid" not in verdict.note
+
+
+def test_a_slip_is_looked_for_in_the_typed_text_not_in_a_copied_end_to_end_id(matcher):
+    typed = matcher.match(line(23_450, "INV-2026-00126", iban=MUELLER_IBAN))
+    copied = matcher.match(
+        BankLine(1, DAY, 23_450, "EUR", "", MUELLER_IBAN, "Zahlung", (), "INV-2026-00126")
+    )
+    assert "one digit off" in typed.proposals[0].reason
+    assert all("one digit off" not in p.reason for p in copied.proposals)
