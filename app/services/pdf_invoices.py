@@ -624,6 +624,14 @@ class _PageDecor:
         canvas.restoreState()
 
 
+def _page_decor(company: _Company, words: _Words, marker: str) -> _PageDecor:
+    """The page decoration of a document of ``company`` in ``words``' language."""
+    styles = _styles()
+    footer = Paragraph(company.footer_markup, styles.footer) if company.footer_markup else None
+    page_label = words("page").partition("{total}")[0]
+    return _PageDecor(footer, marker, page_label)
+
+
 def _is_payable(invoice: InvoiceDetail) -> bool:
     return (
         invoice.kind != InvoiceKind.CREDIT_NOTE
@@ -682,20 +690,36 @@ def _sender_markup(company: _Company, customer_country: str, words: _Words) -> s
     return "<br/>".join(parts)
 
 
-def _header(invoice: InvoiceDetail, company: _Company, words: _Words) -> Table:
-    styles = _styles()
-    customer_country = invoice.customer_country.strip().upper()
+def _sender_block(company: _Company, customer_country: str, words: _Words) -> list[Flowable]:
+    """The logo (if any) above the sender's address line, top left of the first page."""
     left: list[Flowable] = []
     if company.logo is not None:
         left += [company.logo.flowable(), Spacer(1, 3 * mm)]
     sender = _sender_markup(company, customer_country, words)
     if sender:
-        left.append(Paragraph(sender, styles.small))
-    customer = [f"<b>{_text(invoice.customer_name)}</b>"]
-    if invoice.customer_address.strip():
-        customer.append(_text(invoice.customer_address))
+        left.append(Paragraph(sender, _styles().small))
+    return left
+
+
+def _customer_lines(
+    name: str, address: str, customer_country: str, company: _Company, words: _Words
+) -> list[str]:
+    """The addressee as paragraph markup lines: name in bold, address, country if foreign."""
+    customer = [f"<b>{_text(name)}</b>"]
+    if address.strip():
+        customer.append(_text(address))
     if customer_country and customer_country != company.country:
         customer.append(escape(country_name(customer_country, words.language)))
+    return customer
+
+
+def _header(invoice: InvoiceDetail, company: _Company, words: _Words) -> Table:
+    styles = _styles()
+    customer_country = invoice.customer_country.strip().upper()
+    left = _sender_block(company, customer_country, words)
+    customer = _customer_lines(
+        invoice.customer_name, invoice.customer_address, customer_country, company, words
+    )
     if invoice.customer_vat_id.strip():
         customer.append(escape(words("vat_id", vat_id=invoice.customer_vat_id.strip())))
     rows = _meta_rows(invoice, words)
@@ -756,6 +780,27 @@ _LINE_COLUMNS: Final = (
 _CELL_PADDING: Final = 3
 
 
+#: The look of a table of items (invoice lines, open items): a shaded heading row, thin rules.
+_LIST_TABLE_STYLE: Final = (
+    ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
+    ("FONT", (0, 1), (-1, -1), FONT, 8.5),
+    ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
+    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
+    ("LINEBELOW", (0, 0), (-1, 0), 0.6, _RULE),
+    ("LINEBELOW", (0, 1), (-1, -1), 0.25, _SHADE),
+    ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+    ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+)
+
+
+def _column_widths(columns: Sequence[tuple[str, float | None]]) -> list[float]:
+    """The widths of (text key, width) columns; the one without a width takes what is left."""
+    fixed = sum(width for _, width in columns if width is not None)
+    return [width if width is not None else CONTENT_WIDTH - fixed for _, width in columns]
+
+
 def _head_cells(labels: Sequence[str], widths: Sequence[float]) -> list[str | Paragraph]:
     """Column headings: the first left-aligned, the others right; long ones wrap."""
     styles = _styles()
@@ -768,8 +813,7 @@ def _head_cells(labels: Sequence[str], widths: Sequence[float]) -> list[str | Pa
 def _lines_table(invoice: InvoiceDetail, words: _Words) -> Table:
     styles = _styles()
     numbers = words.numbers
-    fixed = sum(width for _, width in _LINE_COLUMNS if width is not None)
-    widths = [width if width is not None else CONTENT_WIDTH - fixed for _, width in _LINE_COLUMNS]
+    widths = _column_widths(_LINE_COLUMNS)
     data: list[list[Any]] = [_head_cells([words(key) for key, _ in _LINE_COLUMNS], widths)]
     for line in invoice.lines:
         data.append(
@@ -787,18 +831,7 @@ def _lines_table(invoice: InvoiceDetail, words: _Words) -> Table:
         colWidths=widths,
         repeatRows=1,
         splitInRow=1,
-        style=[
-            ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
-            ("FONT", (0, 1), (-1, -1), FONT, 8.5),
-            ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
-            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.6, _RULE),
-            ("LINEBELOW", (0, 1), (-1, -1), 0.25, _SHADE),
-            ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
-            ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
-        ],
+        style=list(_LIST_TABLE_STYLE),
     )
 
 
@@ -843,6 +876,18 @@ def _totals_table(invoice: InvoiceDetail, words: _Words) -> Table:
             ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
         ],
     )
+
+
+def _bank_rows(company: _Company, words: _Words) -> list[tuple[str, str | Paragraph]]:
+    """The company's bank, IBAN and BIC as rows of :func:`_payment_details` (those it has)."""
+    rows: list[tuple[str, str | Paragraph]] = []
+    if company.bank_name:
+        rows.append((words("bank"), company.bank_name))
+    if company.iban:
+        rows.append((words("iban"), format_iban(company.iban)))
+    if company.bic:
+        rows.append((words("bic"), company.bic))
+    return rows
 
 
 def _payment_details(
@@ -914,13 +959,8 @@ def _payment_section(invoice: InvoiceDetail, company: _Company, words: _Words) -
     rows: list[tuple[str, str | Paragraph]] = [
         (words("amount_due"), amount),
         (words("due_date"), due),
+        *_bank_rows(company, words),
     ]
-    if company.bank_name:
-        rows.append((words("bank"), company.bank_name))
-    if company.iban:
-        rows.append((words("iban"), format_iban(company.iban)))
-    if company.bic:
-        rows.append((words("bic"), company.bic))
     reference = creditor_reference(invoice.number) if payable else ""
     if reference:
         rows.append((words("reference"), reference))
@@ -991,10 +1031,7 @@ def _document_title(invoice: InvoiceDetail, words: _Words) -> str:
 
 
 def _render(invoice: InvoiceDetail, company: _Company, out: BinaryIO, words: _Words) -> None:
-    styles = _styles()
-    footer = Paragraph(company.footer_markup, styles.footer) if company.footer_markup else None
-    page_label = words("page").partition("{total}")[0]
-    decor = _PageDecor(footer, _marker(invoice, words), page_label)
+    decor = _page_decor(company, words, _marker(invoice, words))
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,

@@ -29,13 +29,13 @@ from app.models.customer import Customer
 from app.services.aging import BUCKETS, CustomerAging, aging_of_customer
 from app.services.customers import CustomerError
 from app.services.dto import InvoiceRow
-from app.services.iban import creditor_reference, format_iban
+from app.services.iban import creditor_reference
 from app.services.invoice_queries import open_invoice_rows
 from app.services.pdf_invoices import (
     _CELL_PADDING,
     _GREY,
+    _LIST_TABLE_STYLE,
     _RULE,
-    _SHADE,
     BOTTOM_MARGIN,
     CONTENT_WIDTH,
     FONT,
@@ -46,21 +46,23 @@ from app.services.pdf_invoices import (
     META_WIDTH,
     PAGE_HEIGHT,
     PdfError,
+    _bank_rows,
     _cell,
+    _column_widths,
     _Company,
     _company,
+    _customer_lines,
     _head_cells,
     _label_width,
+    _page_decor,
     _PagedCanvas,
     _PageDecor,
     _payment_details,
-    _sender_markup,
+    _sender_block,
     _styles,
-    _text,
     _Words,
     _words,
 )
-from app.services.pdf_texts import country_name
 from app.services.settings import SETTINGS
 from app.services.uow import UnitOfWork
 
@@ -105,17 +107,10 @@ def _settings(session: Session) -> dict[str, str]:
 def _header(statement: _Statement, company: _Company, words: _Words) -> Table:
     styles = _styles()
     country = statement.customer_country.strip().upper()
-    left: list[Flowable] = []
-    if company.logo is not None:
-        left += [company.logo.flowable(), Spacer(1, 3 * mm)]
-    sender = _sender_markup(company, country, words)
-    if sender:
-        left.append(Paragraph(sender, styles.small))
-    customer = [f"<b>{_text(statement.customer_name)}</b>"]
-    if statement.customer_address.strip():
-        customer.append(_text(statement.customer_address))
-    if country and country != company.country:
-        customer.append(escape(country_name(country, words.language)))
+    left = _sender_block(company, country, words)
+    customer = _customer_lines(
+        statement.customer_name, statement.customer_address, country, company, words
+    )
     rows = [(words("statement_date"), words.date(statement.today))]
     if statement.customer_code:
         rows.append((words("customer_no"), statement.customer_code))
@@ -169,8 +164,7 @@ def _pay_link(template: str, row: InvoiceRow) -> str:
 
 def _items_table(items: Sequence[InvoiceRow], company: _Company, words: _Words) -> Table:
     styles = _styles()
-    fixed = sum(width for _, width in _ITEM_COLUMNS if width is not None)
-    widths = [width if width is not None else CONTENT_WIDTH - fixed for _, width in _ITEM_COLUMNS]
+    widths = _column_widths(_ITEM_COLUMNS)
     data: list[list[Any]] = [_head_cells([words(key) for key, _ in _ITEM_COLUMNS], widths)]
     for row in items:
         link = _pay_link(company.payment_link, row)
@@ -194,18 +188,7 @@ def _items_table(items: Sequence[InvoiceRow], company: _Company, words: _Words) 
         data,
         colWidths=widths,
         repeatRows=1,
-        style=[
-            ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
-            ("FONT", (0, 1), (-1, -1), FONT, 8.5),
-            ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
-            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.6, _RULE),
-            ("LINEBELOW", (0, 1), (-1, -1), 0.25, _SHADE),
-            ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
-            ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
-        ],
+        style=list(_LIST_TABLE_STYLE),
     )
 
 
@@ -242,13 +225,7 @@ def _aging_table(aging: CustomerAging, words: _Words) -> Table:
 
 def _payment(statement: _Statement, company: _Company, words: _Words) -> list[Flowable]:
     styles = _styles()
-    rows: list[tuple[str, str | Paragraph]] = []
-    if company.bank_name:
-        rows.append((words("bank"), company.bank_name))
-    if company.iban:
-        rows.append((words("iban"), format_iban(company.iban)))
-    if company.bic:
-        rows.append((words("bic"), company.bic))
+    rows = _bank_rows(company, words)
     story: list[Flowable] = [Paragraph(escape(words("payment")), styles.heading)]
     if rows:
         story += [_payment_details(rows, CONTENT_WIDTH)[0], Spacer(1, 2 * mm)]
@@ -301,12 +278,9 @@ class _RunningHeader:
 def _render(statement: _Statement, settings: Mapping[str, str], language: str) -> bytes:
     company = _company(settings)
     words = _words(language, None, company.country)
-    styles = _styles()
-    footer = Paragraph(company.footer_markup, styles.footer) if company.footer_markup else None
-    page_label = words("page").partition("{total}")[0]
     title = words("statement")
     running = _RunningHeader(
-        _PageDecor(footer, "", page_label),
+        _page_decor(company, words, ""),
         f"{title} · {statement.customer_name} · {words.date(statement.today)}",
     )
     buffer = io.BytesIO()
