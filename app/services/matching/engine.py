@@ -3,12 +3,15 @@
 For each credit line the :class:`Matcher`
 
 1. identifies the payer: an IBAN seen before (strength 1000) or the name (the name score scaled
-   to 950 at most, see :mod:`app.services.matching.names`);
-2. reads the invoice references in the text (:mod:`app.services.matching.references`);
+   to 950 at most, see :mod:`app.services.matching.names`); a parent company or shared account
+   may be many customers;
+2. reads the invoice references in the text (:mod:`app.services.matching.references`), and of
+   several invoices one written number names keeps the payer's;
 3. builds candidate proposals: the named invoices (all together, each alone, and together with
    other open invoices of the customer when that explains the amount), then the identified
-   payers' invoices by amount (exact, a combination, a bank fee short), then the ledger's
-   invoices with exactly the line's amount;
+   payers' invoices by amount (exact, groups adding up (:mod:`.combinations`), a bank fee
+   short, the invoices a partial payment is a round share of (:mod:`.shares`)), then the
+   ledger's invoices with exactly the line's amount;
 4. scores each proposal from three pieces of evidence, in the table of :func:`score`: how the
    invoices were named, how the amount fits them, and whether the payer is their customer;
 5. applies the best one automatically only when it is auto-eligible and nothing blocks it: a
@@ -36,7 +39,7 @@ from app.services.matching.references import (
     alnum_key,
     no_slips,
 )
-from app.services.matching.shares import SHARES, Share, says_partial, share_of
+from app.services.matching.shares import Share, says_partial, share_of
 from app.services.matching.types import (
     BankLine,
     InvoiceItem,
@@ -138,7 +141,8 @@ def score(evidence: Evidence) -> Score:
       exactly (or by a bank fee) and the payer is recognised as the invoice's customer;
     - no number: an exact amount or combination, or a bank fee short, is applied only for a
       recognised payer, a combination only when it was the one answer of a complete search over
-      a few invoices (:data:`FEW_OPEN`); partial and overpayments without a number never are.
+      a few invoices (:data:`FEW_OPEN`); partial and overpayments without a number never are,
+      but a round share of an invoice (half, a third) ranks above groups a bank fee short.
 
     A bank fee costs 20 thousandths against an exact amount, so an exact rival wins.
     """
@@ -639,7 +643,7 @@ class Matcher:
         for age, (ident, open_minor) in enumerate(open_items):
             share = share_of(amount, open_minor)
             if share is not None:
-                rank = (share.off_minor, SHARES.index((share.numerator, share.denominator)), age)
+                rank = (share.off_minor, share.commonness, age)
                 found.append((rank, _Candidate(customer, (ident,), None, share=share)))
         found.sort(key=lambda entry: entry[0])
         return [candidate for _, candidate in found[:MAX_SHARES]]

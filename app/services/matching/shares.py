@@ -34,6 +34,11 @@ class Share:
     off_minor: int
 
     @property
+    def commonness(self) -> int:
+        """0 for the share payers pay most (half), more for rarer ones."""
+        return SHARES.index((self.numerator, self.denominator))
+
+    @property
     def words(self) -> str:
         """``half``, ``a third``, ``30 %``: the share as a reason text says it."""
         named = {(1, 2): "half", (1, 3): "a third", (1, 4): "a quarter", (2, 3): "two thirds"}
