@@ -884,10 +884,34 @@ class Matcher:
         if any(r.applicable and r.proposal.confidence >= margin for r in ranked[1:]):
             state.notes.append("several proposals fit equally well")
             return False
-        if self._payer_pays_own(state, best.proposal, ranked):
-            state.notes.append("the payer is another customer, with an open invoice that fits")
-            return False
-        return True
+        rival = self._rival_explanation(state, ranked)
+        if rival:
+            state.notes.append(rival)
+        return not rival
+
+    def _rival_explanation(self, state: _Line, ranked: Sequence[_Ranked]) -> str:
+        """What else explains the amount as well as the best proposal, in words ("" if nothing).
+
+        Another recognised customer's invoices that fit (:meth:`_payer_pays_own`), or, for a
+        bank fee on an invoice the text does not name, the customer's invoices adding up to
+        the amount exactly: paying several in full is as likely as a fee on one.
+        """
+        best = ranked[0].proposal
+        if self._payer_pays_own(state, best, ranked):
+            return "the payer is another customer, with an open invoice that fits"
+        customer = best.customer_id
+        if not _writes_off(best) or any(
+            self._invoices[hit.invoice_id].customer_id == customer for hit in state.hits
+        ):
+            return ""
+        if any(
+            r.proposal.customer_id == customer
+            and _settles(r.proposal, self._open)
+            and not _writes_off(r.proposal)
+            for r in ranked[1:]
+        ):
+            return "invoices adding up exactly fit as well as a bank fee on one"
+        return ""
 
     def _payer_pays_own(self, state: _Line, best: Proposal, ranked: Sequence[_Ranked]) -> bool:
         """Whether a recognised payer other than the invoice's customer has invoices that fit.
@@ -939,6 +963,10 @@ def _compact(iban: str) -> str:
 def _top_payer(state: _Line) -> int | None:
     ranked = sorted(state.payers.values(), key=lambda p: (-p.strength, p.customer_id))
     return ranked[0].customer_id if ranked else None
+
+
+def _writes_off(proposal: Proposal) -> bool:
+    return any(a.writeoff_minor for a in proposal.allocations)
 
 
 def _is_partial(proposal: Proposal, open_amounts: dict[int, int]) -> bool:

@@ -396,3 +396,18 @@ def test_a_slip_is_looked_for_in_the_typed_text_not_in_a_copied_end_to_end_id(ma
     )
     assert "one digit off" in typed.proposals[0].reason
     assert all("one digit off" not in p.reason for p in copied.proposals)
+
+
+def test_a_bank_fee_on_one_invoice_is_not_applied_when_others_add_up_exactly():
+    # 15 open invoices (cubes: the pair sums differ); 609.31 is the 3rd and 6th in full, or
+    # the last one (613.31) short by 4.00
+    invoices = [
+        invoice(100 + k, f"INV-2026-{k:05d}", 1, 30_000 + 7 * k**3, age=k) for k in range(15)
+    ]
+    invoices.append(invoice(120, "INV-2026-00020", 1, 61_331, age=20))
+    verdict = Matcher(PAYERS, invoices).match(line(60_931, "Zahlung", iban=MUELLER_IBAN))
+    assert not verdict.auto
+    assert verdict.note == "invoices adding up exactly fit as well as a bank fee on one"
+    shown = [set(p.allocations) for p in verdict.proposals[:3]]
+    assert {ProposedAllocation(120, 60_931, 400)} in shown
+    assert {ProposedAllocation(102, 30_056), ProposedAllocation(105, 30_875)} in shown
