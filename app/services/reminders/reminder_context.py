@@ -20,7 +20,7 @@ from app.models.money import Money
 from app.services.iban import creditor_reference
 from app.services.invoice_queries import open_invoice_rows
 from app.services.pdf_texts import document_language
-from app.services.reminders.snapshot import credits_of
+from app.services.reminders.snapshot import credits_of, reminder_recipients
 from app.services.settings import SETTINGS
 
 
@@ -187,17 +187,14 @@ def context_for_customer(
 
 
 def _contact_name(session: Session, customer_id: int) -> str:
-    """The name of the contact reminders go to: the "reminders" role, else billing, else anyone."""
+    """The name of the contact reminders go to, by the engine's rule."""
     contacts = session.execute(
-        select(Contact.name, Contact.role)
-        .where(Contact.customer_id == customer_id, Contact.email != "")
+        select(Contact.name, Contact.email, Contact.role)
+        .where(Contact.customer_id == customer_id)
         .order_by(Contact.id)
     ).all()
-    for role in ("reminders", "billing", None):
-        names = [name for name, r in contacts if role is None or r == role]
-        if names:
-            return names[0].strip()
-    return ""
+    name, _ = reminder_recipients([(n, e, r) for n, e, r in contacts])
+    return name
 
 
 def letter_payment_link(template: str, invoices: tuple[ReminderInvoice, ...]) -> str:

@@ -270,7 +270,7 @@ def _customers(session: Session, policies: Mapping[int, PolicyFacts]) -> dict[in
     ):
         segment = segments.get(c.segment.casefold()) if c.segment else None
         policy_id = c.policy_id or (segment.policy_id if segment else None) or default_policy
-        name, recipients = _reminder_recipients(contacts.get(c.id, []))
+        name, recipients = reminder_recipients(contacts.get(c.id, []))
         result[c.id] = CustomerFacts(
             id=c.id,
             code=c.code,
@@ -290,12 +290,12 @@ def _customers(session: Session, policies: Mapping[int, PolicyFacts]) -> dict[in
     return result
 
 
-def _reminder_recipients(contacts: list[tuple[str, str, str]]) -> tuple[str, tuple[str, ...]]:
+def reminder_recipients(contacts: list[tuple[str, str, str]]) -> tuple[str, tuple[str, ...]]:
     """The contact who receives reminders: the "reminders" role, else billing, else anyone."""
     for role in ("reminders", "billing", None):
         chosen = [(n, e) for n, e, r in contacts if e and (role is None or r == role)]
         if chosen:
-            return chosen[0][0], tuple(dict.fromkeys(e for _, e in chosen))
+            return chosen[0][0].strip(), tuple(dict.fromkeys(e for _, e in chosen))
     return "", ()
 
 
