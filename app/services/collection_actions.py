@@ -2,11 +2,14 @@
 
 Every action is one transaction, audit-logged and shown on the customer's timeline (kinds
 ``call``, ``pause``, ``policy`` and ``dispute``). Bad input raises :class:`CollectionError` naming
-the field, and then nothing is written.
+the field, and then nothing is written. :func:`reminder_choice` and :func:`list_open_disputes`
+read what the forms of these actions start from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -31,6 +34,38 @@ _OUTCOME_WORDS = {
 
 class CollectionError(ValueError):
     """A collections action that cannot be done; the message names the field."""
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    """An open dispute as the window lists it.
+
+    Attributes:
+        owner: the name of who looks after it, ``""`` for nobody.
+    """
+
+    id: int
+    invoice_id: int
+    invoice_number: str
+    reason: str
+    waiting_on: str
+    opened_on: date
+    owner: str
+
+
+@dataclass(frozen=True)
+class ReminderChoice:
+    """What a customer chose about automatic reminders.
+
+    Attributes:
+        policy_id: its own reminder policy; ``None`` when its segment's applies.
+        excluded: it gets no automatic reminders.
+        segment: its segment, whose policy applies without its own.
+    """
+
+    policy_id: int | None
+    excluded: bool
+    segment: str
 
 
 def _customer(session: Session, customer_id: int) -> Customer:
@@ -147,6 +182,17 @@ def set_reminder_exclusion(uow: UnitOfWork, customer_id: int, excluded: bool) ->
         uow.commit()
 
 
+def reminder_choice(uow: UnitOfWork, customer_id: int) -> ReminderChoice:
+    """A customer's own reminder policy and exclusion, as the reminder form edits them.
+
+    Raises:
+        CollectionError: unknown customer.
+    """
+    with uow:
+        customer = _customer(uow.session, customer_id)
+        return ReminderChoice(customer.policy_id, customer.reminders_excluded, customer.segment)
+
+
 def set_customer_policy(uow: UnitOfWork, customer_id: int, policy_id: int | None) -> None:
     """Give a customer its own reminder policy, or ``None`` for its segment's.
 
@@ -228,45 +274,122 @@ def open_dispute(
         CollectionError: no reason, an unknown or unissued invoice, an unknown owner, or a
             dispute of the invoice is open already.
     """
+    return open_disputes(uow, [invoice_id], reason, waiting_on, owner_id, on=on)[0]
+
+
+def open_disputes(
+    uow: UnitOfWork,
+    invoice_ids: Sequence[int],
+    reason: str,
+    waiting_on: str = "",
+    owner_id: int | None = None,
+    *,
+    on: date,
+) -> list[int]:
+    """Record one dispute per invoice for the same objection, all in one transaction.
+
+    Args:
+        uow: the unit of work.
+        invoice_ids: the disputed invoices.
+        reason: the customer's objection.
+        waiting_on: what would settle it ("a credit note", "proof of delivery").
+        owner_id: who looks after the disputes (a user).
+        on: the day they were raised.
+
+    Returns:
+        The disputes' ids, in the order of ``invoice_ids``.
+
+    Raises:
+        CollectionError: no reason or no invoice, an unknown or unissued invoice, an unknown
+            owner, or a dispute of one of the invoices is open already; then none is recorded.
+    """
     why = _required("reason", reason)
+    if not invoice_ids:
+        raise CollectionError("invoices: choose the disputed invoices")
     with uow:
         session = uow.session
-        invoice = session.get(Invoice, invoice_id)
-        if (
-            invoice is None
-            or invoice.state != DocumentState.ISSUED
-            or invoice.kind != InvoiceKind.INVOICE
-        ):
-            raise CollectionError(f"invoice: id {invoice_id} is not an issued invoice")
         if owner_id is not None and session.get(User, owner_id) is None:
             raise CollectionError(f"owner: there is no user with id {owner_id}")
-        already = select(Dispute.id).where(
-            Dispute.invoice_id == invoice_id, Dispute.state == DisputeState.OPEN
-        )
-        if session.scalar(already) is not None:
-            raise CollectionError(f"invoice: {invoice.number} is disputed already")
-        dispute = Dispute(
-            invoice_id=invoice.id,
-            customer_id=invoice.customer_id,
-            reason=why,
-            waiting_on=waiting_on.strip(),
-            owner_id=owner_id,
-            state=DisputeState.OPEN,
-            opened_on=on,
-        )
-        session.add(dispute)
-        session.flush()
-        record_audit(
-            session, uow.actor, "open", "dispute", dispute.id,
-            after={"invoice": invoice.number, "reason": why, "waiting_on": dispute.waiting_on},
-        )  # fmt: skip
-        waiting = f" (waiting on {dispute.waiting_on})" if dispute.waiting_on else ""
-        record_activity(
-            session, invoice.customer_id, "dispute",
-            f"{invoice.number} disputed: {why}{waiting}", invoice.id, uow.actor, on=on,
-        )  # fmt: skip
+        ids = [
+            _open_dispute(session, uow.actor, invoice_id, why, waiting_on.strip(), owner_id, on)
+            for invoice_id in dict.fromkeys(invoice_ids)
+        ]
         uow.commit()
-        return dispute.id
+        return ids
+
+
+def _open_dispute(
+    session: Session,
+    actor: str,
+    invoice_id: int,
+    why: str,
+    waiting_on: str,
+    owner_id: int | None,
+    on: date,
+) -> int:
+    invoice = session.get(Invoice, invoice_id)
+    if (
+        invoice is None
+        or invoice.state != DocumentState.ISSUED
+        or invoice.kind != InvoiceKind.INVOICE
+    ):
+        raise CollectionError(f"invoice: id {invoice_id} is not an issued invoice")
+    already = select(Dispute.id).where(
+        Dispute.invoice_id == invoice_id, Dispute.state == DisputeState.OPEN
+    )
+    if session.scalar(already) is not None:
+        raise CollectionError(f"invoice: {invoice.number} is disputed already")
+    dispute = Dispute(
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        reason=why,
+        waiting_on=waiting_on,
+        owner_id=owner_id,
+        state=DisputeState.OPEN,
+        opened_on=on,
+    )
+    session.add(dispute)
+    session.flush()
+    record_audit(
+        session, actor, "open", "dispute", dispute.id,
+        after={"invoice": invoice.number, "reason": why, "waiting_on": waiting_on},
+    )  # fmt: skip
+    waiting = f" (waiting on {waiting_on})" if waiting_on else ""
+    record_activity(
+        session, invoice.customer_id, "dispute",
+        f"{invoice.number} disputed: {why}{waiting}", invoice.id, actor, on=on,
+    )  # fmt: skip
+    return dispute.id
+
+
+def list_open_disputes(uow: UnitOfWork, customer_id: int) -> list[DisputeView]:
+    """A customer's open disputes, the oldest first.
+
+    Raises:
+        CollectionError: unknown customer.
+    """
+    with uow:
+        session = uow.session
+        _customer(session, customer_id)
+        rows = session.execute(
+            select(Dispute, Invoice.number, User.name)
+            .join(Invoice, Invoice.id == Dispute.invoice_id)
+            .outerjoin(User, User.id == Dispute.owner_id)
+            .where(Dispute.customer_id == customer_id, Dispute.state == DisputeState.OPEN)
+            .order_by(Dispute.opened_on, Dispute.id)
+        ).all()
+        return [
+            DisputeView(
+                id=dispute.id,
+                invoice_id=dispute.invoice_id,
+                invoice_number=number or "",
+                reason=dispute.reason,
+                waiting_on=dispute.waiting_on,
+                opened_on=dispute.opened_on,
+                owner=owner or "",
+            )
+            for dispute, number, owner in rows
+        ]
 
 
 def resolve_dispute(uow: UnitOfWork, dispute_id: int, resolution: str, *, on: date) -> None:

@@ -1,19 +1,21 @@
 """The collector's small forms, and who "I" am for "My work today" and "My tasks".
 
 Log a call, take a promise to pay, add a note, create a task, pause reminders, choose the
-reminder contact. Each form checks what was typed, saves through its service in the background
-and stays open with the service's words under the fields when it refuses; once saved it says
-what it did (:attr:`ActionDialog.action_saved`) and closes.
+reminder contact or the reminder policy, open and resolve disputes. Each form checks what was
+typed, saves through its service in the background and stays open with the service's words under
+the fields when it refuses; once saved it says what it did (:attr:`ActionDialog.action_saved`)
+and closes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QLocale, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -29,9 +31,15 @@ from typing_extensions import override
 
 from app.services.collection_actions import (
     CALL_OUTCOMES,
+    DisputeView,
+    ReminderChoice,
     log_call,
+    open_disputes,
     pause_reminders,
+    resolve_dispute,
+    set_customer_policy,
     set_reminder_contact,
+    set_reminder_exclusion,
 )
 from app.services.customers import CustomerChoice, add_note
 from app.services.dto import ContactView, InvoiceRow
@@ -39,6 +47,7 @@ from app.services.follow_ups import create_follow_up
 from app.services.invoice_preview import Money, to_money
 from app.services.money_format import format_date
 from app.services.promises import record_promise
+from app.services.reminders.policies import PolicyView
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
 from app.views.inputs import (
@@ -57,6 +66,7 @@ from app.views.workers import describe_error
 ME_KEY = "collections/me"
 
 TaskFn = Callable[[TaskContext], Any]
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 # -- who "I" am ------------------------------------------------------------------------------
@@ -102,6 +112,40 @@ def _fit_rows(widget: QListWidget, rows: int) -> None:
     widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     line = max(widget.sizeHintForRow(0), widget.fontMetrics().height() + 6)
     widget.setFixedHeight(line * rows + 2 * widget.frameWidth() + 4)
+
+
+def _invoice_checklist(
+    invoices: Sequence[InvoiceRow], locale: str, disputed: Collection[int] = ()
+) -> QListWidget:
+    """Open invoices to tick, each with its due date and open amount; ``disputed`` ones greyed."""
+    widget = QListWidget()
+    widget.setAccessibleName("Invoices")
+    for invoice in invoices:
+        item = QListWidgetItem(
+            f"{invoice.number}   due {format_date(invoice.due_date, locale)}   "
+            f"{money_text(invoice.open_amount, locale)} open"
+        )
+        item.setData(Qt.ItemDataRole.UserRole, invoice)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+        if invoice.id in disputed:
+            item.setText(f"{item.text()}   (disputed)")
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            item.setToolTip("Disputed already: resolve that dispute first")
+        widget.addItem(item)
+    _fit_rows(widget, max(min(len(invoices), 5), 2))
+    return widget
+
+
+def _checked(widget: QListWidget) -> list[InvoiceRow]:
+    """The invoices ticked in an :func:`_invoice_checklist`."""
+    found = []
+    for position in range(widget.count()):
+        item = widget.item(position)
+        invoice = item.data(Qt.ItemDataRole.UserRole)
+        if item.checkState() == Qt.CheckState.Checked and isinstance(invoice, InvoiceRow):
+            found.append(invoice)
+    return found
 
 
 def _notes_edit(placeholder: str, lines: int = 4) -> QPlainTextEdit:
@@ -259,19 +303,7 @@ class PromiseDialog(ActionDialog):
         self.currency.addItems(currencies or ["EUR"])
         self.currency.setEditable(not currencies)
         self.promised_date = _date_edit(self._today + timedelta(days=7), ctx.locale, self._today)
-        self.invoices = QListWidget()
-        self.invoices.setAccessibleName("Invoices")
-        for invoice in open_invoices:
-            item = QListWidgetItem(
-                f"{invoice.number}   due {format_date(invoice.due_date, ctx.locale)}   "
-                f"{money_text(invoice.open_amount, ctx.locale)} open"
-            )
-            item.setData(Qt.ItemDataRole.UserRole, invoice)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.invoices.addItem(item)
-        rows = max(min(len(open_invoices), 5), 2)
-        _fit_rows(self.invoices, rows)
+        self.invoices = _invoice_checklist(open_invoices, ctx.locale)
         self.setMinimumWidth(520)
         self.note = _notes_edit("What the customer said", lines=3)
         self._add_field("&Amount", "amount", self.amount)
@@ -290,18 +322,9 @@ class PromiseDialog(ActionDialog):
         if overdue is not None and overdue.minor > 0:
             self.amount.setText(decimal_text(overdue.amount, self._qlocale))
 
-    def _checked(self) -> list[InvoiceRow]:
-        found = []
-        for position in range(self.invoices.count()):
-            item = self.invoices.item(position)
-            invoice = item.data(Qt.ItemDataRole.UserRole)
-            if item.checkState() == Qt.CheckState.Checked and isinstance(invoice, InvoiceRow):
-                found.append(invoice)
-        return found
-
     def _on_invoices_item_changed(self, _item: QListWidgetItem) -> None:
         """Ticking invoices makes the amount their open total (in their currency)."""
-        checked = self._checked()
+        checked = _checked(self.invoices)
         currencies = {i.open_amount.currency for i in checked}
         if len(currencies) != 1:
             return
@@ -316,7 +339,7 @@ class PromiseDialog(ActionDialog):
         typed = parse_decimal(self.amount.text(), self._qlocale, what="amount")
         amount = to_money(typed, currency, what="amount")
         promised = from_qdate(self.promised_date.date())
-        invoice_ids = [i.id for i in self._checked()]
+        invoice_ids = [i.id for i in _checked(self.invoices)]
         note, customer_id, today = self.note.toPlainText(), self._customer_id, self._today
         uow_factory = self._ctx.uow_factory
 
@@ -544,6 +567,191 @@ class ReminderContactDialog(ActionDialog):
             set_reminder_contact(uow_factory(), customer_id, contact_id)
 
         return save, f"Reminders to {self._customer_name} go to {who}"
+
+
+class ReminderPolicyDialog(ActionDialog):
+    """Choose a customer's reminder policy (or its segment's) and whether it gets any at all."""
+
+    ok_text = "Save"
+    progress_label = "Saving the reminder policy…"
+
+    def __init__(
+        self,
+        ctx: ViewContext,
+        customer_id: int,
+        customer_name: str,
+        choice: ReminderChoice,
+        policies: Sequence[PolicyView],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(ctx, "Reminder policy", customer_name, parent)
+        self._customer_id, self._customer_name = customer_id, customer_name
+        self.policy = QComboBox()
+        segment = (
+            f"The segment's policy ({choice.segment})" if choice.segment else "The default policy"
+        )
+        self.policy.addItem(segment, None)
+        self.policy.setItemData(
+            0, "The policy of the customer's segment, as for the others in it", _TOOLTIP
+        )
+        for policy in policies:
+            self.policy.addItem(policy.name, policy.id)
+            days = ", ".join(f"{s.name} (day {s.offset_days})" for s in policy.steps)
+            self.policy.setItemData(self.policy.count() - 1, days or "No steps yet", _TOOLTIP)
+        self.policy.setCurrentIndex(max(self.policy.findData(choice.policy_id), 0))
+        self.excluded = QCheckBox("&Exclude from automatic reminders")
+        self.excluded.setChecked(choice.excluded)
+        self._add_field("&Policy", "policy", self.policy)
+        self._add_field("", "excluded", self.excluded)
+        hint = muted(
+            plain_label(
+                "An excluded customer gets no reminder until you include them again; "
+                "follow them up by hand. To stop reminders for a while, pause them instead."
+            )
+        )
+        hint.setWordWrap(True)
+        self.form.addRow("", hint)
+
+    @override
+    def _task(self) -> tuple[TaskFn, str]:
+        chosen = self.policy.currentData()
+        policy_id = chosen if isinstance(chosen, int) else None
+        excluded, customer_id = self.excluded.isChecked(), self._customer_id
+        uow_factory = self._ctx.uow_factory
+
+        def save(_: TaskContext) -> None:
+            set_customer_policy(uow_factory(), customer_id, policy_id)
+            set_reminder_exclusion(uow_factory(), customer_id, excluded)
+
+        words = "the segment's policy" if policy_id is None else self.policy.currentText()
+        if excluded:
+            words += ", excluded from automatic reminders"
+        return save, f"Reminders to {self._customer_name}: {words}"
+
+
+class OpenDisputeDialog(ActionDialog):
+    """Record that a customer disputes some of its open invoices: why, and what would settle it."""
+
+    ok_text = "Open dispute"
+    progress_label = "Opening the dispute…"
+
+    def __init__(
+        self,
+        ctx: ViewContext,
+        customer_id: int,
+        customer_name: str,
+        open_invoices: Sequence[InvoiceRow],
+        disputes: Sequence[DisputeView],
+        users: Sequence[tuple[int, str]],
+        owner_id: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(ctx, "Open dispute", customer_name, parent)
+        self._customer_name = customer_name
+        self._today = ctx.clock.today()
+        disputed = {d.invoice_id for d in disputes}
+        self.invoices = _invoice_checklist(open_invoices, ctx.locale, disputed)
+        self.setMinimumWidth(520)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("The price differs from the quote")
+        self.waiting_on = QLineEdit()
+        self.waiting_on.setPlaceholderText("A credit note, proof of delivery (optional)")
+        self.owner = QComboBox()
+        fill_users(self.owner, users, owner_id, "Nobody yet")
+        self._add_field("&Invoices", "invoices", self.invoices)
+        self._add_field("&Reason", "reason", self.reason)
+        self._add_field("&Waiting on", "waiting_on", self.waiting_on)
+        self._add_field("&Looked after by", "owner", self.owner)
+        if all(i.id in disputed for i in open_invoices):
+            nothing = (
+                "Every open invoice is disputed already."
+                if open_invoices
+                else ("Nothing open to dispute.")
+            )
+            self.form.addRow("", muted(plain_label(nothing)))
+            self.ok_button.setEnabled(False)
+        else:
+            hint = "The disputed invoices get no reminders until the dispute is resolved."
+            self.form.addRow("", muted(plain_label(hint)))
+
+    @override
+    def _task(self) -> tuple[TaskFn, str]:
+        invoices = _checked(self.invoices)
+        if not invoices:
+            raise InputError("invoices: tick the invoices the customer disputes")
+        reason, waiting_on = self.reason.text(), self.waiting_on.text()
+        if not reason.strip():
+            raise InputError("reason: say what the customer objects to")
+        owner = self.owner.currentData()
+        owner_id = owner if isinstance(owner, int) else None
+        invoice_ids, today = [i.id for i in invoices], self._today
+        uow_factory = self._ctx.uow_factory
+
+        def save(_: TaskContext) -> list[int]:
+            return open_disputes(uow_factory(), invoice_ids, reason, waiting_on, owner_id, on=today)
+
+        numbers = ", ".join(i.number for i in invoices)
+        return save, f"Dispute opened for {self._customer_name}: {numbers}"
+
+
+class ResolveDisputeDialog(ActionDialog):
+    """Close one of a customer's open disputes, saying how it was settled."""
+
+    ok_text = "Resolve dispute"
+    progress_label = "Resolving the dispute…"
+
+    def __init__(
+        self,
+        ctx: ViewContext,
+        customer_name: str,
+        disputes: Sequence[DisputeView],
+        selected_id: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(ctx, "Resolve dispute", customer_name, parent)
+        self._today = ctx.clock.today()
+        self.setMinimumWidth(520)
+        self.disputes = QListWidget()
+        self.disputes.setAccessibleName("Disputes")
+        for dispute in disputes:
+            item = QListWidgetItem(dispute_text(dispute, ctx.locale))
+            item.setData(Qt.ItemDataRole.UserRole, dispute)
+            item.setToolTip(item.text())
+            self.disputes.addItem(item)
+            if dispute.id == selected_id or self.disputes.currentRow() < 0:
+                self.disputes.setCurrentItem(item)
+        _fit_rows(self.disputes, max(min(len(disputes), 4), 2))
+        self.resolution = _notes_edit("Credit note for the difference; the rest is due", lines=3)
+        self._add_field("&Dispute", "dispute", self.disputes)
+        self._add_field("&Resolution", "resolution", self.resolution)
+        hint = "Its invoice is chased again if something is still open."
+        self.form.addRow("", muted(plain_label(hint)))
+        self.resolution.setFocus()
+
+    @override
+    def _task(self) -> tuple[TaskFn, str]:
+        item = self.disputes.currentItem()
+        dispute = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if not isinstance(dispute, DisputeView):
+            raise InputError("dispute: choose the dispute first")
+        resolution, today = self.resolution.toPlainText(), self._today
+        if not resolution.strip():
+            raise InputError("resolution: say how the dispute was settled")
+        uow_factory, dispute_id = self._ctx.uow_factory, dispute.id
+
+        def save(_: TaskContext) -> None:
+            resolve_dispute(uow_factory(), dispute_id, resolution, on=today)
+
+        return save, f"Dispute of {dispute.invoice_number} resolved"
+
+
+def dispute_text(dispute: DisputeView, locale: str) -> str:
+    """An open dispute in one line: "INV-7 · price · waiting on a credit note · since 3 Nov"."""
+    parts = [dispute.invoice_number, dispute.reason]
+    if dispute.waiting_on:
+        parts.append(f"waiting on {dispute.waiting_on}")
+    parts.append(f"since {format_date(dispute.opened_on, locale)}")
+    return " · ".join(parts)
 
 
 def contact_text(contact: ContactView) -> str:

@@ -1,4 +1,8 @@
-"""The pane beside the customer list: one customer's account in full."""
+"""The pane beside the customer list: one customer's account in full.
+
+Besides the account it offers what a collector does from it: choose the reminder policy (or no
+automatic reminders), open and resolve disputes, and save the statement of account.
+"""
 
 from __future__ import annotations
 
@@ -24,15 +28,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services.collection_actions import (
+    DisputeView,
+    ReminderChoice,
+    list_open_disputes,
+    reminder_choice,
+)
+from app.services.customers import get_customer, list_users
 from app.services.dto import CustomerDetail, RecurringRow, TimelineEntry
 from app.services.iban import format_iban
 from app.services.invoice_preview import format_timestamp
 from app.services.money_format import format_date
 from app.services.pdf_statement import write_statement_pdf
-from app.services.reminders.policies import CustomerReminders, customer_reminders
+from app.services.reminders.policies import (
+    CustomerReminders,
+    PolicyView,
+    customer_reminders,
+    list_policies,
+)
 from app.services.tasks import TaskContext
 from app.services.timeline import TIMELINE_KINDS, list_timeline
 from app.views import ask
+from app.views.collection_dialogs import (
+    ActionDialog,
+    OpenDisputeDialog,
+    ReminderPolicyDialog,
+    ResolveDisputeDialog,
+    dispute_text,
+    remembered_user,
+)
 from app.views.context import ViewContext
 from app.views.customer_dialog import ROLE_TEXT
 from app.views.recurring_dialog import EVERY
@@ -48,7 +72,7 @@ from app.views.style import (
     plain_label,
     warm_colour,
 )
-from app.views.workers import describe_error
+from app.views.workers import describe_error, show_error
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -57,7 +81,7 @@ _TIMELINE_MIN_HEIGHT = 180
 
 
 class CustomerDetailPane(QScrollArea):
-    """One customer's account: header, contacts, payer accounts, open invoices, timeline."""
+    """One customer's account: header, reminders, contacts, invoices, disputes, timeline."""
 
     #: The Stop button of a recurring invoice was clicked (the :class:`RecurringRow`).
     stop_recurring_requested = Signal(object)
@@ -106,6 +130,27 @@ class CustomerDetailPane(QScrollArea):
         self.statement_button = QPushButton("Statement of account…")
         self.statement_button.setToolTip("Save this customer's statement of account as a PDF")
         self.statement_button.clicked.connect(self._on_statement_button_clicked)
+        self.policy_button = QPushButton("Reminder policy…")
+        self.policy_button.setToolTip(
+            "Choose this customer's reminder policy, or exclude them from automatic reminders"
+        )
+        self.policy_button.clicked.connect(self._on_policy_button_clicked)
+        self._disputes: list[DisputeView] = []
+        self.disputes_box = QGroupBox("Disputes")
+        self.disputes_box.setObjectName("Disputes")
+        self._disputes_layout = QVBoxLayout(self.disputes_box)
+        self.dispute_rows = QWidget()
+        self._disputes_layout.addWidget(self.dispute_rows)
+        self.resolve_buttons: list[QPushButton] = []
+        self._dispute_labels: list[QLabel] = []
+        self.no_disputes = muted(QLabel("No open disputes."))
+        self.dispute_button = QPushButton("Open dispute…")
+        self.dispute_button.setToolTip("The customer disputes invoices: stop chasing them")
+        self.dispute_button.clicked.connect(self._on_dispute_button_clicked)
+        dispute_row = QHBoxLayout()
+        dispute_row.addWidget(self.no_disputes, 1)
+        dispute_row.addWidget(self.dispute_button, 0, Qt.AlignmentFlag.AlignRight)
+        self._disputes_layout.addLayout(dispute_row)
         self.timeline_filter = QComboBox()
         self.timeline_filter.setObjectName("TimelineFilter")
         self.timeline_filter.setAccessibleName("Show events")
@@ -158,10 +203,14 @@ class CustomerDetailPane(QScrollArea):
         layout.addWidget(self.unapplied)
         layout.addWidget(self.hint)
         self._reminders_row = QWidget()
-        reminders_row = QHBoxLayout(self._reminders_row)
-        reminders_row.setContentsMargins(0, 0, 0, 0)
-        reminders_row.addWidget(self.reminders, 1)
-        reminders_row.addWidget(self.statement_button, 0, Qt.AlignmentFlag.AlignTop)
+        reminders_column = QVBoxLayout(self._reminders_row)
+        reminders_column.setContentsMargins(0, 4, 0, 4)
+        reminders_column.addWidget(self.reminders)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.policy_button)
+        buttons.addWidget(self.statement_button)
+        buttons.addStretch(1)
+        reminders_column.addLayout(buttons)
         layout.addWidget(self._reminders_row)
         facts_box = QWidget()
         facts_box.setLayout(self.facts)
@@ -175,6 +224,7 @@ class CustomerDetailPane(QScrollArea):
             QVBoxLayout(box).addWidget(widget)
             layout.addWidget(box)
             self._sections.append(box)
+        layout.addWidget(self.disputes_box)
         layout.addWidget(self.recurring_box)
         timeline_box = QGroupBox("Timeline")
         timeline_layout = QVBoxLayout(timeline_box)
@@ -192,7 +242,7 @@ class CustomerDetailPane(QScrollArea):
         timeline_layout.addLayout(filter_row)
         timeline_layout.addWidget(self.timeline, 1)
         layout.addWidget(timeline_box, 1)  # the timeline takes the height that is left
-        self._sections.extend([timeline_box, facts_box, self._reminders_row])
+        self._sections.extend([timeline_box, facts_box, self._reminders_row, self.disputes_box])
         self.setWidget(body)
 
     def show_customer(self, customer: CustomerDetail | None) -> None:
@@ -356,23 +406,143 @@ class CustomerDetailPane(QScrollArea):
     # -- reminders, the statement and the timeline filter ------------------------------------
 
     def _load_reminders(self, customer_id: int) -> None:
+        """Read how reminders stand and the open disputes (both need the ledger)."""
         ctx = self._context()
         self.reminders.setText("")
+        self._show_disputes([])
         self._reminders_row.setVisible(ctx is not None)
+        self.disputes_box.setVisible(ctx is not None)
         if ctx is None:
             return
         uow_factory, today = ctx.uow_factory, ctx.clock.today()
 
-        def read(_: TaskContext) -> tuple[int, CustomerReminders]:
-            return customer_id, customer_reminders(uow_factory(), customer_id, today)
+        def read(_: TaskContext) -> tuple[int, CustomerReminders, list[DisputeView]]:
+            return (
+                customer_id,
+                customer_reminders(uow_factory(), customer_id, today),
+                list_open_disputes(uow_factory(), customer_id),
+            )
 
         ctx.runner.fetch(read, self._on_reminders_loaded, lambda _exc: None)
 
-    def _on_reminders_loaded(self, loaded: tuple[int, CustomerReminders]) -> None:
-        customer_id, state = loaded
+    def _on_reminders_loaded(
+        self, loaded: tuple[int, CustomerReminders, list[DisputeView]]
+    ) -> None:
+        customer_id, state, disputes = loaded
         if self._customer is None or self._customer.id != customer_id:
             return
         self.reminders.setText(reminders_text(state, self._locale))
+        self._show_disputes(disputes)
+
+    def _show_disputes(self, disputes: list[DisputeView]) -> None:
+        """Each open dispute in a line with its Resolve button; "No open disputes" without."""
+        self._disputes = disputes
+        self._disputes_layout.removeWidget(self.dispute_rows)
+        self.dispute_rows.deleteLater()
+        self.dispute_rows = QWidget()
+        grid = QGridLayout(self.dispute_rows)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setColumnStretch(0, 1)
+        self._disputes_layout.insertWidget(0, self.dispute_rows)
+        self.resolve_buttons, self._dispute_labels = [], []
+        for row, dispute in enumerate(disputes):
+            text = plain_label(dispute_text(dispute, self._locale), selectable=True)
+            self._dispute_labels.append(text)
+            resolve = QPushButton("Resolve…")
+            resolve.setToolTip(f"Close the dispute of {dispute.invoice_number}")
+            resolve.setAccessibleName(f"Resolve the dispute of {dispute.invoice_number}")
+            resolve.clicked.connect(lambda _=False, d=dispute: self._resolve(d))
+            self.resolve_buttons.append(resolve)
+            grid.addWidget(text, row, 0)
+            grid.addWidget(resolve, row, 1, Qt.AlignmentFlag.AlignTop)
+        self.dispute_rows.setVisible(bool(disputes))
+        self.no_disputes.setVisible(not disputes)
+
+    def dispute_texts(self) -> list[str]:
+        """The open disputes as the pane lists them."""
+        return [label.text() for label in self._dispute_labels]
+
+    # -- the collector's actions -------------------------------------------------------------
+
+    def _open_form(self, dialog: ActionDialog) -> ActionDialog:
+        dialog.action_saved.connect(self._after_change)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _after_change(self, message: str) -> None:
+        """An action saved: say so, tell the other screens and read the customer again."""
+        ctx, customer, screen = self._context(), self._customer, self._screen()
+        if screen is not None:
+            screen.status_reported.emit(message)
+            screen.ledger_changed.emit()
+        if ctx is None or customer is None:
+            return
+        uow_factory, today, customer_id = ctx.uow_factory, ctx.clock.today(), customer.id
+
+        def read(_: TaskContext) -> CustomerDetail:
+            return get_customer(uow_factory(), customer_id, today)
+
+        def loaded(detail: CustomerDetail) -> None:
+            if self._customer is not None and self._customer.id == detail.id:
+                self.show_customer(detail)
+
+        ctx.runner.fetch(read, loaded, lambda exc: show_error(self, exc))
+
+    @Slot()
+    def _on_policy_button_clicked(self) -> None:
+        ctx, customer = self._context(), self._customer
+        if ctx is None or customer is None:
+            return
+        uow_factory = ctx.uow_factory
+
+        def read(_: TaskContext) -> tuple[ReminderChoice, list[PolicyView]]:
+            return reminder_choice(uow_factory(), customer.id), list_policies(uow_factory())
+
+        def chosen(loaded: tuple[ReminderChoice, list[PolicyView]]) -> None:
+            choice, policies = loaded
+            self._open_form(
+                ReminderPolicyDialog(ctx, customer.id, customer.name, choice, policies, self)
+            )
+
+        ctx.runner.fetch(read, chosen, lambda exc: show_error(self, exc))
+
+    @Slot()
+    def _on_dispute_button_clicked(self) -> None:
+        ctx, customer = self._context(), self._customer
+        if ctx is None or customer is None:
+            return
+        uow_factory = ctx.uow_factory
+
+        def read(_: TaskContext) -> tuple[list[DisputeView], list[tuple[int, str]]]:
+            return list_open_disputes(uow_factory(), customer.id), list_users(uow_factory())
+
+        def chosen(loaded: tuple[list[DisputeView], list[tuple[int, str]]]) -> None:
+            disputes, users = loaded
+            me = remembered_user(ctx.settings)
+            self._open_form(
+                OpenDisputeDialog(
+                    ctx,
+                    customer.id,
+                    customer.name,
+                    customer.open_invoices,
+                    disputes,
+                    users,
+                    me,
+                    self,
+                )
+            )
+
+        ctx.runner.fetch(read, chosen, lambda exc: show_error(self, exc))
+
+    def _resolve(self, dispute: DisputeView) -> ActionDialog | None:
+        """Open the form to resolve one of the disputes shown."""
+        ctx, customer = self._context(), self._customer
+        if ctx is None or customer is None:
+            return None
+        return self._open_form(
+            ResolveDisputeDialog(ctx, customer.name, self._disputes, dispute.id, self)
+        )
 
     @Slot()
     def _on_statement_button_clicked(self) -> None:

@@ -2,8 +2,8 @@
 
 The list comes from ``load_worklist`` (the same plan the reminder pass follows), is filtered in
 place by segment, owner, oldest bucket, "My work today" and the search, and each action (send a
-reminder now, log a call, take a promise, pause reminders, ...) goes through its service and
-reads the list again.
+reminder now, log a call, take a promise, pause reminders, choose the reminder policy, open or
+resolve a dispute, ...) goes through its service and reads the list again.
 """
 
 from __future__ import annotations
@@ -33,11 +33,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.aging import BUCKETS
-from app.services.collection_actions import resume_reminders
+from app.services.collection_actions import (
+    DisputeView,
+    ReminderChoice,
+    list_open_disputes,
+    reminder_choice,
+    resume_reminders,
+)
 from app.services.customers import get_customer, list_contacts, list_users
 from app.services.dto import ContactView, CustomerDetail
 from app.services.invoice_preview import Money
 from app.services.reminders.outbox import queue_reminder_now
+from app.services.reminders.policies import PolicyView, list_policies
 from app.services.reminders.run import ReminderRunResult, run_reminders
 from app.services.tasks import TaskContext
 from app.services.worklist import WorklistRow, load_worklist
@@ -46,9 +53,12 @@ from app.views.collection_dialogs import (
     ActionDialog,
     LogCallDialog,
     NoteDialog,
+    OpenDisputeDialog,
     PauseDialog,
     PromiseDialog,
     ReminderContactDialog,
+    ReminderPolicyDialog,
+    ResolveDisputeDialog,
     TaskDialog,
     fill_users,
     remember_user,
@@ -135,6 +145,9 @@ class WorklistDetailPane(QScrollArea):
         self.task_button = QPushButton("Create &task…")
         self.pause_button = QPushButton("Pa&use reminders…")
         self.contact_button = QPushButton("Reminder &contact…")
+        self.policy_button = QPushButton("Reminder polic&y…")
+        self.dispute_button = QPushButton("Open dispute…")
+        self.resolve_button = QPushButton("&Resolve dispute…")
         self.open_button = QPushButton("&Open customer")
 
     def _place(self) -> None:
@@ -178,6 +191,9 @@ class WorklistDetailPane(QScrollArea):
             self.task_button,
             self.pause_button,
             self.contact_button,
+            self.policy_button,
+            self.dispute_button,
+            self.resolve_button,
             self.open_button,
         )
 
@@ -289,6 +305,14 @@ class WorklistView(CollectionListScreen):
         self.task_action = self._action("Create task…", self._on_task_action_triggered)
         self.task_action.setShortcut(QKeySequence("Ctrl+T"))
         self.contact_action = self._action("Reminder contact…", self._on_contact_action_triggered)
+        self.policy_action = self._action("Reminder policy…", self._on_policy_action_triggered)
+        self.policy_action.setToolTip(
+            "Choose the customer's reminder policy, or exclude them from automatic reminders"
+        )
+        self.dispute_action = self._action("Open dispute…", self._on_dispute_action_triggered)
+        self.dispute_action.setToolTip("The customer disputes invoices: stop chasing them")
+        self.resolve_action = self._action("Resolve dispute…", self._on_resolve_action_triggered)
+        self.resolve_action.setToolTip("Close a dispute, saying how it was settled")
         self.open_action = self._action(
             "Open customer", self._on_open_action_triggered, sp.SP_DirHomeIcon
         )
@@ -301,15 +325,16 @@ class WorklistView(CollectionListScreen):
         for action in (self.send_action, self.call_action, self.promise_action):
             self.toolbar.addAction(action)
         more = QMenu(self)
-        more.addActions([self.pause_action, self.note_action, self.task_action])
-        more.addAction(self.contact_action)
-        more.addSeparator()
-        more.addAction(self.open_action)
+        for entry in self._menu_actions()[3:]:  # the toolbar shows the first three
+            if entry is None:
+                more.addSeparator()
+            else:
+                more.addAction(entry)
         self.more_button = QToolButton()
         self.more_button.setText("More")
         self.more_button.setMenu(more)
         self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.more_button.setToolTip("Pause reminders, add a note, create a task, …")
+        self.more_button.setToolTip("Pause reminders, open a dispute, add a note, …")
         self.toolbar.addWidget(self.more_button)
 
     def _row_actions(self) -> tuple[QAction, ...]:
@@ -321,6 +346,9 @@ class WorklistView(CollectionListScreen):
             self.note_action,
             self.task_action,
             self.contact_action,
+            self.policy_action,
+            self.dispute_action,
+            self.resolve_action,
             self.open_action,
         )
 
@@ -407,6 +435,9 @@ class WorklistView(CollectionListScreen):
         pane.task_button.clicked.connect(self._on_task_action_triggered)
         pane.pause_button.clicked.connect(self._on_pause_action_triggered)
         pane.contact_button.clicked.connect(self._on_contact_action_triggered)
+        pane.policy_button.clicked.connect(self._on_policy_action_triggered)
+        pane.dispute_button.clicked.connect(self._on_dispute_action_triggered)
+        pane.resolve_button.clicked.connect(self._on_resolve_action_triggered)
         pane.open_button.clicked.connect(self._on_open_action_triggered)
 
     # -- Screen hooks ------------------------------------------------------------------------
@@ -574,10 +605,14 @@ class WorklistView(CollectionListScreen):
             self.call_action,
             self.promise_action,
             self.pause_action,
+            self.policy_action,
+            self.contact_action,
+            None,
+            self.dispute_action,
+            self.resolve_action,
             None,
             self.note_action,
             self.task_action,
-            self.contact_action,
             None,
             self.open_action,
         )
@@ -749,6 +784,84 @@ class WorklistView(CollectionListScreen):
         def chosen(contacts: list[tuple[int, ContactView]]) -> None:
             self._open_form(
                 ReminderContactDialog(self.ctx, row.customer_id, row.customer_name, contacts, self)
+            )
+
+        self.ctx.runner.fetch(read, chosen, self._on_load_failed)
+
+    @Slot()
+    def _on_policy_action_triggered(self) -> None:
+        """Choose the reminder policy, or take the customer out of automatic reminders."""
+        row = self._row()
+        if row is None:
+            return
+        uow_factory, customer_id = self.ctx.uow_factory, row.customer_id
+
+        def read(_: TaskContext) -> tuple[ReminderChoice, list[PolicyView]]:
+            return reminder_choice(uow_factory(), customer_id), list_policies(uow_factory())
+
+        def chosen(loaded: tuple[ReminderChoice, list[PolicyView]]) -> None:
+            choice, policies = loaded
+            self._open_form(
+                ReminderPolicyDialog(
+                    self.ctx, row.customer_id, row.customer_name, choice, policies, self
+                )
+            )
+
+        self.ctx.runner.fetch(read, chosen, self._on_load_failed)
+
+    @Slot()
+    def _on_dispute_action_triggered(self) -> None:
+        """Open a dispute on some of the customer's open invoices."""
+        row = self._row()
+        if row is None:
+            return
+        uow_factory, today, customer_id = (
+            self.ctx.uow_factory,
+            self.ctx.clock.today(),
+            row.customer_id,
+        )
+
+        def read(_: TaskContext) -> tuple[CustomerDetail, list[DisputeView]]:
+            return (
+                get_customer(uow_factory(), customer_id, today),
+                list_open_disputes(uow_factory(), customer_id),
+            )
+
+        def chosen(loaded: tuple[CustomerDetail, list[DisputeView]]) -> None:
+            detail, disputes = loaded
+            owner = row.owner_id if row.owner_id is not None else self.me()
+            self._open_form(
+                OpenDisputeDialog(
+                    self.ctx,
+                    row.customer_id,
+                    row.customer_name,
+                    detail.open_invoices,
+                    disputes,
+                    self._users,
+                    owner,
+                    self,
+                )
+            )
+
+        self.ctx.runner.fetch(read, chosen, self._on_load_failed)
+
+    @Slot()
+    def _on_resolve_action_triggered(self) -> None:
+        """Resolve one of the customer's open disputes."""
+        row = self._row()
+        if row is None:
+            return
+        uow_factory, customer_id = self.ctx.uow_factory, row.customer_id
+
+        def read(_: TaskContext) -> list[DisputeView]:
+            return list_open_disputes(uow_factory(), customer_id)
+
+        def chosen(disputes: list[DisputeView]) -> None:
+            if not disputes:
+                ask.inform(self, "Resolve dispute", f"{row.customer_name} has no open dispute.")
+                return
+            self._open_form(
+                ResolveDisputeDialog(self.ctx, row.customer_name, disputes, parent=self)
             )
 
         self.ctx.runner.fetch(read, chosen, self._on_load_failed)

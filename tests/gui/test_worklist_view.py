@@ -16,21 +16,25 @@ from sqlalchemy import select
 from app.models.collections import Dispute
 from app.models.customer import Customer
 from app.models.invoice import Invoice
-from app.services.collection_actions import pause_reminders
+from app.services.collection_actions import list_open_disputes, pause_reminders, reminder_choice
 from app.services.customers import add_user, get_customer, list_contacts
 from app.services.file_import import import_customers, import_invoices
 from app.services.follow_ups import list_follow_ups
 from app.services.promises import list_promises
 from app.services.reminders.outbox import list_outbox
+from app.services.reminders.policies import list_policies
 from app.services.settings import save_settings
 from app.services.uow import UnitOfWork
 from app.views.collection_dialogs import (
     ME_KEY,
     LogCallDialog,
     NoteDialog,
+    OpenDisputeDialog,
     PauseDialog,
     PromiseDialog,
     ReminderContactDialog,
+    ReminderPolicyDialog,
+    ResolveDisputeDialog,
     TaskDialog,
     remember_user,
 )
@@ -414,3 +418,100 @@ def test_i_am_chosen_on_the_tasks_screen_is_taken_when_shown_again(qtbot, view_c
 
     assert view.me() == users["Ben"]
     assert codes(view) == ["MUELLER"]
+
+
+def test_reminder_policy_excludes_a_customer_from_automatic_reminders(
+    qtbot, view_ctx, users, uow_factory
+):
+    view = open_worklist(qtbot, view_ctx)
+    customer_id = pick(view, "MUELLER")
+    new_customer = next(p.id for p in list_policies(uow_factory()) if p.name == "New customer")
+
+    view.policy_action.trigger()
+    dialog = only_dialog(view, ReminderPolicyDialog)
+    assert dialog.policy.currentText() == "The segment's policy (Key account)"
+    dialog.policy.setCurrentIndex(dialog.policy.findData(new_customer))
+    dialog.excluded.setChecked(True)
+    with qtbot.waitSignal(view.status_reported) as blocker:
+        dialog.accept()
+
+    choice = reminder_choice(uow_factory(), customer_id)
+    assert (choice.policy_id, choice.excluded) == (new_customer, True)
+    assert blocker.args == [
+        "Reminders to Müller & Söhne GmbH: New customer, excluded from automatic reminders"
+    ]
+    assert next_action(view, "MUELLER") == "excluded from reminders: follow up by hand"
+
+    view.detail.policy_button.click()
+    again = only_dialog(view, ReminderPolicyDialog)
+    again.excluded.setChecked(False)
+    again.accept()
+    assert reminder_choice(uow_factory(), customer_id).excluded is False
+    assert next_action(view, "MUELLER") == "1st reminder due today"
+
+
+def test_open_dispute_on_every_overdue_invoice_holds_the_customer_until_resolved(
+    qtbot, view_ctx, users, uow_factory
+):
+    view = open_worklist(qtbot, view_ctx)
+    customer_id = pick(view, "ACME")
+
+    view.dispute_action.trigger()
+    dialog = only_dialog(view, OpenDisputeDialog)
+    assert dialog.owner.currentData() == users["Ana"]  # the customer's owner
+    assert dialog.invoices.count() == 3
+    for row in range(3):
+        dialog.invoices.item(row).setCheckState(Qt.CheckState.Checked)
+    dialog.reason.setText("Goods arrived damaged")
+    dialog.waiting_on.setText("proof of delivery")
+    with qtbot.waitSignal(view.status_reported) as blocker:
+        dialog.accept()
+
+    opened = list_open_disputes(uow_factory(), customer_id)
+    assert [(d.invoice_number, d.owner) for d in opened] == [
+        ("INV-A4", "Ana"), ("INV-A2", "Ana"), ("INV-A1", "Ana"),
+    ]  # fmt: skip
+    assert blocker.args == ["Dispute opened for Acme Trading Ltd: INV-A4, INV-A2, INV-A1"]
+    assert next_action(view, "ACME") == "disputed: waiting on proof of delivery"
+
+    view.detail.resolve_button.click()
+    resolve = only_dialog(view, ResolveDisputeDialog)
+    assert resolve.disputes.count() == 3
+    resolve.disputes.setCurrentRow(2)
+    resolve.resolution.setPlainText("Photos show it was damaged in our warehouse")
+    resolve.accept()
+
+    assert [d.invoice_number for d in list_open_disputes(uow_factory(), customer_id)] == [
+        "INV-A4", "INV-A2",
+    ]  # fmt: skip
+    assert next_action(view, "ACME") == "1st reminder due today"  # INV-A1, 8 days overdue
+
+
+def test_resolve_dispute_needs_a_resolution_or_says_there_is_none(
+    qtbot, view_ctx, users, uow_factory, asked, sync_runner
+):
+    view = open_worklist(qtbot, view_ctx)
+    pick(view, "MUELLER")
+    view.resolve_action.trigger()
+    assert asked.informed == ["Müller & Söhne GmbH has no open dispute."]
+
+    customer_id = pick(view, "DISPUTE")
+    view.resolve_action.trigger()
+    dialog = only_dialog(view, ResolveDisputeDialog)
+    dialog.accept()
+
+    assert dialog.isVisible()
+    assert dialog.error.text() == "Say how the dispute was settled"
+    assert len(list_open_disputes(uow_factory(), customer_id)) == 1
+    assert "Resolving the dispute…" not in sync_runner.labels
+
+
+def test_open_dispute_offers_nothing_when_every_invoice_is_disputed(qtbot, view_ctx, users):
+    view = open_worklist(qtbot, view_ctx)
+    pick(view, "DISPUTE")
+
+    view.dispute_action.trigger()
+    dialog = only_dialog(view, OpenDisputeDialog)
+
+    assert not dialog.invoices.item(0).flags() & Qt.ItemFlag.ItemIsEnabled
+    assert not dialog.ok_button.isEnabled()
