@@ -6,6 +6,7 @@ Exit status: 0 done; 1 bad input (one line on stderr naming the file, line or fi
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import tempfile
@@ -20,13 +21,15 @@ from app.paths import default_ledger_path
 from app.services.bank_import import import_statement
 from app.services.cash_application import CashApplicationError
 from app.services.clock import SystemClock
+from app.services.daily_pass import run_daily_pass
 from app.services.demo import build_demo_ledger
 from app.services.demo_statement import write_demo_statement
 from app.services.excel_export import export_customers_xlsx, export_invoices_xlsx
 from app.services.file_import import ImportFileError, import_customers, import_invoices
+from app.services.invoicing import InvoicingError
+from app.services.mail.password import PasswordStoreError, store_password
 from app.services.reconciliation import reconcile
 from app.services.reconciliation_export import export_reconciliation
-from app.services.reminders.run import run_reminders
 from app.services.reminders.templates import TemplateError
 from app.services.settings import SettingError, load_settings, save_settings
 from app.services.statements.parsed import MappingNeededError, StatementFileError
@@ -111,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     set_cmd = actions.add_parser("set", help="change one setting by dotted key", parents=[ledger])
     set_cmd.add_argument("key")
     set_cmd.add_argument("value")
+    actions.add_parser(
+        "set-password",
+        help="store the SMTP password, read from standard input, in the OS keyring",
+        parents=[ledger],
+    )
     return parser
 
 
@@ -181,9 +189,12 @@ def _iso_date(text: str) -> date:
 def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
     today = args.today or SystemClock().today()
     try:
-        result = run_reminders(uow, today, dry_run=args.dry_run)
-    except TemplateError as exc:
+        passed = run_daily_pass(uow, today, dry_run=args.dry_run)
+    except (TemplateError, InvoicingError) as exc:
         raise CommandError(str(exc)) from exc
+    result = passed.reminders
+    if passed.mail is not None and passed.mail.problem:
+        print(f"duebook: mail not sent: {passed.mail.problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
         return EXIT_OK
@@ -205,6 +216,10 @@ def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
         f"{today.isoformat()}: {verb} {emails} emails, {tasks} tasks; "
         f"{len(result.skipped)} held back"
     )
+    if passed.issued:
+        print(f"Issued {len(passed.issued)} recurring invoices: {', '.join(passed.issued)}")
+    if passed.mail is not None:
+        print(f"Mail: {passed.mail.summary()}")
     return EXIT_OK
 
 
@@ -220,7 +235,31 @@ def _export(uow: UnitOfWork, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _set_password(uow: UnitOfWork) -> int:
+    values = load_settings(uow)
+    host, user = values["smtp.host"], values["smtp.user"]
+    if not host or not user:
+        raise CommandError(
+            "set smtp.host and smtp.user first (duebook settings set smtp.host ...), "
+            "then the password"
+        )
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {user} on {host}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("standard input: expected the password on the first line, got nothing")
+    try:
+        store_password(host, user, password)
+    except PasswordStoreError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"Password for {user} on {host} stored in the system keyring")
+    return EXIT_OK
+
+
 def _settings(uow: UnitOfWork, args: argparse.Namespace) -> int:
+    if args.action == "set-password":
+        return _set_password(uow)
     if args.action == "show":
         for key, value in load_settings(uow).items():
             print(f"{key} = {value}")

@@ -142,6 +142,11 @@ class OutboxItem(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     message_id: Mapped[str] = mapped_column(String(300), default="")
+    #: After a temporary failure: not tried again before this time.
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: The sender (process) that set the item to ``sending``, and when.
+    claimed_by: Mapped[str] = mapped_column(String(200), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ReminderStepTaken(Base):

@@ -40,6 +40,8 @@ class Customer(Base):
     reminders_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     reminders_paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     reminders_pause_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Issued invoices and credit notes are emailed to the billing contact.
+    invoices_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id"

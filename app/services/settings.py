@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from email.utils import parseaddr
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -125,6 +126,37 @@ def _decimal(value: str) -> str:
     return value.strip()
 
 
+def _yes_no(value: str) -> str:
+    """A switch, stored as ``yes`` or ``no``; true/false, on/off and 1/0 are understood."""
+    word = value.strip().lower()
+    if word in {"yes", "true", "on", "1"}:
+        return "yes"
+    if word in {"no", "false", "off", "0"}:
+        return "no"
+    raise SettingError(f"expected yes or no, got {value!r}")
+
+
+def _count(value: str) -> str:
+    """A whole number, 0 or more (0 often meaning "no limit")."""
+    if not re.fullmatch(r"[0-9]{1,6}", value.strip()):
+        raise SettingError(f"expected a whole number, got {value!r}")
+    return str(int(value))
+
+
+def _minutes(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{1,4}", value.strip()) or not 1 <= int(value) <= 1440:
+        raise SettingError(f"expected a number of minutes from 1 to 1440, got {value!r}")
+    return str(int(value))
+
+
+def _existing_file(value: str) -> str:
+    """A path to a readable file, or empty."""
+    path_text = _line(value)
+    if path_text and not Path(path_text).expanduser().is_file():
+        raise SettingError(f"no such file: {path_text}")
+    return path_text
+
+
 def _time(value: str) -> str:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
         raise SettingError(f"expected a time as HH:MM, got {value!r}")
@@ -168,6 +200,14 @@ SETTINGS: dict[str, SettingSpec] = {
     "smtp.security": SettingSpec("starttls", _choice("starttls", "tls", "none"), "Security"),
     "smtp.user": SettingSpec("", _line, "SMTP user"),
     "smtp.from": SettingSpec("", _email, "From address"),
+    "smtp.from_name": SettingSpec("", _line, "Sender name"),
+    "smtp.reply_to": SettingSpec("", _email, "Reply-to address"),
+    "smtp.bcc_self": SettingSpec("no", _yes_no, "Send me a blind copy"),
+    "smtp.ca_file": SettingSpec("", _existing_file, "Trusted certificates (CA file)"),
+    "smtp.per_minute": SettingSpec("60", _count, "Emails per minute, at most (0: no limit)"),
+    "mail.paused": SettingSpec("no", _yes_no, "Pause all sending"),
+    "mail.receipts": SettingSpec("no", _yes_no, "Email a receipt when a payment is applied"),
+    "mail.check_minutes": SettingSpec("5", _minutes, "Send the outbox every (minutes)"),
     "reminders.send_time": SettingSpec("09:00", _time, "Send reminders at"),
     "reminders.min_interval_days": SettingSpec(
         "5", _non_negative_int, "Days between reminders, at least"

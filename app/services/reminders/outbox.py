@@ -141,22 +141,68 @@ def cancel_outbox_item(uow: UnitOfWork, item_id: int) -> None:
         uow.commit()
 
 
-def record_sent(uow: UnitOfWork, item_id: int, sent_at: datetime, message_id: str = "") -> None:
-    """Mark a queued email as sent at ``sent_at`` and note it on the customer's timeline.
+#: States a person may send again: it failed, or it may have been sent and they checked.
+RETRYABLE = (OutboxState.FAILED, OutboxState.UNKNOWN)
+
+
+def retry_outbox_item(uow: UnitOfWork, item_id: int) -> None:
+    """Queue a failed email again, or one that may have been sent after a person checked it.
 
     Raises:
-        OutboxError: no such item, or it is not queued or sending.
+        OutboxError: no such item, or it is not failed or unknown.
     """
     with uow:
         item = uow.session.get(OutboxItem, item_id)
         if item is None:
             raise OutboxError(f"outbox item {item_id} does not exist")
-        if item.state not in (OutboxState.QUEUED, OutboxState.SENDING):
+        if item.state not in RETRYABLE:
+            raise OutboxError(
+                f"outbox item {item_id} is {item.state}; only failed emails and emails that may "
+                "have been sent can be sent again"
+            )
+        before = item.state
+        item.state = OutboxState.QUEUED
+        item.retry_at = None
+        record_audit(
+            uow.session,
+            uow.actor,
+            "retry",
+            "outbox",
+            item_id,
+            {"state": before},
+            {"state": "queued"},
+        )
+        uow.session.add(
+            Activity(
+                customer_id=item.customer_id,
+                kind="reminder",
+                summary=f"Email to be sent again ({before} before): {item.subject}",
+                author=uow.actor,
+            )
+        )
+        uow.commit()
+
+
+def record_sent(uow: UnitOfWork, item_id: int, sent_at: datetime, message_id: str = "") -> None:
+    """Mark an email as sent at ``sent_at`` and note it on the customer's timeline.
+
+    A person does this for an email that may have been sent (``unknown``) once they checked it
+    arrived; the demo does it for its history.
+
+    Raises:
+        OutboxError: no such item, or it is not queued, sending or unknown.
+    """
+    with uow:
+        item = uow.session.get(OutboxItem, item_id)
+        if item is None:
+            raise OutboxError(f"outbox item {item_id} does not exist")
+        if item.state not in (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNKNOWN):
             raise OutboxError(f"outbox item {item_id} is {item.state}, not waiting to be sent")
+        if item.state != OutboxState.UNKNOWN:
+            item.attempts += 1
         item.state = OutboxState.SENT
         item.sent_at = sent_at
-        item.message_id = message_id
-        item.attempts += 1
+        item.message_id = message_id or item.message_id
         uow.session.add(
             Activity(
                 customer_id=item.customer_id,

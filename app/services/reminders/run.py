@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import insert, select
@@ -67,6 +67,8 @@ class DecisionView:
     email: RenderedEmail | None
     #: The step also makes a task for the customer's owner (a call, an escalation).
     task: bool
+    #: The outbox key of the letter (a task-only decision has none in the outbox).
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,21 @@ class ReminderRunResult:
     skipped: tuple[SkipView, ...]
     queued: int
     tasks: int
+
+    def with_statuses(self, states: Mapping[str, str]) -> ReminderRunResult:
+        """The result with each letter's status from its outbox state, after sending.
+
+        ``sent`` and ``failed`` are reported as they are; an email that may have been sent
+        (``unknown``) is ``failed`` until a person decides; anything else is still ``queued``.
+        """
+        status = {"sent": "sent", "failed": "failed", "unknown": "failed"}
+        decisions = tuple(
+            replace(d, status=status.get(states.get(d.key, ""), d.status))
+            if d.email is not None
+            else d
+            for d in self.decisions
+        )
+        return replace(self, decisions=decisions)
 
     def as_json(self) -> dict[str, object]:
         """The ``reminders run --json`` object of formats.md."""
@@ -379,6 +396,7 @@ def _result(
                 status=status if letter else "task",
                 email=letter,
                 task=decision.creates_task,
+                key=decision.key,
             )
         )
     skipped = tuple(

@@ -1,0 +1,50 @@
+"""When each daily job last ran and what came of it, shared by the window and cron runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.models.base import utcnow
+from app.models.jobs import JobRun
+from app.services.uow import UnitOfWork
+
+REMINDERS = "reminders"
+OUTBOX = "outbox"
+RECURRING = "recurring"
+
+
+@dataclass(frozen=True)
+class JobRunView:
+    """The last run of a job."""
+
+    name: str
+    last_run_on: date | None
+    finished_at: datetime | None
+    ok: bool
+    result: str
+
+
+def last_run(uow: UnitOfWork, name: str) -> JobRunView:
+    """The job's last run; an empty one when it never ran."""
+    with uow:
+        row = uow.session.get(JobRun, name)
+        if row is None:
+            return JobRunView(name, None, None, True, "")
+        return JobRunView(name, row.last_run_on, row.finished_at, row.ok, row.result)
+
+
+def record_run(uow: UnitOfWork, name: str, run_on: date | None, ok: bool, result: str) -> None:
+    """Remember a finished run; ``run_on`` is the business day it ran for (None: keep the last)."""
+    now = utcnow()
+    with uow:
+        row = uow.session.get(JobRun, name)
+        if row is None:
+            row = JobRun(name=name)
+            uow.session.add(row)
+        if run_on is not None:
+            row.last_run_on = run_on
+        row.finished_at = now
+        row.ok = ok
+        row.result = result
+        uow.commit()

@@ -1,0 +1,180 @@
+"""The background jobs while the window is open, on an APScheduler ``BackgroundScheduler``.
+
+Two jobs: every minute a *watch* asks whether today's daily pass is due (the send time has come
+and no pass ran for today, here or from cron) and runs it once; every few minutes the outbox is
+sent. Watching by the minute instead of firing once at the send time is what makes a laptop that
+slept, or a clock that jumped three days, catch up with exactly one pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from app.models.base import utcnow
+from app.services.daily_pass import PassResult, run_daily_pass
+from app.services.job_runs import OUTBOX, REMINDERS, JobRunView, last_run, record_run
+from app.services.leases import acquire_lease, new_holder, release_lease
+from app.services.mail.outbox_sender import SendReport, send_outbox
+from app.services.settings import load_settings
+from app.services.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+DAILY_LEASE = "daily-pass"
+DAILY_LEASE_TTL = timedelta(hours=1)
+
+
+def local_now() -> datetime:
+    """The local wall-clock time, timezone-aware."""
+    return datetime.now().astimezone()
+
+
+def daily_pass_due(last_run_on: date | None, now: datetime, send_time: time) -> bool:
+    """Whether the daily pass should run now: its time has come today and it has not run today."""
+    ran_today = last_run_on is not None and last_run_on >= now.date()
+    return not ran_today and now.time() >= send_time
+
+
+def next_daily_pass(last_run_on: date | None, now: datetime, send_time: time) -> datetime:
+    """When the daily pass will run next (now, when it is due)."""
+    if daily_pass_due(last_run_on, now, send_time):
+        return now
+    ran_today = last_run_on is not None and last_run_on >= now.date()
+    day = now.date() + timedelta(days=1) if ran_today else now.date()
+    return datetime.combine(day, send_time, tzinfo=now.tzinfo)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """A finished background job, for the status bar."""
+
+    job: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    """What the status bar shows: the next daily pass and the last results."""
+
+    next_pass: datetime
+    last_pass: JobRunView
+    last_mail: JobRunView
+    sending_paused: bool
+
+
+class BackgroundJobs:
+    """The daily pass and the outbox on a background thread, each run with its own unit of work.
+
+    Args:
+        uow_factory: a new unit of work per job run.
+        on_result: called on the scheduler's thread after each job that did something.
+        now: the local time (a fake in tests).
+    """
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        on_result: Callable[[JobResult], None],
+        now: Callable[[], datetime] = local_now,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._on_result = on_result
+        self._now = now
+        self._scheduler: BackgroundScheduler | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the jobs; the first watch runs at once, so a missed pass is caught up."""
+        minutes = int(load_settings(self._uow_factory())["mail.check_minutes"])
+        scheduler = BackgroundScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
+        scheduler.add_job(
+            self.watch, "interval", minutes=1, id="watch", next_run_time=datetime.now().astimezone()
+        )
+        scheduler.add_job(self.send_mail, "interval", minutes=minutes, id=OUTBOX)
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def shutdown(self) -> None:
+        """Stop the jobs; a job under way finishes on its own thread."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    def set_mail_interval(self, minutes: int) -> None:
+        """Send the outbox every ``minutes`` from now on."""
+        if self._scheduler is not None:
+            self._scheduler.reschedule_job(OUTBOX, trigger="interval", minutes=minutes)
+
+    def status(self) -> ScheduleStatus:
+        """The next daily pass and the last results, read from the ledger."""
+        uow = self._uow_factory()
+        values = load_settings(uow)
+        last_pass = last_run(uow, REMINDERS)
+        send_time = time.fromisoformat(values["reminders.send_time"])
+        return ScheduleStatus(
+            next_pass=next_daily_pass(last_pass.last_run_on, self._now(), send_time),
+            last_pass=last_pass,
+            last_mail=last_run(uow, OUTBOX),
+            sending_paused=values["mail.paused"] == "yes",
+        )
+
+    def watch(self) -> JobResult | None:
+        """Run the daily pass if it is due; at most one pass at a time, across processes too."""
+        with self._lock:
+            uow = self._uow_factory()
+            now = self._now()
+            send_time = time.fromisoformat(load_settings(uow)["reminders.send_time"])
+            if not daily_pass_due(last_run(uow, REMINDERS).last_run_on, now, send_time):
+                return None
+            holder = new_holder()
+            if not acquire_lease(uow, DAILY_LEASE, holder, DAILY_LEASE_TTL, utcnow()):
+                return None
+            try:
+                if not daily_pass_due(last_run(uow, REMINDERS).last_run_on, now, send_time):
+                    return None  # another process ran it meanwhile
+                result = self._run(uow, now.date(), lambda: run_daily_pass(uow, now.date()))
+            finally:
+                release_lease(uow, DAILY_LEASE, holder)
+        return result
+
+    def send_mail(self) -> JobResult | None:
+        """Send the outbox; reported only when something was due."""
+        with self._lock:
+            uow = self._uow_factory()
+            try:
+                report = send_outbox(uow, self._now().date())
+            except Exception as exc:
+                log.exception("sending the outbox failed")
+                report = SendReport(problem=f"sending failed: {exc}")
+            if not report.states and not report.waiting and not report.problem:
+                return None
+            record_run(uow, OUTBOX, None, ok=not report.problem, result=report.summary())
+            result = JobResult(OUTBOX, not report.problem, f"Mail: {report.summary()}")
+        self._on_result(result)
+        return result
+
+    def _run(self, uow: UnitOfWork, today: date, work: Callable[[], PassResult]) -> JobResult:
+        """Run the daily pass and report it.
+
+        A failure is recorded for today too, so it is not retried every minute; the outbox
+        screen's "Run now" tries again.
+        """
+        try:
+            message = work().summary()
+        except Exception as exc:
+            log.exception("the daily pass failed")
+            record_run(uow, REMINDERS, today, ok=False, result=str(exc))
+            result = JobResult(REMINDERS, False, f"The daily pass failed: {exc}")
+        else:
+            result = JobResult(REMINDERS, True, f"Daily pass: {message}")
+        self._on_result(result)
+        return result
