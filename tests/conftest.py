@@ -13,6 +13,7 @@ from app.models.db import SessionFactory, open_ledger
 from app.services.clock import FixedClock
 from app.services.uow import UnitOfWork
 
+pytest_plugins = ["tests.smtp_fixtures"]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 TODAY = date(2026, 11, 23)
