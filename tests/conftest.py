@@ -15,6 +15,10 @@ from app.services.uow import UnitOfWork
 
 pytest_plugins = ["tests.smtp_fixtures"]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No test touches the real keyring: without the `test_keyring` fixture every keyring call fails
+# as on a machine without one (keyrings.alt, installed for tests, would otherwise write a file
+# in the home folder).
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 TODAY = date(2026, 11, 23)
 
