@@ -17,6 +17,9 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from app.services.mail.account import SmtpAccount
 from app.services.text_checks import has_line_break, is_email_address
 
+#: CRLF line ends, and bodies encoded to 7-bit (quoted-printable or base64) for any server.
+_POLICY = policy.SMTP.clone(cte_type="7bit")
+
 
 class MessageError(ValueError):
     """A message that must not be sent as it is; the message names the header or address."""
@@ -97,7 +100,7 @@ def build_message(
     """
     if not email.to:
         raise MessageError("To: the email has no recipient")
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=_POLICY)
     message["From"] = _address("From", account.from_addr, account.from_name)
     message["To"] = [_address("To", addr) for addr in email.to]
     if account.reply_to:
