@@ -13,8 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from app.models.collections import FollowUpKind, OutboxState
+from app.models.collections import FollowUpKind, OutboxItem, OutboxState
 from app.models.money import Money
+from app.services.audit import record_activity
 from app.services.collection_actions import (
     log_call,
     open_dispute,
@@ -23,6 +24,7 @@ from app.services.collection_actions import (
 )
 from app.services.demo_profiles import CHRONIC, KEY_ACCOUNT, LATE, SLOW
 from app.services.follow_ups import complete_follow_up, create_follow_up, list_follow_ups
+from app.services.mail.outbox_sender import INTERRUPTED
 from app.services.promises import record_promise
 from app.services.reminders.outbox import list_outbox, record_sent
 from app.services.reminders.run import run_reminders
@@ -117,10 +119,40 @@ def _reminder_pass(demo: DemoBuild, day: date) -> Callable[[], None]:
         _work_tasks(demo, day)
         run_reminders(demo.uow, day)
         sent_at = datetime.combine(day, time(9, 0), tzinfo=UTC)
-        for item in list_outbox(demo.uow, states=(OutboxState.QUEUED,)):
+        queued = list_outbox(demo.uow, states=(OutboxState.QUEUED,))
+        if day == demo.today - timedelta(days=LAST_PASS_DAYS_AGO) and len(queued) > 2:
+            _mishaps(demo, day, queued[0].id, queued[1].id)
+            queued = queued[2:]
+        for item in queued:
             record_sent(demo.uow, item.id, sent_at)
 
     return run
+
+
+def _mishaps(demo: DemoBuild, day: date, bounced: int, interrupted: int) -> None:
+    """The last pass's mail had two mishaps a user must see: a refused address, a cut-off send."""
+    with demo.uow:
+        session = demo.uow.session
+        failed = session.get(OutboxItem, bounced)
+        unknown = session.get(OutboxItem, interrupted)
+        if failed is None or unknown is None:  # pragma: no cover - ids come from the list
+            return
+        failed.state, failed.attempts = OutboxState.FAILED, 1
+        failed.last_error = f"{failed.to_addrs}: 550 5.1.1 Recipient address rejected: User unknown"
+        record_activity(
+            session, failed.customer_id, "reminder", f"Email failed ({failed.last_error}): "
+            f"{failed.subject}", author="mailer", on=day,
+        )  # fmt: skip
+        unknown.state, unknown.attempts, unknown.last_error = (
+            OutboxState.UNKNOWN,
+            1,
+            INTERRUPTED,
+        )
+        record_activity(
+            session, unknown.customer_id, "reminder",
+            f"Email may have been sent: {unknown.subject}", author="mailer", on=day,
+        )  # fmt: skip
+        demo.uow.commit()
 
 
 #: How the owners' calls about reminder tasks went, in turn.

@@ -246,6 +246,12 @@ def test_the_demo_has_a_reminder_history_and_collections_timeline(demo: UnitOfWo
     assert len(sent) > 30
     assert {r.step for r in sent} >= {"Friendly note", "1st reminder", "2nd reminder"}
     assert all(r.sent_at is not None and r.sent_at.date() < TODAY for r in sent)
+    failed = list_outbox(demo, states=("failed",))
+    unknown = list_outbox(demo, states=("unknown",))
+    assert len(failed) == 1
+    assert "550" in failed[0].last_error
+    assert len(unknown) == 1
+    assert "may have been sent" in unknown[0].last_error
     assert list_promises(demo, state="kept")
     assert list_promises(demo, state="broken")
     with demo:
