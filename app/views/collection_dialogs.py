@@ -121,15 +121,15 @@ def _invoice_checklist(
     widget = QListWidget()
     widget.setAccessibleName("Invoices")
     for invoice in invoices:
+        state = "disputed" if invoice.id in disputed else "open"
         item = QListWidgetItem(
             f"{invoice.number}   due {format_date(invoice.due_date, locale)}   "
-            f"{money_text(invoice.open_amount, locale)} open"
+            f"{money_text(invoice.open_amount, locale)} {state}"
         )
         item.setData(Qt.ItemDataRole.UserRole, invoice)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         if invoice.id in disputed:
-            item.setText(f"{item.text()}   (disputed)")
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             item.setToolTip("Disputed already: resolve that dispute first")
         widget.addItem(item)
@@ -609,7 +609,6 @@ class ReminderPolicyDialog(ActionDialog):
                 "follow them up by hand. To stop reminders for a while, pause them instead."
             )
         )
-        hint.setWordWrap(True)
         self.form.addRow("", hint)
 
     @override
@@ -623,7 +622,8 @@ class ReminderPolicyDialog(ActionDialog):
             set_customer_policy(uow_factory(), customer_id, policy_id)
             set_reminder_exclusion(uow_factory(), customer_id, excluded)
 
-        words = "the segment's policy" if policy_id is None else self.policy.currentText()
+        name = self.policy.currentText()
+        words = "the segment's policy" if policy_id is None else f"{name} policy"
         if excluded:
             words += ", excluded from automatic reminders"
         return save, f"Reminders to {self._customer_name}: {words}"
@@ -714,19 +714,28 @@ class ResolveDisputeDialog(ActionDialog):
         self.disputes = QListWidget()
         self.disputes.setAccessibleName("Disputes")
         for dispute in disputes:
-            item = QListWidgetItem(dispute_text(dispute, ctx.locale))
+            item = QListWidgetItem(dispute_title(dispute, ctx.locale))
             item.setData(Qt.ItemDataRole.UserRole, dispute)
-            item.setToolTip(item.text())
+            item.setToolTip(dispute_reason(dispute))
             self.disputes.addItem(item)
-            if dispute.id == selected_id or self.disputes.currentRow() < 0:
-                self.disputes.setCurrentItem(item)
         _fit_rows(self.disputes, max(min(len(disputes), 4), 2))
+        self.reason = muted(plain_label())
+        self.disputes.currentItemChanged.connect(self._on_disputes_current_item_changed)
+        for row, dispute in enumerate(disputes):
+            if dispute.id == selected_id or row == 0:
+                self.disputes.setCurrentRow(row)
         self.resolution = _notes_edit("Credit note for the difference; the rest is due", lines=3)
         self._add_field("&Dispute", "dispute", self.disputes)
+        self.form.addRow("", self.reason)
         self._add_field("&Resolution", "resolution", self.resolution)
         hint = "Its invoice is chased again if something is still open."
         self.form.addRow("", muted(plain_label(hint)))
         self.resolution.setFocus()
+
+    def _on_disputes_current_item_changed(self, item: QListWidgetItem | None) -> None:
+        """Under the list, what the chosen dispute is about."""
+        dispute = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        self.reason.setText(dispute_reason(dispute) if isinstance(dispute, DisputeView) else "")
 
     @override
     def _task(self) -> tuple[TaskFn, str]:
@@ -745,13 +754,15 @@ class ResolveDisputeDialog(ActionDialog):
         return save, f"Dispute of {dispute.invoice_number} resolved"
 
 
-def dispute_text(dispute: DisputeView, locale: str) -> str:
-    """An open dispute in one line: "INV-7 · price · waiting on a credit note · since 3 Nov"."""
-    parts = [dispute.invoice_number, dispute.reason]
-    if dispute.waiting_on:
-        parts.append(f"waiting on {dispute.waiting_on}")
-    parts.append(f"since {format_date(dispute.opened_on, locale)}")
-    return " · ".join(parts)
+def dispute_title(dispute: DisputeView, locale: str) -> str:
+    """Which invoice a dispute is about and since when: "INV-7 · since Nov 3, 2026"."""
+    return f"{dispute.invoice_number} · since {format_date(dispute.opened_on, locale)}"
+
+
+def dispute_reason(dispute: DisputeView) -> str:
+    """What a dispute is about: "Price differs · waiting on a credit note"."""
+    waiting = f" · waiting on {dispute.waiting_on}" if dispute.waiting_on else ""
+    return f"{dispute.reason}{waiting}"
 
 
 def contact_text(contact: ContactView) -> str:

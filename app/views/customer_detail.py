@@ -54,7 +54,8 @@ from app.views.collection_dialogs import (
     OpenDisputeDialog,
     ReminderPolicyDialog,
     ResolveDisputeDialog,
-    dispute_text,
+    dispute_reason,
+    dispute_title,
     remembered_user,
 )
 from app.views.context import ViewContext
@@ -142,7 +143,7 @@ class CustomerDetailPane(QScrollArea):
         self.dispute_rows = QWidget()
         self._disputes_layout.addWidget(self.dispute_rows)
         self.resolve_buttons: list[QPushButton] = []
-        self._dispute_labels: list[QLabel] = []
+        self._dispute_labels: list[tuple[QLabel, QLabel]] = []
         self.no_disputes = muted(QLabel("No open disputes."))
         self.dispute_button = QPushButton("Open dispute…")
         self.dispute_button.setToolTip("The customer disputes invoices: stop chasing them")
@@ -445,22 +446,25 @@ class CustomerDetailPane(QScrollArea):
         grid.setColumnStretch(0, 1)
         self._disputes_layout.insertWidget(0, self.dispute_rows)
         self.resolve_buttons, self._dispute_labels = [], []
-        for row, dispute in enumerate(disputes):
-            text = plain_label(dispute_text(dispute, self._locale), selectable=True)
-            self._dispute_labels.append(text)
+        for index, dispute in enumerate(disputes):
+            title = plain_label(dispute_title(dispute, self._locale), selectable=True)
+            reason = muted(plain_label(dispute_reason(dispute), selectable=True))
+            self._dispute_labels.append((title, reason))
             resolve = QPushButton("Resolve…")
             resolve.setToolTip(f"Close the dispute of {dispute.invoice_number}")
             resolve.setAccessibleName(f"Resolve the dispute of {dispute.invoice_number}")
             resolve.clicked.connect(lambda _=False, d=dispute: self._resolve(d))
             self.resolve_buttons.append(resolve)
-            grid.addWidget(text, row, 0)
-            grid.addWidget(resolve, row, 1, Qt.AlignmentFlag.AlignTop)
+            top = 2 * index
+            grid.addWidget(title, top, 0)
+            grid.addWidget(reason, top + 1, 0)
+            grid.addWidget(resolve, top, 1, 2, 1, Qt.AlignmentFlag.AlignVCenter)
         self.dispute_rows.setVisible(bool(disputes))
         self.no_disputes.setVisible(not disputes)
 
     def dispute_texts(self) -> list[str]:
-        """The open disputes as the pane lists them."""
-        return [label.text() for label in self._dispute_labels]
+        """The open disputes as the pane lists them: "INV-7 · since … | what it is about"."""
+        return [f"{title.text()} | {reason.text()}" for title, reason in self._dispute_labels]
 
     # -- the collector's actions -------------------------------------------------------------
 

@@ -136,7 +136,7 @@ def test_the_pane_chooses_a_policy_and_excludes_the_customer(qtbot, view_ctx, sa
 
     assert customer_row(view_ctx, acme) == (key_account, True)
     assert status.args == [
-        "Reminders to Acme Tools GmbH: Key account, excluded from automatic reminders"
+        "Reminders to Acme Tools GmbH: Key account policy, excluded from automatic reminders"
     ]
     assert view.detail.reminders.text() == (
         "Reminders: Key account policy (chosen for this customer) · "
@@ -184,10 +184,10 @@ def test_the_pane_opens_a_dispute_on_chosen_invoices_and_resolves_it(
     assert status.args == [
         f"Dispute opened for Acme Tools GmbH: {numbers['overdue']}, {numbers['open']}"
     ]
-    since = "waiting on a credit note · since Nov 23, 2026"
+    about = "Price differs from the quote · waiting on a credit note"
     assert view.detail.dispute_texts() == [
-        f"{numbers['overdue']} · Price differs from the quote · {since}",
-        f"{numbers['open']} · Price differs from the quote · {since}",
+        f"{numbers['overdue']} · since Nov 23, 2026 | {about}",
+        f"{numbers['open']} · since Nov 23, 2026 | {about}",
     ]
     assert not view.detail.no_disputes.isVisibleTo(view)
     assert (
@@ -198,6 +198,7 @@ def test_the_pane_opens_a_dispute_on_chosen_invoices_and_resolves_it(
     view.detail.resolve_buttons[1].click()
     resolve = only_dialog(view, ResolveDisputeDialog)
     assert resolve.disputes.currentRow() == 1
+    assert resolve.reason.text() == about
     resolve.resolution.setPlainText("Credit note for the difference")
     with qtbot.waitSignal(view.status_reported) as status:
         resolve.accept()
@@ -207,9 +208,7 @@ def test_the_pane_opens_a_dispute_on_chosen_invoices_and_resolves_it(
     )  # fmt: skip
     assert disputes(view_ctx)[0][1] == "open"
     assert status.args == [f"Dispute of {numbers['open']} resolved"]
-    assert view.detail.dispute_texts() == [
-        f"{numbers['overdue']} · Price differs from the quote · {since}"
-    ]
+    assert view.detail.dispute_texts() == [f"{numbers['overdue']} · since Nov 23, 2026 | {about}"]
     assert view.detail.timeline_texts()[0] == (
         f"Dispute of {numbers['open']} resolved: Credit note for the difference"
     )
@@ -258,6 +257,6 @@ def test_resolving_needs_a_resolution_and_a_disputed_invoice_is_not_offered_agai
     view.detail.dispute_button.click()
     dialog = only_dialog(view, OpenDisputeDialog)
     first = dialog.invoices.item(0)
-    assert first.text().endswith("(disputed)")
+    assert first.text().endswith("€1,190.00 disputed")
     assert not first.flags() & Qt.ItemFlag.ItemIsEnabled
     assert dialog.invoices.item(1).flags() & Qt.ItemFlag.ItemIsEnabled

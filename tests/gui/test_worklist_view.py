@@ -438,7 +438,7 @@ def test_reminder_policy_excludes_a_customer_from_automatic_reminders(
     choice = reminder_choice(uow_factory(), customer_id)
     assert (choice.policy_id, choice.excluded) == (new_customer, True)
     assert blocker.args == [
-        "Reminders to Müller & Söhne GmbH: New customer, excluded from automatic reminders"
+        "Reminders to Müller & Söhne GmbH: New customer policy, excluded from automatic reminders"
     ]
     assert next_action(view, "MUELLER") == "excluded from reminders: follow up by hand"
 
