@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -103,25 +103,19 @@ def build_worklist(snapshot: LedgerSnapshot, plan: ReminderPlan, today: date) ->
     skips: dict[int, list[Skip]] = defaultdict(list)
     for skip in plan.skipped:
         skips[skip.customer_id].append(skip)
-    invoices: dict[int, list[InvoiceFacts]] = defaultdict(list)
-    for invoice in snapshot.invoices:
-        invoices[invoice.customer_id].append(invoice)
     soon = today + timedelta(days=SOON_DUE_DAYS)
-    rows = []
-    for customer_id, open_invoices in invoices.items():
-        if min(i.due_date for i in open_invoices) > soon:
-            continue
-        customer = snapshot.customers[customer_id]
-        rows.append(
-            _row(
-                snapshot,
-                customer,
-                open_invoices,
-                decisions.get(customer_id, []),
-                skips.get(customer_id, []),
-                today,
-            )
+    rows = [
+        _row(
+            snapshot,
+            snapshot.customers[customer_id],
+            open_invoices,
+            decisions.get(customer_id, []),
+            skips.get(customer_id, []),
+            today,
         )
+        for customer_id, open_invoices in snapshot.invoices_by_customer.items()
+        if min(i.due_date for i in open_invoices) <= soon
+    ]
     rows.sort(key=lambda r: (-r.priority, r.customer_name.casefold(), r.customer_id))
     return rows
 
@@ -142,11 +136,19 @@ def _row(
     skips: Sequence[Skip],
     today: date,
 ) -> WorklistRow:
-    overdue_invoices = [i for i in invoices if i.due_date < today]
-    oldest = max(((today - i.due_date).days for i in overdue_invoices), default=0)
+    open_minor: dict[str, int] = defaultdict(int)
+    overdue_minor: dict[str, int] = defaultdict(int)
+    overdue_count = 0
+    oldest_due = today
+    for invoice in invoices:
+        open_minor[invoice.currency] += invoice.open_minor
+        if invoice.due_date < today:
+            overdue_minor[invoice.currency] += invoice.open_minor
+            overdue_count += 1
+            oldest_due = min(oldest_due, invoice.due_date)
+    oldest = (today - oldest_due).days
     action = _next_action(snapshot, customer, invoices, decisions, skips, today)
-    overdue = _by_currency(overdue_invoices)
-    why = _why(snapshot, customer, overdue, oldest, len(overdue_invoices))
+    overdue = _money(overdue_minor)
     return WorklistRow(
         customer_id=customer.id,
         customer_code=customer.code,
@@ -155,22 +157,20 @@ def _row(
         owner_id=customer.owner_id,
         owner_name=customer.owner_name,
         overdue=overdue,
-        open=_by_currency(invoices),
-        bucket=bucket_of(oldest) if overdue_invoices else BUCKETS[0],
+        open=_money(open_minor),
+        bucket=bucket_of(oldest) if overdue_count else BUCKETS[0],
         oldest_days_overdue=oldest,
-        invoices_overdue=len(overdue_invoices),
+        invoices_overdue=overdue_count,
         priority=_priority(snapshot, customer, overdue, oldest, action),
         next_action=action.text,
         action_kind=action.kind,
         due_today=action.due_today,
-        why=why,
+        why=_why(snapshot, customer, overdue, oldest, overdue_count),
     )
 
 
-def _by_currency(invoices: Iterable[InvoiceFacts]) -> tuple[Money, ...]:
-    totals: dict[str, int] = defaultdict(int)
-    for invoice in invoices:
-        totals[invoice.currency] += invoice.open_minor
+def _money(totals: Mapping[str, int]) -> tuple[Money, ...]:
+    """Amounts per currency in minor units as Money, in currency order."""
     return tuple(Money(minor, currency) for currency, minor in sorted(totals.items()))
 
 

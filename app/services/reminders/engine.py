@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -114,17 +114,26 @@ def due_step(
     The latest step whose day has come and that comes after every step already taken; a step
     before the due date only while the invoice is not overdue.
     """
-    after = max(
-        (s.offset_days for s in policy.steps if (invoice.id, s.id) in taken),
-        default=None,
+    taken_ids = {step.id for step in policy.steps if (invoice.id, step.id) in taken}
+    return _step_due(policy, (today - invoice.due_date).days, taken_ids)
+
+
+def _step_due(
+    policy: PolicyFacts, days_overdue: int, taken_ids: Set[int] | None
+) -> StepFacts | None:
+    """:func:`due_step` for an invoice ``days_overdue`` days past due and its steps taken."""
+    after = (
+        max((s.offset_days for s in policy.steps if s.id in taken_ids), default=None)
+        if taken_ids
+        else None
     )
     chosen: StepFacts | None = None
     for step in policy.steps:
-        if invoice.due_date + timedelta(days=step.offset_days) > today:
+        if step.offset_days > days_overdue:
             break
         if after is not None and step.offset_days <= after:
             continue
-        if step.offset_days < 0 and today > invoice.due_date:
+        if step.offset_days < 0 and days_overdue > 0:
             continue
         chosen = step
     return chosen
@@ -165,7 +174,8 @@ def decide_reminders(snapshot: LedgerSnapshot, today: date) -> ReminderPlan:
         warnings.append(stale)
     decisions: list[Decision] = []
     skipped: list[Skip] = []
-    for customer_id, invoices in _by_customer(snapshot.invoices).items():
+    taken = snapshot.taken_by_invoice
+    for customer_id, invoices in snapshot.invoices_by_customer.items():
         customer = snapshot.customers[customer_id]
         policy = snapshot.policies.get(customer.policy_id) if customer.policy_id else None
         if policy is None or not policy.steps:
@@ -173,7 +183,8 @@ def decide_reminders(snapshot: LedgerSnapshot, today: date) -> ReminderPlan:
         due = [
             DueStep(invoice, step)
             for invoice in invoices
-            if (step := due_step(policy, invoice, today, snapshot.steps_taken)) is not None
+            if (step := _step_due(policy, (today - invoice.due_date).days, taken.get(invoice.id)))
+            is not None
         ]
         if not due:
             continue
@@ -181,13 +192,6 @@ def decide_reminders(snapshot: LedgerSnapshot, today: date) -> ReminderPlan:
         decisions.extend(made)
         skipped.extend(held)
     return ReminderPlan(today, tuple(decisions), tuple(skipped), tuple(warnings))
-
-
-def _by_customer(invoices: Iterable[InvoiceFacts]) -> dict[int, list[InvoiceFacts]]:
-    result: dict[int, list[InvoiceFacts]] = defaultdict(list)
-    for invoice in invoices:
-        result[invoice.customer_id].append(invoice)
-    return result
 
 
 def _bank_data_stale(snapshot: LedgerSnapshot, today: date) -> str:

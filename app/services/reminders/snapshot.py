@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +24,6 @@ from sqlalchemy import (
     select,
     true,
     type_coerce,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,6 @@ from app.models.company import User
 from app.models.customer import Contact, Customer
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
 from app.models.payment import Allocation, Payment
-from app.services.invoice_queries import per_row_balances
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 
@@ -55,7 +54,7 @@ EMAILED_STATES = (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.SENT, Out
 DEFAULT_SEGMENT = "Standard"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepFacts:
     """One dunning step of a policy."""
 
@@ -69,7 +68,7 @@ class StepFacts:
     attach_statement: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyFacts:
     """A reminder policy with its steps in order of their offsets."""
 
@@ -79,7 +78,7 @@ class PolicyFacts:
     steps: tuple[StepFacts, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerFacts:
     """A customer as collections sees it; ``policy_id`` is the policy that applies (or None)."""
 
@@ -99,7 +98,7 @@ class CustomerFacts:
     contact_name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceFacts:
     """An open receivable: issued, not void, not a credit note, something still open."""
 
@@ -116,7 +115,7 @@ class InvoiceFacts:
     dispute: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PromiseFacts:
     """A promise to pay, open or broken."""
 
@@ -130,7 +129,7 @@ class PromiseFacts:
     resolved_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FollowUpFacts:
     """An open task for a customer."""
 
@@ -170,6 +169,22 @@ class LedgerSnapshot:
     #: The newest bank statement import, when the ledger takes payments from statements.
     newest_import: date | None
     settings: ReminderSettings
+
+    @cached_property
+    def invoices_by_customer(self) -> Mapping[int, Sequence[InvoiceFacts]]:
+        """The open invoices grouped by customer, each group in snapshot order."""
+        result: dict[int, list[InvoiceFacts]] = defaultdict(list)
+        for invoice in self.invoices:
+            result[invoice.customer_id].append(invoice)
+        return dict(result)
+
+    @cached_property
+    def taken_by_invoice(self) -> Mapping[int, frozenset[int]]:
+        """The ids of the steps taken for each invoice (:attr:`steps_taken` by invoice)."""
+        result: dict[int, set[int]] = defaultdict(set)
+        for invoice_id, step_id in self.steps_taken:
+            result[invoice_id].add(step_id)
+        return {invoice_id: frozenset(ids) for invoice_id, ids in result.items()}
 
 
 def load_snapshot(uow: UnitOfWork) -> LedgerSnapshot:
@@ -254,7 +269,7 @@ def _customers(session: Session, policies: Mapping[int, PolicyFacts]) -> dict[in
     ):
         contacts[customer_id].append((name, email, role))
     result: dict[int, CustomerFacts] = {}
-    for c in session.execute(
+    rows = session.execute(
         select(
             Customer.id,
             Customer.code,
@@ -267,25 +282,38 @@ def _customers(session: Session, policies: Mapping[int, PolicyFacts]) -> dict[in
             Customer.reminders_paused_until,
             Customer.reminders_pause_reason,
         )
-    ):
-        segment = segments.get(c.segment.casefold()) if c.segment else None
-        policy_id = c.policy_id or (segment.policy_id if segment else None) or default_policy
-        name, recipients = reminder_recipients(contacts.get(c.id, []))
-        result[c.id] = CustomerFacts(
-            id=c.id,
-            code=c.code,
-            name=c.name,
-            language=c.language,
-            segment=c.segment,
+    )
+    # Rows unpacked by position: reading ten columns by name from 10,000 rows costs more.
+    for (
+        customer_id,
+        code,
+        name,
+        language,
+        segment_name,
+        owner_id,
+        own_policy_id,
+        excluded,
+        paused_until,
+        pause_reason,
+    ) in rows:
+        segment = segments.get(segment_name.casefold()) if segment_name else None
+        policy_id = own_policy_id or (segment.policy_id if segment else None) or default_policy
+        contact_name, recipients = reminder_recipients(contacts.get(customer_id, []))
+        result[customer_id] = CustomerFacts(
+            id=customer_id,
+            code=code,
+            name=name,
+            language=language,
+            segment=segment_name,
             segment_weight=segment.priority_weight if segment else 0,
-            owner_id=c.owner_id,
-            owner_name=owners.get(c.owner_id, "") if c.owner_id else "",
+            owner_id=owner_id,
+            owner_name=owners.get(owner_id, "") if owner_id else "",
             policy_id=policy_id,
-            excluded=c.reminders_excluded,
-            paused_until=c.reminders_paused_until,
-            pause_reason=c.reminders_pause_reason,
+            excluded=excluded,
+            paused_until=paused_until,
+            pause_reason=pause_reason,
             recipients=recipients,
-            contact_name=name,
+            contact_name=contact_name,
         )
     return result
 
@@ -300,8 +328,13 @@ def reminder_recipients(contacts: list[tuple[str, str, str]]) -> tuple[str, tupl
 
 
 def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
-    """Open receivables; balances looked up per invoice (an index hit each), dates read as text."""
-    open_amount = per_row_balances().open_amount()
+    """Open receivables with their open balances, in one grouped query.
+
+    The issued invoices are read in table order with their active allocations summed per
+    invoice (an index hit each) and only the open ones sorted; walking the invoices in the order
+    of the (customer, due date) index instead costs a random table read per invoice. Dates come
+    as ISO text, parsed here.
+    """
     disputes: dict[int, str] = dict(
         session.execute(
             select(
@@ -312,7 +345,8 @@ def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
             .group_by(Dispute.invoice_id)
         ).all()
     )
-    listed = (
+    open_minor = Invoice.total_minor - func.coalesce(func.sum(Allocation.amount_minor), 0)
+    rows = session.execute(
         select(
             Invoice.id,
             Invoice.customer_id,
@@ -321,29 +355,39 @@ def _open_invoices(session: Session) -> tuple[InvoiceFacts, ...]:
             type_coerce(Invoice.issue_date, String),
             type_coerce(Invoice.due_date, String),
             Invoice.total_minor,
-            open_amount.label("open_minor"),
+            open_minor,
+        )
+        .outerjoin(
+            Allocation,
+            and_(Allocation.invoice_id == Invoice.id, Allocation.reversed_at.is_(None)),
         )
         .where(Invoice.state == DocumentState.ISSUED, Invoice.kind == InvoiceKind.INVOICE)
-        .subquery()
-    )
-    rows = session.execute(
-        select(listed)
-        .where(listed.c.open_minor > 0)
-        .order_by(listed.c.customer_id, listed.c.due_date, listed.c.id)
+        .group_by(Invoice.id)
+        .having(open_minor > 0)
+        .order_by(Invoice.customer_id, Invoice.due_date, Invoice.id)
     )
     return tuple(
         InvoiceFacts(
-            id=r[0],
-            customer_id=r[1],
-            number=r[2] or "",
-            currency=r[3],
-            issue_date=_day(r[4]),
-            due_date=_day(r[5]),
-            total_minor=r[6],
-            open_minor=int(r[7]),
-            dispute=disputes.get(r[0]),
+            invoice_id,
+            customer_id,
+            number or "",
+            currency,
+            _day(issue_date),
+            _day(due_date),
+            total_minor,
+            int(open_amount),
+            disputes.get(invoice_id),
         )
-        for r in rows
+        for (
+            invoice_id,
+            customer_id,
+            number,
+            currency,
+            issue_date,
+            due_date,
+            total_minor,
+            open_amount,
+        ) in rows
     )
 
 
@@ -355,45 +399,44 @@ def _day(value: date | str) -> date:
 def credits_of(session: Session, customer_id: int | None = None) -> dict[int, dict[str, int]]:
     """Unapplied cash and unused credit notes per customer and currency (one customer's if asked).
 
-    What each payment or credit note brought, less what was allocated from it, summed as one
-    signed list per customer: no per-payment grouping to join back.
+    What each live payment and issued credit note brought, less what was allocated from it, read
+    one row per payment or credit note with something left (most are used up) and summed here.
     """
-    live_payment = and_(
-        Payment.customer_id.is_not(None)
-        if customer_id is None
-        else Payment.customer_id == customer_id,
-        Payment.reversed_at.is_(None),
+    active = Allocation.reversed_at.is_(None)
+    payment_rest = Payment.amount_minor - func.coalesce(func.sum(Allocation.amount_minor), 0)
+    payments = (
+        select(Payment.customer_id, Payment.currency, payment_rest)
+        .outerjoin(Allocation, and_(Allocation.payment_id == Payment.id, active))
+        .where(
+            Payment.customer_id.is_not(None)
+            if customer_id is None
+            else Payment.customer_id == customer_id,
+            Payment.reversed_at.is_(None),
+        )
+        .group_by(Payment.id)
+        .having(payment_rest != 0)
     )
-    payments = select(
-        Payment.customer_id.label("customer_id"),
-        Payment.currency.label("currency"),
-        Payment.amount_minor.label("amount"),
-    ).where(live_payment)
-    paid_out = (
-        select(Payment.customer_id, Payment.currency, -Allocation.amount_minor)
-        .join(Payment, Payment.id == Allocation.payment_id)
-        .where(live_payment, Allocation.reversed_at.is_(None))
+    note_rest = Invoice.total_minor - func.coalesce(func.sum(Allocation.amount_minor), 0)
+    notes = (
+        select(Invoice.customer_id, Invoice.currency, note_rest)
+        .outerjoin(Allocation, and_(Allocation.credit_note_id == Invoice.id, active))
+        .where(
+            Invoice.kind == InvoiceKind.CREDIT_NOTE,
+            Invoice.state == DocumentState.ISSUED,
+            true() if customer_id is None else Invoice.customer_id == customer_id,
+        )
+        .group_by(Invoice.id)
+        .having(note_rest != 0)
     )
-    issued_credit = and_(
-        Invoice.kind == InvoiceKind.CREDIT_NOTE,
-        Invoice.state == DocumentState.ISSUED,
-        true() if customer_id is None else Invoice.customer_id == customer_id,
-    )
-    notes = select(Invoice.customer_id, Invoice.currency, Invoice.total_minor).where(issued_credit)
-    credited = (
-        select(Invoice.customer_id, Invoice.currency, -Allocation.amount_minor)
-        .join(Invoice, Invoice.id == Allocation.credit_note_id)
-        .where(issued_credit, Allocation.reversed_at.is_(None))
-    )
-    signed = union_all(payments, paid_out, notes, credited).subquery()
-    rows = session.execute(
-        select(signed.c.customer_id, signed.c.currency, func.sum(signed.c.amount))
-        .group_by(signed.c.customer_id, signed.c.currency)
-        .having(func.sum(signed.c.amount) != 0)
-    )
+    sums: dict[tuple[int, str], int] = defaultdict(int)
+    for query in (payments, notes):
+        for owner, currency, rest in session.execute(query):
+            if owner is not None:  # the query leaves out payments from no known customer
+                sums[owner, currency] += int(rest)
     result: dict[int, dict[str, int]] = defaultdict(dict)
-    for owner, currency, amount in rows:
-        result[owner][currency] = int(amount)
+    for (owner, currency), amount in sorted(sums.items()):
+        if amount:
+            result[owner][currency] = amount
     return dict(result)
 
 
