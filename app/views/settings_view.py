@@ -1,4 +1,4 @@
-"""The Settings screen: company, bank details, invoicing, tax rates and the mail account."""
+"""The Settings screen: company, bank details, invoicing, tax rates; the mail account in a tab."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -23,14 +21,17 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStyle,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.services.invoicing import next_sequence_values
+from app.services.mail.password import PasswordStoreError, store_password
 from app.services.settings import (
     SETTINGS,
     SettingError,
@@ -44,6 +45,7 @@ from app.services.settings import (
 from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
+from app.views.email_settings import EmailSettingsPage, label_for
 from app.views.inputs import InputError, decimal_text, parse_decimal
 from app.views.policy_dialog import PolicyDialog
 from app.views.screen import Screen
@@ -90,18 +92,13 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "invoice.footer",
         ),
     ),
-    (
-        "Email",
-        (
-            "smtp.host",
-            "smtp.port",
-            "smtp.security",
-            "smtp.user",
-            "smtp.from",
-            "reminders.send_time",
-        ),
-    ),
 )
+
+
+@dataclass(frozen=True)
+class _Saved:
+    values: dict[str, str]
+    password_stored: bool
 
 
 @dataclass(frozen=True)
@@ -120,11 +117,12 @@ class SettingsView(Screen):
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setObjectName("SettingsView")
-        self.fields: dict[str, QLineEdit | QPlainTextEdit | QComboBox] = {}
+        self.fields: dict[str, QWidget] = {}
         self.field_errors: dict[str, QLabel] = {}
         self._next_numbers = {"invoice": 1, "credit_note": 1}
         self._saved: dict[str, str] = {}
         self._saved_rates: list[TaxRateView] = []
+        self._password_stored = False
 
         self.save_button = QPushButton("Save settings")
         self.save_button.setDefault(True)
@@ -132,25 +130,22 @@ class SettingsView(Screen):
         self.error = error_label()
         self.error.setObjectName("SettingsError")
 
-        body = QWidget()
-        grid = QGridLayout(body)
-        grid.setContentsMargins(16, 8, 16, 16)
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(12)
-        grid.addWidget(heading("Settings", size_delta=5), 0, 0, 1, 2)
-        grid.addWidget(self._group(*_GROUPS[0]), 1, 0, 2, 1)
-        grid.addWidget(self._group(*_GROUPS[1]), 1, 1)
-        grid.addWidget(self._tax_group(), 2, 1)
-        grid.addWidget(self._group(*_GROUPS[2]), 3, 0)
-        grid.addWidget(self._group(*_GROUPS[3]), 3, 1)
-        grid.addWidget(self._reminders_group(), 4, 0, 1, 2)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(5, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("SettingsTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(_scrolling(self._general_page()), "Company and invoicing")
+        self.email_page = EmailSettingsPage(ctx, self.form_values)
+        self.fields.update(self.email_page.fields)
+        self.field_errors.update(self.email_page.field_errors)
+        self.email_page.outbox_requested.connect(self._on_email_page_outbox_requested)
+        email_body = QWidget()
+        email_layout = QVBoxLayout(email_body)
+        email_layout.setContentsMargins(16, 12, 16, 16)
+        email_layout.addWidget(self.email_page)
+        email_layout.addStretch(1)
+        self.email_tab = self.tabs.addTab(_scrolling(email_body), "Email")
+        title = heading("Settings", size_delta=5)
+        title.setContentsMargins(16, 8, 16, 4)
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(16, 6, 16, 8)
@@ -160,7 +155,8 @@ class SettingsView(Screen):
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
 
         save_action = self.toolbar.addAction(
@@ -181,37 +177,38 @@ class SettingsView(Screen):
 
     # -- building ----------------------------------------------------------------------------
 
+    def _general_page(self) -> QWidget:
+        body = QWidget()
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(16, 12, 16, 16)
+        columns.setSpacing(16)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        for column, boxes in (
+            (left, (self._group(*_GROUPS[0]), self._group(*_GROUPS[2]))),
+            (right, (self._group(*_GROUPS[1]), self._tax_group(), self._reminders_group())),
+        ):
+            column.setSpacing(12)
+            for box in boxes:
+                column.addWidget(box)
+            column.addStretch(1)
+            columns.addLayout(column, 1)
+        return body
+
     def _group(self, title: str, keys: tuple[str, ...]) -> QGroupBox:
         box = QGroupBox(title)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for key in keys:
             form.addRow(SETTINGS[key].label, self._field(key))
-        if title == "Email":
-            note = muted(
-                QLabel(
-                    "The mail password is not kept here: it goes into the system keyring, "
-                    "set from this screen in a later version."
-                )
-            )
-            note.setWordWrap(True)
-            form.addRow(note)
         return box
 
     def _field(self, key: str) -> QWidget:
-        editor: QLineEdit | QPlainTextEdit | QComboBox
+        editor: QLineEdit | QPlainTextEdit
         if key in _MULTILINE:
             editor = QPlainTextEdit()
             editor.setTabChangesFocus(True)
             editor.setFixedHeight(64)
-        elif key == "smtp.security":
-            editor = QComboBox()
-            for value, text in (
-                ("starttls", "STARTTLS (port 587)"),
-                ("tls", "TLS (port 465)"),
-                ("none", "None (not recommended)"),
-            ):
-                editor.addItem(text, value)
+            editor.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         else:
             editor = QLineEdit()
         editor.setObjectName(key)
@@ -262,15 +259,19 @@ class SettingsView(Screen):
 
     def _reminders_group(self) -> QGroupBox:
         box = QGroupBox("Reminders")
-        layout = QHBoxLayout(box)
+        layout = QVBoxLayout(box)
+        buttons = QHBoxLayout()
         self.templates_button = QPushButton("Reminder emails…")
         self.templates_button.setToolTip("Edit the letters' subject and text, in each language")
         self.policies_button = QPushButton("Reminder policies…")
         self.policies_button.setToolTip("The dunning steps and which customers get which policy")
         note = muted(QLabel("What reminders say, when they go out, and to whom."))
-        layout.addWidget(self.templates_button)
-        layout.addWidget(self.policies_button)
-        layout.addWidget(note, 1)
+        note.setWordWrap(True)
+        buttons.addWidget(self.templates_button)
+        buttons.addWidget(self.policies_button)
+        buttons.addStretch(1)
+        layout.addWidget(note)
+        layout.addLayout(buttons)
         self.templates_button.clicked.connect(self._on_templates_button_clicked)
         self.policies_button.clicked.connect(self._on_policies_button_clicked)
         return box
@@ -351,25 +352,34 @@ class SettingsView(Screen):
             self._add_rate_row(rate)
         self._clear_errors()
         self._update_examples()
+        self.email_page.loaded(loaded.values)
 
     def set_value(self, key: str, value: str) -> None:
         """Put a value into a field (as if typed)."""
+        if self.email_page.set_value(key, value):
+            return
         field = self.fields.get(key)
         if isinstance(field, QPlainTextEdit):
             field.setPlainText(value)
-        elif isinstance(field, QComboBox):
-            field.setCurrentIndex(max(field.findData(value), 0))
         elif isinstance(field, QLineEdit):
             field.setText(value)
 
     def value(self, key: str) -> str:
-        """A field's current text."""
+        """A field's current value, as the settings service takes it."""
+        if key in self.email_page.fields:
+            return self.email_page.value(key)
         field = self.fields[key]
         if isinstance(field, QPlainTextEdit):
             return field.toPlainText()
-        if isinstance(field, QComboBox):
-            return str(field.currentData())
-        return field.text()
+        if isinstance(field, QLineEdit):
+            return field.text()
+        raise TypeError(f"{key} has no value")
+
+    def form_values(self) -> dict[str, str]:
+        """Every setting as the form has it now: typed values over the saved ones."""
+        values = dict(self._saved)
+        values.update({key: self.value(key) for key in self.fields})
+        return values
 
     def _add_rate_row(self, rate: TaxRateView) -> None:
         row = self.tax_table.rowCount()
@@ -482,6 +492,7 @@ class SettingsView(Screen):
     def _clear_errors(self) -> None:
         for label in self.field_errors.values():
             show_form_error(label, "")
+        self.email_page.clear_errors()
         show_form_error(self.tax_error, "")
         show_form_error(self.error, "")
 
@@ -494,7 +505,12 @@ class SettingsView(Screen):
         self.save()
 
     def save(self) -> None:
-        """Check and store every setting and the tax rates."""
+        """Check and store every setting, the tax rates and a typed mail password.
+
+        The password goes only into the system keyring, and first: when the keyring cannot keep
+        it, nothing is saved. The settings are checked before, so that a wrong value stores
+        nothing either.
+        """
         self._clear_errors()
         try:
             rates = self.tax_rates()
@@ -505,14 +521,21 @@ class SettingsView(Screen):
         values = {key: self.value(key) for key in self.fields}
         changed = {k: v for k, v in values.items() if v != self._saved.get(k)}
         rates_changed = rates != self._saved_rates
+        password = self.email_page.typed_password()
+        host, user = self.email_page.account()
         uow_factory = self.ctx.uow_factory
+        self._password_stored = False
 
-        def save(_: TaskContext) -> dict[str, str]:
+        def save(_: TaskContext) -> _Saved:
+            check_settings(changed)
+            if password:
+                store_password(host, user, password)
+                self._password_stored = True
             uow = uow_factory()
             stored = save_settings(uow, changed) if changed else {}
             if rates_changed:
                 save_tax_rates(uow, rates)
-            return stored
+            return _Saved(stored, password_stored=bool(password))
 
         self.ctx.runner.run(
             save,
@@ -522,20 +545,69 @@ class SettingsView(Screen):
             on_failure=self._on_save_failed,
         )
 
-    def _on_saved(self, _stored: object) -> None:
-        self.status_reported.emit("Settings saved")
+    def _on_saved(self, saved: object) -> None:
+        if isinstance(saved, _Saved) and saved.password_stored:
+            self.email_page.password_saved()
+            self.status_reported.emit("Settings saved; the password is in the system keyring")
+        else:
+            self.status_reported.emit("Settings saved")
         self.ledger_changed.emit()
         self.refresh()
 
     def _on_save_failed(self, exc: Exception) -> None:
+        after = (
+            " The password is stored in the system keyring; the other settings were not saved."
+            if self._password_stored
+            else ""
+        )
+        if isinstance(exc, PasswordStoreError):
+            text = f"The password could not be stored: {exc}. Nothing was saved."
+            self.email_page.show_password_error(str(exc))
+            show_form_error(self.error, text)
+            self.tabs.setCurrentIndex(self.email_tab)
+            self.email_page.password.setFocus()
+            return
         message = str(exc)
         key, _, text = message.partition(": ")
         if isinstance(exc, SettingError) and key in self.field_errors:
-            label = SETTINGS[key].label
+            label = label_for(key) if key in self.email_page.fields else SETTINGS[key].label
             show_form_error(self.field_errors[key], text)
-            show_form_error(self.error, f"{label} ({key}): {text}")
+            show_form_error(self.error, f"{label} ({key}): {text}{after}")
+            if key in self.email_page.fields:
+                self.tabs.setCurrentIndex(self.email_tab)
+            else:
+                self.tabs.setCurrentIndex(0)
             self.fields[key].setFocus()
             return
         if message.startswith("tax rates"):
             show_form_error(self.tax_error, message)
-        show_form_error(self.error, message)
+            self.tabs.setCurrentIndex(0)
+        show_form_error(self.error, message + after)
+
+    @Slot()
+    def _on_email_page_outbox_requested(self) -> None:
+        self.screen_requested.emit("Outbox")
+
+
+def check_settings(values: dict[str, str]) -> None:
+    """Check values as :func:`save_settings` will, without storing them.
+
+    Raises:
+        SettingError: a key is unknown or a value does not fit; the message names the key.
+    """
+    for key, value in values.items():
+        spec = SETTINGS.get(key)
+        if spec is None:
+            raise SettingError(f"unknown setting {key!r}")
+        try:
+            spec.check(value)
+        except SettingError as exc:
+            raise SettingError(f"{key}: {exc}") from None
+
+
+def _scrolling(body: QWidget) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(body)
+    return scroll

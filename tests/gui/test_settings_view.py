@@ -76,3 +76,21 @@ def test_tax_rates_are_edited_in_the_table(qtbot, view_ctx):
 
     rates = {r.name: r.percent for r in list_tax_rates(view_ctx.uow_factory())}
     assert rates["Reduced"] == Decimal(5)
+
+
+def test_an_error_shows_the_tab_of_its_field(qtbot, view_ctx):
+    view = _view(qtbot, view_ctx)
+    view.tabs.setCurrentIndex(view.email_tab)
+    view.set_value("company.iban", "DE00 1234")
+
+    view.save()
+
+    assert view.tabs.currentIndex() == 0
+    view.set_value("company.iban", "")
+    view.set_value("mail.check_minutes", "5")
+    view.set_value("smtp.reply_to", "no address")
+
+    view.save()
+
+    assert view.tabs.currentIndex() == view.email_tab
+    assert "smtp.reply_to" in view.error.text()
