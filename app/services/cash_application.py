@@ -24,6 +24,7 @@ from app.models.money import Money
 from app.models.payment import Allocation, AllocationKind, Payment
 from app.services.audit import event_time, record_audit
 from app.services.bank_dto import ManualAllocation
+from app.services.customer_emails import queue_payment_receipts
 from app.services.dto import OpResult
 from app.services.iban import normalize_iban
 from app.services.invoice_queries import per_row_balances
@@ -94,6 +95,7 @@ def apply_lines(session: Session, actor: str, applications: Sequence[Application
     session.flush()
     _verify_open_amounts(session, {i for a in applications for i, _, _ in a.allocations})
     note_payments(session, actor, {a.customer_id for a in applications})
+    queue_payment_receipts(session, actor, payment_ids)
 
 
 def _insert_payments(session: Session, applications: Sequence[Application]) -> list[int]:

@@ -48,6 +48,8 @@ class CustomerInput:
     contacts: tuple[ContactView, ...] = ()
     ibans: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Its recurring invoices are emailed with their PDF to the billing contact when issued.
+    invoices_by_email: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ def get_customer(uow: UnitOfWork, customer_id: int, today: date) -> CustomerDeta
             open_by_currency=sum_by_currency(r.open_amount for r in open_rows),
             unapplied_by_currency=_unapplied(session, customer.id),
             recurring=tuple(r for r in recurring_rows(session, customer.id) if r.active),
+            invoices_by_email=customer.invoices_by_email,
         )
 
 
@@ -313,6 +316,7 @@ def save_customer(uow: UnitOfWork, data: CustomerInput, customer_id: int | None 
         customer.segment, customer.vat_id = data.segment.strip(), data.vat_id.strip()
         customer.credit_limit_minor = limit
         customer.owner_id = data.owner_id
+        customer.invoices_by_email = data.invoices_by_email
         customer.contacts = [
             Contact(name=c.name.strip(), email=c.email.strip(), phone=c.phone.strip(), role=c.role)
             for c in data.contacts

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.models.collections import OutboxItem
 from app.services.clock import FixedClock
+from app.services.document_emails import queue_issued_invoice_emails
 from app.services.job_runs import REMINDERS, record_run
 from app.services.mail.outbox_sender import SendReport, send_outbox
 from app.services.mail.password import load_password
@@ -53,6 +54,7 @@ def run_daily_pass(
     if dry_run:
         return PassResult(run_reminders(uow, today, dry_run=True))
     issued = tuple(issue_due_recurring(uow, FixedClock(today)))
+    queue_issued_invoice_emails(uow, issued, today)
     reminders = run_reminders(uow, today)
     mail = send_outbox(uow, today, password_lookup=password_lookup)
     keys = [d.key for d in reminders.decisions if d.email is not None]

@@ -194,3 +194,5 @@ class CustomerDetail:
     unapplied_by_currency: dict[str, Money] = field(default_factory=dict)
     #: The customer's recurring invoices that still issue copies, next one first.
     recurring: tuple[RecurringRow, ...] = ()
+    #: Its recurring invoices are emailed with their PDF to the billing contact when issued.
+    invoices_by_email: bool = False

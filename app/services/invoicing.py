@@ -31,6 +31,7 @@ from app.models.money import Money, is_currency_code, to_minor
 from app.models.payment import Allocation, AllocationKind, Payment, PaymentId
 from app.services.audit import record_activity, record_audit
 from app.services.clock import Clock
+from app.services.customer_emails import queue_payment_receipts
 from app.services.dto import DraftInvoice, DraftLine
 from app.services.money_format import format_money
 from app.services.promises import note_payments
@@ -534,6 +535,7 @@ def record_payment(
                 on=received_on,
             )
             note_payments(uow.session, uow.actor, [customer_id])
+            queue_payment_receipts(uow.session, uow.actor, [payment.id])
         uow.commit()
         return PaymentId(payment.id)
 

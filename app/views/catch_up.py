@@ -1,7 +1,7 @@
 """Issuing the recurring invoices that have fallen due, in the background, and saying so.
 
-The window runs this once shortly after it starts, and after a recurring invoice is made with a
-first date already past. A scheduler can call :func:`issue_due_copies` the same way.
+The Invoices screen runs this after a recurring invoice is made with a first date already past,
+so its copies appear at once; the daily pass of the background jobs issues the others.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QWidget
 
+from app.services.document_emails import queue_issued_invoice_emails
 from app.services.recurring import issue_due_recurring
 from app.services.tasks import TaskContext
 from app.views.context import ViewContext
@@ -45,7 +46,10 @@ def issue_due_copies(
     uow_factory, clock = ctx.uow_factory, ctx.clock
 
     def issue(task: TaskContext) -> list[str]:
-        return issue_due_recurring(uow_factory(), clock, task)
+        uow = uow_factory()
+        numbers = issue_due_recurring(uow, clock, task)
+        queue_issued_invoice_emails(uow, numbers, clock.today())
+        return numbers
 
     ctx.runner.run(
         issue,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -183,10 +184,17 @@ class CustomerDialog(QDialog):
         head.resizeSection(3, 190)
         self.add_contact_button = QPushButton("Add contact")
         self.remove_contact_button = QPushButton("Remove contact")
+        self.invoices_by_email = QCheckBox("Send invoices by e&mail")
+        self.invoices_by_email.setObjectName("InvoicesByEmail")
+        self.invoices_by_email.setToolTip(
+            "Recurring invoices are emailed with their PDF to the billing contact as they are "
+            "issued"
+        )
         contact_buttons = QHBoxLayout()
         contact_buttons.addWidget(self.add_contact_button)
         contact_buttons.addWidget(self.remove_contact_button)
         contact_buttons.addStretch(1)
+        contact_buttons.addWidget(self.invoices_by_email)
         contacts_box = QGroupBox("Contacts")
         contacts_layout = QVBoxLayout(contacts_box)
         contacts_layout.addWidget(self.contacts)
@@ -261,6 +269,7 @@ class CustomerDialog(QDialog):
             self.add_contact(contact)
         self.ibans.setPlainText("\n".join(detail.ibans))
         self.aliases.setPlainText("\n".join(detail.aliases))
+        self.invoices_by_email.setChecked(detail.invoices_by_email)
         self.name.setFocus()
 
     def add_contact(self, contact: ContactView) -> int:
@@ -306,6 +315,7 @@ class CustomerDialog(QDialog):
             contacts=tuple(self._contacts()),
             ibans=tuple(t.strip() for t in self.ibans.toPlainText().splitlines() if t.strip()),
             aliases=tuple(t.strip() for t in self.aliases.toPlainText().splitlines() if t.strip()),
+            invoices_by_email=self.invoices_by_email.isChecked(),
         )
 
     def _contacts(self) -> list[ContactView]:

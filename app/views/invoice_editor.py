@@ -1,4 +1,4 @@
-"""The invoice editor: header, lines with live totals, save as draft, issue, PDF.
+"""The invoice editor: header, lines with live totals, save as draft, issue, PDF, email.
 
 Totals are computed by the service (``invoice_preview.preview_totals``) with the functions that
 store them, so what the editor shows is what the ledger will store.
@@ -62,6 +62,7 @@ from app.views.inputs import (
     to_qdate,
     use_medium_dates,
 )
+from app.views.send_email_dialog import SendDocumentEmailDialog
 from app.views.style import error_label, heading, money_text, muted, show_form_error, warm_colour
 
 COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY")
@@ -92,7 +93,7 @@ class _Form:
 class InvoiceDialog(QDialog):
     """Create or edit a draft invoice; an issued invoice opens read-only."""
 
-    #: Saved or issued: the invoice's id and a status message ("Issued INV-2026-00042").
+    #: Saved, issued or emailed: the invoice's id and a status message ("Issued INV-2026-00042").
     invoice_saved = Signal(int, str)
 
     def __init__(
@@ -110,6 +111,7 @@ class InvoiceDialog(QDialog):
         self._loading = False
         self._dirty = False
         self.issued_number = ""
+        self.email_dialog: SendDocumentEmailDialog | None = None
         self.setWindowTitle("New invoice" if invoice_id is None else "Invoice")
         self.setObjectName("InvoiceDialog")
         self.resize(980, 680)
@@ -144,10 +146,14 @@ class InvoiceDialog(QDialog):
         self.issue_button = QPushButton("&Issue…")
         self.pdf_button = QPushButton("Save PD&F…")
         self.open_pdf_button = QPushButton("&Open PDF")
+        self.email_button = QPushButton("Send by e&mail…")
+        self.email_button.setToolTip("Email it with its PDF to the customer's billing contact")
+        self.email_button.hide()
         self.close_button = QPushButton("C&lose")
         buttons = QHBoxLayout()
         buttons.addWidget(self.pdf_button)
         buttons.addWidget(self.open_pdf_button)
+        buttons.addWidget(self.email_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
@@ -273,6 +279,7 @@ class InvoiceDialog(QDialog):
         self.issue_button.clicked.connect(self._on_issue_button_clicked)
         self.pdf_button.clicked.connect(self._on_pdf_button_clicked)
         self.open_pdf_button.clicked.connect(self._on_open_pdf_button_clicked)
+        self.email_button.clicked.connect(self._on_email_button_clicked)
         self.close_button.clicked.connect(self.reject)
         QShortcut(QKeySequence("Ctrl+S"), self, self._on_save_button_clicked)
 
@@ -843,7 +850,7 @@ class InvoiceDialog(QDialog):
             self,
             "Invoice issued",
             f"The invoice is issued as {self.issued_number}.\n\n"
-            "Save its PDF to send it to the customer.",
+            "Send it by email, or save its PDF to send it yourself.",
         )
 
     def _reload_detail(self) -> None:
@@ -916,10 +923,37 @@ class InvoiceDialog(QDialog):
             io=True,
         )
 
+    # -- email -------------------------------------------------------------------------------
+
+    def can_email(self) -> bool:
+        """Whether the document is issued (not a draft, not void) and so may be emailed."""
+        return self.detail is not None and self.detail.state == DocumentState.ISSUED
+
+    @Slot()
+    def _on_email_button_clicked(self) -> None:
+        if self.invoice_id is None or not self.can_email():
+            return
+        # Closed while it sends, a dialog stays alive to hear the outcome (the status bar says it).
+        old = self.email_dialog
+        if old is not None and old.busy:
+            old.open()
+            return
+        if old is not None:
+            old.deleteLater()
+        dialog = SendDocumentEmailDialog(self._ctx, self.invoice_id, self)
+        dialog.email_sent.connect(self._on_email_sent)
+        self.email_dialog = dialog
+        dialog.open()
+
+    def _on_email_sent(self, _item_id: int, words: str) -> None:
+        if self.invoice_id is not None:
+            self.invoice_saved.emit(self.invoice_id, words)
+
     def _update_buttons(self) -> None:
         read_only = self.is_read_only()
         self.save_button.setVisible(not read_only)
         self.issue_button.setVisible(not read_only)
+        self.email_button.setVisible(self.can_email())
 
     @override
     def reject(self) -> None:

@@ -5,25 +5,21 @@ Four letters (``friendly``, ``reminder``, ``firm``, ``final``) in five languages
 (per name and language) lives in the ``reminder_templates`` table and wins over the shipped one;
 resetting deletes the edit.
 
-Templates are Jinja2 run in an immutable sandbox with strict placeholders: a misspelt placeholder,
-an attempt to reach Python internals or to change a value is a :class:`TemplateError` naming the
-template, its language, the part and the line. The HTML body escapes every value (customer names
-included); the subject is always one line, whatever the values hold. The placeholders are listed
-in :mod:`app.services.reminders.placeholders`. Compiled templates are cached by their text, so an
-engine pass over thousands of letters compiles each template once.
+Templates are Jinja2 run in the sandbox of :mod:`app.services.reminders.sandbox` with strict
+placeholders: a misspelt placeholder, an attempt to reach Python internals or to change a value
+is a :class:`TemplateError` naming the template, its language, the part and the line. The HTML
+body escapes every value (customer names included); the subject is always one line, whatever the
+values hold. The placeholders are listed in :mod:`app.services.reminders.placeholders`. Compiled
+templates are cached by their text, so an engine pass over thousands of letters compiles each
+template once.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from types import TracebackType
-from typing import Any
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,7 +33,14 @@ from app.services.reminders.reminder_context import (
     context_for_customer,
     sample_context,
 )
-from app.services.resources import resources_dir
+from app.services.reminders.sandbox import (
+    MAX_SUBJECT_LENGTH,
+    RenderedEmail,
+    TemplateError,
+    TemplateSource,
+    read_shipped,
+    render_email,
+)
 from app.services.uow import UnitOfWork
 
 __all__ = [
@@ -62,130 +65,11 @@ __all__ = [
 #: The letters a dunning step can name (``PolicyStep.template``), gentlest first.
 TEMPLATE_NAMES: tuple[str, ...] = ("friendly", "reminder", "firm", "final")
 
-#: A rendered subject longer than this is cut, with an ellipsis.
-MAX_SUBJECT_LENGTH = 200
+#: How an error names a reminder template.
+_WHAT = "reminder template"
 
 #: The day the sample letters of :func:`save_template`'s check are written on.
 _CHECK_DAY = date(2026, 3, 16)
-
-
-class TemplateError(ValueError):
-    """A template that cannot be compiled or rendered; the message names template, part, line."""
-
-
-@dataclass(frozen=True)
-class TemplateSource:
-    """One reminder template in one language.
-
-    Attributes:
-        name: one of :data:`TEMPLATE_NAMES`.
-        language: one of :data:`LANGUAGES`.
-        subject: the subject line's template.
-        body_text: the plain-text body's template.
-        body_html: the HTML body's template; ``""`` for a text-only email.
-        edited: whether it is the user's edit from the ledger rather than the shipped one.
-    """
-
-    name: str
-    language: str
-    subject: str
-    body_text: str
-    body_html: str
-    edited: bool = False
-
-
-@dataclass(frozen=True)
-class RenderedEmail:
-    """A letter ready for the outbox: a one-line subject, a text body and an HTML body."""
-
-    subject: str
-    body_text: str
-    body_html: str
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-_TEXT_ENV = ImmutableSandboxedEnvironment(
-    undefined=jinja2.StrictUndefined,
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_HTML_ENV = ImmutableSandboxedEnvironment(
-    undefined=jinja2.StrictUndefined,
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-
-#: Whatever would end or split a header line: controls, tabs and Unicode line separators.
-_NOT_ONE_LINE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_FIELDS_OBJECT = re.compile(r"'(?:\w+\.)*(\w+)Fields object'")
-_TEMPLATE_FILE = "<template>"
-
-
-@functools.lru_cache(maxsize=512)
-def _compiled(text: str, html: bool) -> jinja2.Template:
-    return (_HTML_ENV if html else _TEXT_ENV).from_string(text)
-
-
-def _template_line(traceback: TracebackType | None) -> int | None:
-    """The template line an error was raised on, from the frames Jinja rewrites to it."""
-    line = None
-    while traceback is not None:
-        if traceback.tb_frame.f_code.co_filename == _TEMPLATE_FILE:
-            line = traceback.tb_lineno
-        traceback = traceback.tb_next
-    return line
-
-
-def _problem(exc: Exception) -> str:
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"cannot be read: {exc.message}"
-    if isinstance(exc, jinja2.UndefinedError):
-        # "'CompanyFields object' has no attribute 'nmae'" reads "'company' has no ...".
-        message = _FIELDS_OBJECT.sub(lambda m: f"'{m[1].lower()}'", exc.message or str(exc))
-        return f"unknown placeholder: {message}"
-    if isinstance(exc, jinja2.exceptions.SecurityError):
-        return f"not allowed in a template: {exc}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _render(source: TemplateSource, part: str, text: str, fields: dict[str, Any]) -> str:
-    try:
-        return _compiled(text, part == "HTML body").render(fields)
-    except (
-        jinja2.TemplateError,
-        ArithmeticError,
-        AttributeError,
-        LookupError,
-        RecursionError,
-        TypeError,
-        ValueError,
-    ) as exc:
-        line: int | None = (
-            exc.lineno
-            if isinstance(exc, jinja2.TemplateSyntaxError)
-            else _template_line(exc.__traceback__)
-        )
-        where = f", line {line}" if line else ""
-        raise TemplateError(
-            f"reminder template {source.name!r} ({source.language}), {part}{where}: {_problem(exc)}"
-        ) from exc
-
-
-def one_line(text: str, limit: int = MAX_SUBJECT_LENGTH) -> str:
-    """Text fit for a header: line breaks, tabs and controls become one space; cut at ``limit``."""
-    line = _NOT_ONE_LINE.sub(" ", text).strip()
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-def _tidy(text: str) -> str:
-    """A text body without trailing blanks or runs of empty lines, ending with one newline."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
 def render_reminder(source: TemplateSource, context: ReminderContext) -> RenderedEmail:
@@ -204,14 +88,7 @@ def render_reminder(source: TemplateSource, context: ReminderContext) -> Rendere
             for something the sandbox forbids.
     """
     text_fields, html_fields = letter_fields(context)
-    subject = _render(source, "subject", source.subject, text_fields)
-    body_text = _render(source, "text body", source.body_text, text_fields)
-    body_html = (
-        _render(source, "HTML body", source.body_html, html_fields)
-        if source.body_html.strip()
-        else ""
-    )
-    return RenderedEmail(one_line(subject), _tidy(body_text), body_html)
+    return render_email(source, text_fields, html_fields, _WHAT)
 
 
 # --- shipped templates and the user's edits ------------------------------------------------
@@ -227,24 +104,7 @@ def _checked_name(name: str) -> str:
 
 @functools.lru_cache(maxsize=len(TEMPLATE_NAMES) * len(LANGUAGES))
 def _shipped(name: str, language: str) -> TemplateSource:
-    folder = resources_dir() / "reminder_templates" / language
-    parts = {}
-    for suffix in ("subject", "txt", "html"):
-        path = folder / f"{name}.{suffix}"
-        try:
-            parts[suffix] = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise TemplateError(
-                f"reminder template {name!r} ({language}): the shipped file {path} cannot be "
-                f"read ({exc.strerror or exc})"
-            ) from exc
-    return TemplateSource(
-        name=name,
-        language=language,
-        subject=parts["subject"].strip(),
-        body_text=parts["txt"],
-        body_html=parts["html"],
-    )
+    return read_shipped(name, language, _WHAT)
 
 
 def shipped_template(name: str, language: str) -> TemplateSource:
