@@ -53,7 +53,13 @@ def new_message_id(account: SmtpAccount) -> str:
 
 
 def split_addresses(text: str) -> tuple[str, ...]:
-    """Addresses from ``"a@x.com, b@y.com"`` or ``"a@x.com; b@y.com"``, in order, once each."""
+    """Addresses from ``"a@x.com, b@y.com"`` or ``"a@x.com; b@y.com"``, in order, once each.
+
+    Raises:
+        MessageError: the text holds a line break (a name over two lines, the second
+            ``Bcc: x@y.z``, would otherwise come out as one more recipient).
+    """
+    _one_line("To", text)
     found = [addr.strip() for _, addr in getaddresses([text.replace(";", ",")]) if addr.strip()]
     return tuple(dict.fromkeys(found))
 

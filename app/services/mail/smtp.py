@@ -8,6 +8,7 @@ after, it may have been sent, and only a person decides whether to send it again
 from __future__ import annotations
 
 import base64
+import contextlib
 import enum
 import re
 import smtplib
@@ -199,8 +200,9 @@ class SmtpConnection:
                 )
             else:
                 smtp = smtplib.SMTP(account.host, account.port, timeout=account.timeout)
-                if account.security == "starttls":
-                    smtp.starttls(context=tls_context(account))
+            _no_delay(smtp)
+            if account.security == "starttls":
+                smtp.starttls(context=tls_context(account))
             smtp.ehlo_or_helo_if_needed()
             if account.user:
                 _log_in(smtp, account.user, account.password)
@@ -219,9 +221,19 @@ class SmtpConnection:
     def deliver(self, sender: str, recipients: tuple[str, ...], message: bytes) -> Delivery:
         """Hand one message to the server.
 
+        A connection kept from an earlier message that turns out to be dropped before this one
+        went over the wire is reopened, and the message tried once more on the new one.
+
         Raises:
             SmtpAccountError: the connection could not be (re)opened; nothing was sent.
         """
+        reused = self._smtp is not None
+        delivery = self._deliver_once(sender, recipients, message)
+        if reused and self._smtp is None and delivery.status == DeliveryStatus.TEMPORARY:
+            delivery = self._deliver_once(sender, recipients, message)
+        return delivery
+
+    def _deliver_once(self, sender: str, recipients: tuple[str, ...], message: bytes) -> Delivery:
         smtp = self._smtp or self._opened()
         handed_over = False
         try:
@@ -300,6 +312,17 @@ def _log_in(smtp: smtplib.SMTP, user: str, password: str) -> None:
     code, text = smtp.docmd("AUTH", f"PLAIN {token}")
     if code not in (235, 503):
         raise smtplib.SMTPAuthenticationError(code, text)
+
+
+def _no_delay(smtp: smtplib.SMTP) -> None:
+    """Send each write at once (TCP_NODELAY), as mail clients do.
+
+    Without it the last piece of every message waits for the server's delayed ACK of the piece
+    before (Nagle's algorithm): about 40 ms per email with a PDF attached, whatever the network.
+    """
+    if smtp.sock is not None:
+        with contextlib.suppress(OSError):
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:
