@@ -40,7 +40,7 @@ class Customer(Base):
     reminders_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     reminders_paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     reminders_pause_reason: Mapped[str] = mapped_column(Text, default="")
-    #: Issued invoices and credit notes are emailed to the billing contact.
+    #: Recurring invoices issued for this customer are emailed to its billing contact.
     invoices_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
 
     contacts: Mapped[list[Contact]] = relationship(

@@ -53,6 +53,7 @@ from app.views.models.invoice_table_model import (
 from app.views.models.table_support import ROW_ROLE
 from app.views.payment_dialog import PaymentInput, RecordPaymentDialog
 from app.views.recurring_dialog import RecurringDialog
+from app.views.send_email_dialog import SendDocumentEmailDialog
 from app.views.spreadsheet_actions import export_spreadsheet, import_spreadsheet
 from app.views.style import STATUS_TEXT, muted, per_currency_text
 from app.views.workers import show_error
@@ -88,6 +89,7 @@ class InvoicesView(ListScreen):
         self._customers_loaded = False
         self._payment_row: InvoiceRow | None = None
         self.payment_dialog: RecordPaymentDialog | None = None
+        self.email_dialog: SendDocumentEmailDialog | None = None
         self.void_dialog: VoidDialog | None = None
         self.credit_dialog: CreditNoteDialog | None = None
         self.recurring_dialog: RecurringDialog | None = None
@@ -139,6 +141,8 @@ class InvoicesView(ListScreen):
         self.pdf_action = self._action(
             "Save PDF…", self._on_pdf_action_triggered, sp.SP_DialogSaveButton
         )
+        self.email_action = self._action("Send by email…", self._on_email_action_triggered)
+        self.email_action.setToolTip("Email the invoice or credit note with its PDF")
         self.import_action = self._action(
             "Import…", self._on_import_action_triggered, sp.SP_ArrowDown
         )
@@ -156,6 +160,7 @@ class InvoicesView(ListScreen):
             self.issue_action,
             self.payment_action,
             self.pdf_action,
+            self.email_action,
         ):
             self.toolbar.addAction(action)
         self.toolbar.addSeparator()
@@ -455,6 +460,9 @@ class InvoicesView(ListScreen):
         self.pdf_action.setEnabled(
             bool(selected) and all(r.status != InvoiceStatus.VOID for r in selected)
         )
+        self.email_action.setEnabled(
+            row is not None and status not in {None, InvoiceStatus.DRAFT, InvoiceStatus.VOID}
+        )
 
     @Slot(QModelIndex)
     def _on_table_activated(self, index: QModelIndex) -> None:
@@ -474,6 +482,7 @@ class InvoicesView(ListScreen):
             self.recurring_action,
             None,
             self.pdf_action,
+            self.email_action,
             self.import_action,
             self.export_action,
         )
@@ -673,6 +682,18 @@ class InvoicesView(ListScreen):
             parent=self,
             on_success=lambda _: self._after_change(message),
         )
+
+    @Slot()
+    def _on_email_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is None or not self.email_action.isEnabled():
+            return
+        if self.email_dialog is not None:
+            self.email_dialog.deleteLater()
+        # Kept (not deleted on close) until the next one: a send under way reports to it.
+        self.email_dialog = SendDocumentEmailDialog(self.ctx, row.id, self)
+        self.email_dialog.email_sent.connect(lambda _id, words: self._after_change(words))
+        self.email_dialog.open()
 
     @Slot()
     def _on_pdf_action_triggered(self) -> None:

@@ -303,3 +303,25 @@ def test_credit_the_whole_invoice(qtbot, view_ctx, sample_ledger):
     detail = get_invoice(view_ctx.uow_factory(), sample_ledger.invoices["overdue"], TODAY)
     assert detail.status == "credited"
     assert not view.credit_action.isEnabled()  # nothing is left to credit
+
+
+def test_send_by_email_from_the_list_queues_the_invoice_and_says_it_waits(
+    qtbot, view_ctx, sample_ledger
+):
+    view = open_invoices_view(qtbot, view_ctx)
+    messages: list[str] = []
+    view.status_reported.connect(messages.append)
+    select_invoice(view, sample_ledger.invoices["draft"])
+    assert not view.email_action.isEnabled()
+    select_invoice(view, sample_ledger.invoices["open"])
+    assert view.email_action.isEnabled()
+
+    view.email_action.trigger()
+    dialog = view.email_dialog
+    assert dialog is not None
+    assert dialog.to.text() == "ap@acme.example"
+    dialog.send_button.click()
+
+    qtbot.waitUntil(lambda: bool(messages))
+    assert "waits in the outbox" in messages[-1]
+    assert "email is not set up" in messages[-1]
