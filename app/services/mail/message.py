@@ -93,7 +93,7 @@ def build_message(
     now: datetime,
     attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
-    """The MIME message: ``multipart/alternative`` text and HTML inside ``multipart/mixed``.
+    """The MIME message: text and HTML alternatives, inside ``multipart/mixed`` with files.
 
     Args:
         account: the sender's name, address and reply-to.
