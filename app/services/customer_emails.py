@@ -44,7 +44,13 @@ from app.services.iban import format_iban
 from app.services.money_format import format_date, format_money
 from app.services.pdf_texts import document_language
 from app.services.reminders.letter_words import WORDS
-from app.services.reminders.sandbox import RenderedEmail, read_shipped, render_email
+from app.services.reminders.sandbox import (
+    CompanyFields,
+    CustomerFields,
+    RenderedEmail,
+    read_shipped,
+    render_email,
+)
 from app.services.settings import SETTINGS
 
 #: Keys per ``IN (...)`` query.
@@ -74,25 +80,6 @@ _RECEIPT_WORDS: Mapping[str, Mapping[str, str]] = {
 
 class CustomerEmailError(ValueError):
     """An email that cannot be written or queued; the message says why in words."""
-
-
-@dataclass(frozen=True)
-class CompanyFields:
-    """The company as a template sees it: its signature and bank account."""
-
-    name: str
-    email: str
-    phone: str
-    iban: str
-    bic: str
-
-
-@dataclass(frozen=True)
-class CustomerFields:
-    """The customer as a template sees it."""
-
-    name: str
-    code: str
 
 
 @dataclass(frozen=True)

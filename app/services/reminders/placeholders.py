@@ -34,6 +34,7 @@ from app.services.iban import format_iban
 from app.services.money_format import format_date, format_money
 from app.services.reminders.letter_words import WORDS, invoice_state
 from app.services.reminders.reminder_context import ReminderContext, ReminderInvoice
+from app.services.reminders.sandbox import CompanyFields, CustomerFields
 
 #: The languages reminders are written in; any other gets English.
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "nl")
@@ -46,25 +47,6 @@ def letter_language(language: str) -> str:
     """The language a letter is written in: ``"de"`` for ``"de-AT"``, ``"en"`` for ``"it"``."""
     code = re.split(r"[-_]", language.strip(), maxsplit=1)[0].lower()
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
-
-
-@dataclass(frozen=True)
-class CompanyFields:
-    """The company as a template sees it."""
-
-    name: str
-    email: str
-    phone: str
-    iban: str
-    bic: str
-
-
-@dataclass(frozen=True)
-class CustomerFields:
-    """The customer as a template sees it."""
-
-    name: str
-    code: str
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,22 @@ def read_shipped(name: str, language: str, what: str = "email template") -> Temp
         body_text=parts["txt"],
         body_html=parts["html"],
     )
+
+
+@dataclass(frozen=True)
+class CompanyFields:
+    """The company as a template sees it."""
+
+    name: str
+    email: str
+    phone: str
+    iban: str
+    bic: str
+
+
+@dataclass(frozen=True)
+class CustomerFields:
+    """The customer as a template sees it."""
+
+    name: str
+    code: str
