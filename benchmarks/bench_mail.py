@@ -19,15 +19,12 @@ import sys
 import tempfile
 import time
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import keyring
 from keyrings.alt.file import PlaintextKeyring
-from PIL import Image, ImageDraw
 
 from app.models.customer import Contact, Customer
-from app.models.db import open_ledger
 from app.services.dto import DraftInvoice, DraftLine
 from app.services.invoicing import create_draft, issue_invoice
 from app.services.mail.outbox_sender import send_outbox
@@ -35,44 +32,17 @@ from app.services.mail.password import store_password
 from app.services.reminders.run import run_reminders
 from app.services.settings import save_settings
 from app.services.uow import UnitOfWork
+from benchmarks.bench_pdf import ITEMS, company_ledger
 from tests.smtp_server import LocalSmtpServer
 
 TODAY = date(2026, 11, 23)
 TARGET_PER_SECOND = 20.0
 LANGUAGES = (("de", "DE"), ("en", "GB"), ("fr", "FR"))
-ITEMS = (
-    ("Consulting, senior (hours)", Decimal("7.5"), Decimal("145.00"), Decimal(19)),
-    ("Espresso machine service", Decimal(1), Decimal("89.90"), Decimal(19)),
-    ("Coffee beans, 1 kg bag", Decimal(12), Decimal("18.40"), Decimal(7)),
-    ("Travel expenses", Decimal(1), Decimal("62.15"), Decimal(19)),
-    ("Cups, printed (box of 50)", Decimal(4), Decimal("23.00"), Decimal(7)),
-    ("Support plan, monthly", Decimal(1), Decimal("49.00"), Decimal(19)),
-)
 
 
 def build_ledger(folder: Path, count: int) -> UnitOfWork:
     """Company settings, ``count`` customers with one overdue issued invoice each."""
-    uow = UnitOfWork(open_ledger(folder / "ledger.sqlite3"), actor="bench")
-    logo = folder / "logo.png"
-    image = Image.new("RGB", (360, 120), "white")
-    ImageDraw.Draw(image).rectangle((10, 10, 350, 110), outline="navy", width=6)
-    image.save(logo)
-    save_settings(
-        uow,
-        {
-            "company.name": "Duebook Demo GmbH",
-            "company.address": "Friedrichstraße 1\n10117 Berlin",
-            "company.country": "DE",
-            "company.email": "ar@duebook.example",
-            "company.vat_id": "DE123456789",
-            "company.iban": "DE89 3704 0044 0532 0130 00",
-            "company.bic": "COBADEFFXXX",
-            "company.bank_name": "Commerzbank",
-            "company.logo_path": str(logo),
-            "invoice.payment_link": "https://pay.duebook.example/{number}?amount={amount}",
-            "invoice.footer": "Duebook Demo GmbH · Amtsgericht Berlin HRB 12345",
-        },
-    )
+    uow = company_ledger(folder, email="ar@duebook.example")
     with uow:
         customers = []
         for n in range(1, count + 1):

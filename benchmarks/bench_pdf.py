@@ -44,8 +44,8 @@ ITEMS = (
 )
 
 
-def build_ledger(folder: Path, count: int) -> tuple[UnitOfWork, list[int]]:
-    """A ledger with company settings, four customers and ``count`` issued invoices."""
+def company_ledger(folder: Path, email: str = "billing@duebook.example") -> UnitOfWork:
+    """A new ledger in ``folder`` with a German company's settings and a logo."""
     uow = UnitOfWork(open_ledger(folder / "ledger.sqlite3"), actor="bench")
     logo = folder / "logo.png"
     image = Image.new("RGB", (360, 120), "white")
@@ -57,7 +57,7 @@ def build_ledger(folder: Path, count: int) -> tuple[UnitOfWork, list[int]]:
             "company.name": "Duebook Demo GmbH",
             "company.address": "Friedrichstraße 1\n10117 Berlin",
             "company.country": "DE",
-            "company.email": "billing@duebook.example",
+            "company.email": email,
             "company.vat_id": "DE123456789",
             "company.iban": "DE89 3704 0044 0532 0130 00",
             "company.bic": "COBADEFFXXX",
@@ -67,6 +67,12 @@ def build_ledger(folder: Path, count: int) -> tuple[UnitOfWork, list[int]]:
             "invoice.footer": "Duebook Demo GmbH · Amtsgericht Berlin HRB 12345",
         },
     )
+    return uow
+
+
+def build_ledger(folder: Path, count: int) -> tuple[UnitOfWork, list[int]]:
+    """A ledger with company settings, four customers and ``count`` issued invoices."""
+    uow = company_ledger(folder)
     with uow:
         customers = [
             Customer(
