@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.models.db import LedgerError, open_ledger
 from app.services.clock import SystemClock
+from app.services.scheduler import BackgroundJobs
 from app.services.uow import UnitOfWork
 from app.views.context import ViewContext, system_locale
 from app.views.main_window import MainWindow
@@ -19,8 +20,9 @@ from app.views.workers import TaskRunner
 
 APP_NAME = "Duebook"
 ORGANISATION = "Duebook"
-#: How long after the window shows the recurring invoices due are issued (it draws first).
-CATCH_UP_DELAY_MS = 1500
+#: How long after the window shows the background jobs start (it draws first); their first
+#: watch runs a daily pass that was missed while Duebook was closed.
+JOBS_START_DELAY_MS = 1500
 
 
 def _user() -> str:
@@ -76,8 +78,14 @@ def run_window(ledger_path: Path, *, demo: bool = False) -> int:
         locale=system_locale(),
     )
     window = MainWindow(ctx, demo=demo)
-    app.aboutToQuit.connect(lambda: runner.wait_for_all(10000))
+    jobs = BackgroundJobs(uow_factory, window.job_results.report)
+    window.attach_jobs(jobs)
+
+    def quit_cleanly() -> None:
+        jobs.shutdown()
+        runner.wait_for_all(10000)
+
+    app.aboutToQuit.connect(quit_cleanly)
     window.show()
-    # Recurring invoices that fell due while Duebook was closed; a scheduler will take this over.
-    QTimer.singleShot(CATCH_UP_DELAY_MS, window.catch_up_recurring)
+    QTimer.singleShot(JOBS_START_DELAY_MS, jobs.start)
     return app.exec()

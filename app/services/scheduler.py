@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -48,6 +48,37 @@ def next_daily_pass(last_run_on: date | None, now: datetime, send_time: time) ->
     ran_today = last_run_on is not None and last_run_on >= now.date()
     day = now.date() + timedelta(days=1) if ran_today else now.date()
     return datetime.combine(day, send_time, tzinfo=now.tzinfo)
+
+
+class DailyPassBusyError(ValueError):
+    """The daily pass is running already (the window's scheduler, or another Duebook)."""
+
+
+def run_daily_pass_now(uow: UnitOfWork, today: date) -> PassResult:
+    """The daily pass at a person's request, under the lease the scheduled pass takes.
+
+    Raises:
+        DailyPassBusyError: a pass is under way elsewhere; the message says to wait.
+    """
+    holder = new_holder()
+    if not acquire_lease(uow, DAILY_LEASE, holder, DAILY_LEASE_TTL, utcnow()):
+        raise DailyPassBusyError(
+            "the daily reminder pass is running already; try again in a minute"
+        )
+    try:
+        return run_daily_pass(uow, today)
+    finally:
+        release_lease(uow, DAILY_LEASE, holder)
+
+
+def send_and_record(
+    uow: UnitOfWork, today: date, only: Collection[int] | None = None
+) -> SendReport:
+    """Send the outbox (or ``only`` these items); when something was due, remember the run."""
+    report = send_outbox(uow, today, only=only)
+    if report.states or report.waiting or report.problem:
+        record_run(uow, OUTBOX, None, ok=not report.problem, result=report.summary())
+    return report
 
 
 @dataclass(frozen=True)
@@ -151,13 +182,13 @@ class BackgroundJobs:
         with self._lock:
             uow = self._uow_factory()
             try:
-                report = send_outbox(uow, self._now().date())
+                report = send_and_record(uow, self._now().date())
             except Exception as exc:
                 log.exception("sending the outbox failed")
                 report = SendReport(problem=f"sending failed: {exc}")
+                record_run(uow, OUTBOX, None, ok=False, result=report.summary())
             if not report.states and not report.waiting and not report.problem:
                 return None
-            record_run(uow, OUTBOX, None, ok=not report.problem, result=report.summary())
             result = JobResult(OUTBOX, not report.problem, f"Mail: {report.summary()}")
         self._on_result(result)
         return result

@@ -1,4 +1,8 @@
-"""The main window: a sidebar of screens, each with its toolbar, a search field, a status bar."""
+"""The main window: a sidebar of screens, each with its toolbar, a search field, a status bar.
+
+The status bar shows the ledger file and, once :meth:`MainWindow.attach_jobs` is called, the
+scheduler's next reminder pass and last results.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,21 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 from typing_extensions import override
 
+from app.services.scheduler import BackgroundJobs, JobResult
+from app.services.settings import get_setting
+from app.services.tasks import TaskContext
 from app.views.bank_view import BankView
-from app.views.catch_up import issue_due_copies
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
 from app.views.outbox_view import OutboxView
+from app.views.schedule_status import JobResultBridge, ScheduleStatusLabel
 from app.views.screen import Screen
 from app.views.settings_view import SettingsView
 from app.views.statement_drop import StatementDropFilter
@@ -40,7 +48,9 @@ class MainWindow(QMainWindow):
     """The Duebook window.
 
     Screens are added in sidebar order by :meth:`add_screen`; later screens (Worklist, Bank,
-    Disputes, Reports) plug in the same way.
+    Disputes, Reports) plug in the same way. The background jobs are optional: the composition
+    root makes them with :attr:`job_results` as their ``on_result`` and hands them to
+    :meth:`attach_jobs`; tests make windows without them.
     """
 
     def __init__(self, ctx: ViewContext, *, demo: bool = False) -> None:
@@ -49,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Duebook (demo)" if demo else "Duebook")
         self.setObjectName("MainWindow")
         self._screens: list[Screen] = []
+        self._outbox_badge = (0, "")
 
         self._build_sidebar()
 
@@ -76,9 +87,7 @@ class MainWindow(QMainWindow):
         self._splitter.setSizes([170, 1100])
         self.setCentralWidget(self._splitter)
 
-        self._ledger_label = QLabel(str(ctx.ledger_path))
-        self._ledger_label.setToolTip("The ledger file")
-        self.statusBar().addPermanentWidget(self._ledger_label)
+        self._build_status_bar()
 
         for screen in (
             WorklistView(ctx),
@@ -95,8 +104,9 @@ class MainWindow(QMainWindow):
         self._statement_drop.files_dropped.connect(self._on_statement_drop_files_dropped)
         self.bank_view().review_count_changed.connect(self._on_bank_review_count_changed)
         self.bank_view().load_badge()
-        outbox = next(s for s in self._screens if isinstance(s, OutboxView))
+        outbox = self.outbox_view()
         outbox.queued_count_changed.connect(self._on_outbox_queued_count_changed)
+        outbox.sending_note_changed.connect(self._on_outbox_sending_note_changed)
         outbox.load_badge()
         self._connect_collections()
 
@@ -131,6 +141,19 @@ class MainWindow(QMainWindow):
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
+
+    def _build_status_bar(self) -> None:
+        """The ledger file; the scheduler joins it in :meth:`attach_jobs`."""
+        self._ledger_label = QLabel(str(self._ctx.ledger_path))
+        self._ledger_label.setToolTip("The ledger file")
+        self.statusBar().addPermanentWidget(self._ledger_label)
+        self._jobs: BackgroundJobs | None = None
+        self.schedule_label: ScheduleStatusLabel | None = None
+        self._last_failure = ""
+        self._mail_minutes = ""
+        #: Where the background jobs report; safe to call from their thread.
+        self.job_results = JobResultBridge(self)
+        self.job_results.result_arrived.connect(self._on_job_results_result_arrived)
 
     def add_screen(self, screen: Screen) -> None:
         """Add a screen to the sidebar (Ctrl+<its position> switches to it)."""
@@ -169,21 +192,54 @@ class MainWindow(QMainWindow):
         """The Bank screen."""
         return next(s for s in self._screens if isinstance(s, BankView))
 
-    # -- recurring invoices ------------------------------------------------------------------
+    def outbox_view(self) -> OutboxView:
+        """The Outbox screen."""
+        return next(s for s in self._screens if isinstance(s, OutboxView))
 
-    def catch_up_recurring(self) -> None:
-        """Issue the recurring invoices that fell due while Duebook was closed, in the background.
+    # -- the background jobs -----------------------------------------------------------------
 
-        The status bar names what was issued, and the lists read again.
+    def attach_jobs(self, jobs: BackgroundJobs) -> None:
+        """Show the scheduler in the status bar and follow its results.
+
+        ``jobs`` must report to :attr:`job_results`; the caller starts and stops them.
         """
-        issue_due_copies(self._ctx, self, self._on_recurring_issued)
+        self._jobs = jobs
+        self.schedule_label = ScheduleStatusLabel(self._ctx, jobs.status)
+        self.statusBar().insertPermanentWidget(0, self.schedule_label)
+        self.statusBar().messageChanged.connect(self.schedule_label.make_room)
+        self.schedule_label.refresh()
+        self._read_mail_minutes()
 
-    def _on_recurring_issued(self, numbers: list[str], message: str) -> None:
-        if message:
-            self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
-        if numbers:
+    @Slot(object)
+    def _on_job_results_result_arrived(self, result: JobResult) -> None:
+        """A background job finished: say so, read again what it changed, update the badge.
+
+        The same failure again (the outbox tried every few minutes while email is not set up)
+        is not repeated: the status label and the Outbox banner keep saying it.
+        """
+        repeated = not result.ok and result.message == self._last_failure
+        self._last_failure = "" if result.ok else result.message
+        if not repeated:
+            self.statusBar().showMessage(result.message, STATUS_MESSAGE_MS)
             for screen in self._screens:
                 screen.mark_stale()
+            self.outbox_view().load_badge()
+        if self.schedule_label is not None:
+            self.schedule_label.refresh()
+
+    def _read_mail_minutes(self) -> None:
+        """Send the outbox as often as the settings say (they may have changed)."""
+        uow_factory = self._ctx.uow_factory
+
+        def read(_: TaskContext) -> str:
+            return get_setting(uow_factory(), "mail.check_minutes")
+
+        self._ctx.runner.fetch(read, self._on_mail_minutes_read, lambda _exc: None)
+
+    def _on_mail_minutes_read(self, minutes: str) -> None:
+        if self._jobs is not None and self._mail_minutes and minutes != self._mail_minutes:
+            self._jobs.set_mail_interval(int(minutes))
+        self._mail_minutes = minutes
 
     # -- shortcuts ---------------------------------------------------------------------------
 
@@ -258,10 +314,31 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_outbox_queued_count_changed(self, count: int) -> None:
-        position = next(i for i, s in enumerate(self._screens) if isinstance(s, OutboxView))
-        item = self._sidebar.item(position)
-        item.setText(f"Outbox  ({count:,})" if count else "Outbox")
-        item.setToolTip(f"{count:,} emails waiting to be sent" if count else "")
+        self._outbox_badge = (count, self._outbox_badge[1])
+        self._show_outbox_badge()
+
+    @Slot(str)
+    def _on_outbox_sending_note_changed(self, note: str) -> None:
+        self._outbox_badge = (self._outbox_badge[0], note)
+        self._show_outbox_badge()
+
+    def _show_outbox_badge(self) -> None:
+        """``Outbox  (3)``; when the emails do not go out, an icon that says why and a tooltip."""
+        count, note = self._outbox_badge
+        view = self.outbox_view()
+        item = self._sidebar.item(self._screens.index(view))
+        item.setText(f"{view.title}  ({count:,})" if count else view.title)
+        sp = QStyle.StandardPixmap
+        icon = {
+            "paused": sp.SP_MediaPause,
+            "not set up": sp.SP_MessageBoxInformation,
+        }.get(note, sp.SP_MessageBoxWarning)
+        item.setIcon(self.style().standardIcon(icon) if note else view.icon())
+        waiting = f"{count:,} emails waiting to be sent" if count else ""
+        why = f"sending: {note}" if note else ""
+        words = "; ".join(part for part in (waiting, why) if part)
+        item.setToolTip(words)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{view.title}: {words or 'all sent'}")
 
     def _connect_collections(self) -> None:
         """The Worklist's badge, and the customer the Worklist and Tasks ask to open."""
@@ -335,6 +412,11 @@ class MainWindow(QMainWindow):
         for screen in self._screens:
             if screen is not sender:
                 screen.mark_stale()
+        self.outbox_view().load_badge()
+        if self.schedule_label is not None:
+            self.schedule_label.refresh()
+        if isinstance(sender, SettingsView):
+            self._read_mail_minutes()
 
     # -- state -------------------------------------------------------------------------------
 

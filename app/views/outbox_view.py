@@ -1,11 +1,17 @@
-"""The Outbox screen: reminder emails waiting, sent or failed, and what would go out tomorrow."""
+"""The Outbox screen: emails waiting, sent, failed or perhaps sent, and what goes out tomorrow.
+
+Each email's state is said in words with its attempts, the server's last answer and when a put-off
+email is tried again. A failed email can be retried; one that may have been sent (``unknown``)
+waits for a person to send it again or mark it as sent. "Send now" sends what is due, "Pause all
+sending" holds everything back, and a banner says why emails do not go out.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QFontDatabase, QIcon, QKeyEvent, QPalette
@@ -28,7 +34,9 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
+from app.services.daily_pass import PassResult
 from app.services.invoice_preview import format_timestamp
+from app.services.mail.outbox_sender import INTERRUPTED, SendReport
 from app.services.money_format import format_date
 from app.services.reminders.outbox import (
     OutboxEmail,
@@ -36,8 +44,12 @@ from app.services.reminders.outbox import (
     cancel_outbox_item,
     get_outbox_email,
     list_outbox,
+    record_sent,
+    retry_outbox_item,
 )
 from app.services.reminders.run import DecisionView, ReminderRunResult, SkipView, run_reminders
+from app.services.scheduler import run_daily_pass_now, send_and_record
+from app.services.settings import save_settings
 from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
@@ -47,6 +59,13 @@ from app.views.models.outbox_model import (
     OUTBOX_STATE_TEXT,
     OutboxColumn,
     OutboxTableModel,
+    clock_text,
+)
+from app.views.outbox_sending import (
+    SendingBanner,
+    SendingState,
+    outcome_words,
+    read_sending_state,
 )
 from app.views.style import WrappingDelegate, heading, muted, plain_label, warm_colour
 from app.views.workers import describe_error
@@ -55,7 +74,7 @@ from app.views.workers import describe_error
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Not sent yet", ("queued", "sending", "failed", "unknown")),
     ("Waiting to send", ("queued", "sending")),
-    ("Failed or perhaps sent", ("failed", "unknown")),
+    ("Failed or may have been sent", ("failed", "unknown")),
     ("Sent", ("sent",)),
     ("Cancelled", ("cancelled",)),
     ("All emails", ()),
@@ -78,7 +97,7 @@ _WIDEST = (
     "2nd reminder",
     "INV-2026-00042",
     "",
-    "Perhaps sent",
+    "May have been sent",
 )
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _DELETE = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
@@ -407,6 +426,7 @@ class OutboxListing:
 
     rows: list[OutboxRow]
     unsent: list[OutboxRow]
+    sending: SendingState
 
 
 class OutboxView(StateFilterListScreen):
@@ -421,6 +441,8 @@ class OutboxView(StateFilterListScreen):
 
     #: The number of emails waiting to be sent changed (the sidebar badge).
     queued_count_changed = Signal(int)
+    #: Whether emails go out changed: a word for the badge ("paused"), "" when they go out.
+    sending_note_changed = Signal(str)
 
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -428,23 +450,17 @@ class OutboxView(StateFilterListScreen):
         self.model = OutboxTableModel(ctx.locale, self)
         self._email: OutboxEmail | None = None
         self._tomorrow_stale = True
+        self.sending = SendingState(0)
         self._build_actions()
         self._build_state_filter([label for label, _ in STATE_FILTERS])
         self._build_table()
         self.preview = EmailPreviewPane("Select an email to see it as the customer will.")
         self.preview.format_changed.connect(self._on_preview_format_changed)
-        self.cancel_button = QPushButton("Cancel this email")
-        self.cancel_button.setToolTip("Do not send it; the reminder step stays taken")
-        self.cancel_button.clicked.connect(self._on_cancel_action_triggered)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.preview, 1)
-        button_row = QHBoxLayout()
-        button_row.setContentsMargins(8, 0, 4, 4)
-        button_row.addStretch(1)
-        button_row.addWidget(self.cancel_button)
-        right_layout.addLayout(button_row)
+        right_layout.addLayout(self._build_item_buttons())
         self._count = muted(QLabel())
         self._totals = muted(QLabel())
         self._totals.setObjectName("OutboxTotals")
@@ -458,6 +474,10 @@ class OutboxView(StateFilterListScreen):
         self.splitter.setOrientation(Qt.Orientation.Vertical)
         self.tomorrow = TomorrowPane(ctx.locale)
         self.tomorrow.preview.format_changed.connect(self._on_preview_format_changed)
+        self.banner = SendingBanner(ctx.locale)
+        self.banner.resume_requested.connect(self.pause_action.trigger)
+        self.banner.settings_requested.connect(self._on_banner_settings_requested)
+        self.banner.send_requested.connect(self.send_action.trigger)
         self._place_tabs()
         self._update_actions()
 
@@ -474,20 +494,72 @@ class OutboxView(StateFilterListScreen):
             "Run reminders now", self._on_run_action_triggered, sp.SP_MediaPlay
         )
         self.run_action.setToolTip(
-            "Decide today's reminders and put them in the outbox (nothing is sent yet)"
+            "Today's daily pass now, as at the reminder time: issue the recurring invoices due, "
+            "decide today's reminders and send the outbox"
         )
+        self.send_action = self._action(
+            "Send now", self._on_send_action_triggered, sp.SP_DialogApplyButton
+        )
+        self.send_action.setToolTip("Send the emails that are due now, without waiting")
         self.tomorrow_action = self._action(
             "Tomorrow's reminders", self._on_tomorrow_action_triggered, sp.SP_ArrowForward
         )
         self.tomorrow_action.setToolTip("What would go out tomorrow, and what is held back and why")
+        self.pause_action = QAction("Pause all sending", self)
+        self.pause_action.setIcon(self.style().standardIcon(sp.SP_MediaPause))
+        self.pause_action.triggered.connect(self._on_pause_action_triggered)
+        self.pause_action.setCheckable(True)
+        self.pause_action.setToolTip(
+            "Hold every email back (they wait in the outbox) until you turn this off"
+        )
         self.cancel_action = self._action(
             "Cancel email", self._on_cancel_action_triggered, sp.SP_DialogCancelButton
         )
         self.cancel_action.setToolTip("Do not send the selected email (Delete)")
-        for action in (self.run_action, self.tomorrow_action):
+        self.retry_action = self._action(
+            "Retry", self._on_retry_action_triggered, sp.SP_BrowserReload
+        )
+        self.retry_action.setToolTip("Send the failed email again")
+        self.send_again_action = self._action(
+            "Send again…", self._on_send_again_action_triggered, sp.SP_BrowserReload
+        )
+        self.send_again_action.setToolTip(
+            "It did not arrive: send it again (if it did go out, it arrives twice)"
+        )
+        self.mark_sent_action = self._action(
+            "Mark as sent", self._on_mark_sent_action_triggered, sp.SP_DialogYesButton
+        )
+        self.mark_sent_action.setToolTip("It did go out (you found it in your sent mail)")
+        for action in (self.run_action, self.send_action, self.tomorrow_action):
             self.toolbar.addAction(action)
         self.toolbar.addSeparator()
+        self.toolbar.addAction(self.pause_action)
+        self.toolbar.addSeparator()
         self.toolbar.addAction(self.cancel_action)
+
+    def _build_item_buttons(self) -> QHBoxLayout:
+        """The decisions on the selected email, under its preview."""
+        self.send_again_button = QPushButton("Send again…")
+        self.mark_sent_button = QPushButton("Mark as sent")
+        self.retry_button = QPushButton("Retry")
+        self.cancel_button = QPushButton("Cancel this email")
+        self.cancel_button.setToolTip("Do not send it; the reminder step stays taken")
+        self._item_buttons = (
+            (self.send_again_button, self.send_again_action, frozenset({"unknown"})),
+            (self.mark_sent_button, self.mark_sent_action, frozenset({"unknown"})),
+            (self.retry_button, self.retry_action, frozenset({"failed"})),
+            (self.cancel_button, self.cancel_action, CANCELLABLE_STATES),
+        )
+        row = QHBoxLayout()
+        row.setContentsMargins(8, 0, 4, 4)
+        row.addStretch(1)
+        for button, action, _ in self._item_buttons:
+            if button is not self.cancel_button:
+                button.setToolTip(action.toolTip())
+            button.setAutoDefault(False)
+            button.clicked.connect(action.trigger)
+            row.addWidget(button)
+        return row
 
     def _build_table(self) -> None:
         self.table = self._new_table(
@@ -548,7 +620,11 @@ class OutboxView(StateFilterListScreen):
         self.pages.addWidget(self.tabs)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(8, 6, 8, 0)
+        banner_row.addWidget(self.banner)
+        layout.addLayout(banner_row)
+        layout.addWidget(self.pages, 1)
 
     # -- Screen hooks ------------------------------------------------------------------------
 
@@ -600,18 +676,28 @@ class OutboxView(StateFilterListScreen):
                 if set(states) <= set(_UNSENT) and states
                 else list_outbox(uow_factory(), states)
             )
-            return OutboxListing(rows, unsent)
+            waiting = sum(1 for r in unsent if r.state == "queued")
+            return OutboxListing(rows, unsent, read_sending_state(uow_factory(), waiting))
 
         self.ctx.runner.fetch(read, self._on_listing_loaded, self._on_read_failed, group="outbox")
 
     def load_badge(self) -> None:
-        """Read how many emails wait to be sent, for the sidebar badge."""
+        """Read how many emails wait to be sent and whether they go out, for the sidebar badge."""
         uow_factory = self.ctx.uow_factory
 
-        def read(_: TaskContext) -> int:
-            return len(list_outbox(uow_factory(), ("queued",)))
+        def read(_: TaskContext) -> SendingState:
+            uow = uow_factory()
+            return read_sending_state(uow, len(list_outbox(uow, ("queued",))))
 
-        self.ctx.runner.fetch(read, self.queued_count_changed.emit, self._on_read_failed)
+        self.ctx.runner.fetch(read, self._show_sending, self._on_read_failed)
+
+    def _show_sending(self, state: SendingState) -> None:
+        """The badge, the banner and the pause switch say whether emails go out."""
+        self.sending = state
+        self.queued_count_changed.emit(state.waiting)
+        self.sending_note_changed.emit(state.badge_note())
+        self.banner.show_state(state)
+        self.pause_action.setChecked(state.paused)
 
     def _matches(self, row: OutboxRow) -> bool:
         words = self.search_text.casefold().split()
@@ -624,15 +710,14 @@ class OutboxView(StateFilterListScreen):
         keep = self._detail_for
         rows = [r for r in listing.rows if self._matches(r)]
         self.model.set_rows(rows)
-        waiting = sum(1 for r in listing.unsent if r.state == "queued")
-        self.queued_count_changed.emit(waiting)
+        self._show_sending(listing.sending)
         self._count.setText(_plural(len(rows), "email"))
         counts = [
             _plural(sum(1 for r in listing.unsent if r.state in states), words, words)
             for words, states in (
                 ("waiting", ("queued", "sending")),
                 ("failed", ("failed",)),
-                ("perhaps sent", ("unknown",)),
+                ("may have been sent", ("unknown",)),
             )
             if any(r.state in states for r in listing.unsent)
         ]
@@ -707,23 +792,34 @@ class OutboxView(StateFilterListScreen):
         self._update_actions()
 
     def _state_note(self, row: OutboxRow) -> str:
+        """The state of the selected email in words: attempts, the server's answer, what next."""
         loc = self.ctx.locale
-        state = OUTBOX_STATE_TEXT.get(row.state, row.state)
-        if row.state == "sent" and row.sent_at is not None:
-            return ""
-        if row.state == "failed":
-            tries = _plural(row.attempts, "attempt")
-            return f"{state} after {tries}: {row.last_error or 'no reason given'}"
-        if row.state == "unknown":
-            return (
-                "Sending was interrupted: it may have gone out. Check the sent mail before "
-                "sending it again."
-            )
-        if row.state == "cancelled":
-            return "Cancelled: it will not be sent."
+        answer = row.last_error or "no reason given"
+        if row.last_error == INTERRUPTED:  # its advice is the line below
+            answer = "Duebook stopped while it was being sent."
+        tries = _plural(row.attempts, "attempt")
         if row.state == "queued":
-            return ""
-        return f"{state} since {format_timestamp(row.created_at, loc)}"
+            if row.retry_at is not None:
+                return (
+                    f"Not sent yet, next try after {clock_text(row.retry_at, loc)} ({tries} so "
+                    f"far). The server's answer: {answer}"
+                )
+            return f"Not sent yet: {row.last_error}" if row.last_error else ""
+        notes = {
+            "sent": "",
+            "failed": (
+                f"Failed after {tries}. The server's answer: {answer}\n"
+                "Retry sends it again; Cancel gives it up."
+            ),
+            "unknown": (
+                f"Unknown: may have been sent. {answer}\n"
+                "Look in your sent mail: Mark as sent if it went out, Send again if it did not "
+                "(it may then arrive twice)."
+            ),
+            "cancelled": "Cancelled: it will not be sent.",
+        }
+        state = OUTBOX_STATE_TEXT.get(row.state, row.state)
+        return notes.get(row.state, f"{state} since {format_timestamp(row.created_at, loc)}")
 
     @Slot(bool)
     def _on_preview_format_changed(self, html: bool) -> None:
@@ -734,13 +830,25 @@ class OutboxView(StateFilterListScreen):
     def _update_actions(self) -> None:
         row = self.current_item()
         shown = row is not None and self._email is not None and self._email.row.id == row.id
-        can_cancel = shown and row is not None and row.state in CANCELLABLE_STATES
-        self.cancel_action.setEnabled(can_cancel)
-        self.cancel_button.setEnabled(can_cancel)
-        self.cancel_button.setVisible(row is not None and row.state in CANCELLABLE_STATES)
+        for button, action, states in self._item_buttons:
+            offered = row is not None and row.state in states
+            action.setEnabled(shown and offered)
+            button.setEnabled(shown and offered)
+            button.setVisible(offered)
+            if action is not self.cancel_action:
+                action.setVisible(offered)
 
     def _menu_actions(self) -> Sequence[QAction | None]:
-        return (self.cancel_action, None, self.run_action, self.tomorrow_action)
+        return (
+            self.send_again_action,
+            self.mark_sent_action,
+            self.retry_action,
+            self.cancel_action,
+            None,
+            self.send_action,
+            self.run_action,
+            self.tomorrow_action,
+        )
 
     @override
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -788,26 +896,155 @@ class OutboxView(StateFilterListScreen):
             on_failure=lambda exc: ask.warn(self, "Cancel email", describe_error(exc)),
         )
 
+    def _after_item_change(self, message: str) -> None:
+        self.status_reported.emit(message)
+        self.ledger_changed.emit()
+        self._email = None
+        self._reload_list()
+
+    def _send_again(self, title: str, state: str) -> None:
+        """Queue a failed or perhaps-sent email again and send it at once."""
+        row = self.current_item()
+        if row is None or row.state != state:
+            return
+        if state == "unknown" and not ask.confirm(
+            self,
+            title,
+            f"Send the email to {row.customer_name} again ({row.subject})? It may have gone out "
+            "already, so it may arrive twice. Look in your sent mail first if you can.",
+            "Send again",
+        ):
+            return
+        uow_factory, today, item_id = self.ctx.uow_factory, self.ctx.clock.today(), row.id
+
+        def send(_: TaskContext) -> SendReport:
+            uow = uow_factory()
+            retry_outbox_item(uow, item_id)
+            return send_and_record(uow, today, only=(item_id,))
+
+        def done(report: SendReport) -> None:
+            outcome = outcome_words(report, item_id)
+            self._after_item_change(f"The email to {row.customer_name}: {outcome}")
+
+        self.ctx.runner.run(
+            send,
+            progress_label="Sending the email…",
+            parent=self,
+            on_success=done,
+            on_failure=lambda exc: ask.warn(self, title, describe_error(exc)),
+            io=True,
+        )
+
     @Slot()
-    def _on_run_action_triggered(self) -> None:
+    def _on_retry_action_triggered(self) -> None:
+        self._send_again("Retry", "failed")
+
+    @Slot()
+    def _on_send_again_action_triggered(self) -> None:
+        self._send_again("Send again", "unknown")
+
+    @Slot()
+    def _on_mark_sent_action_triggered(self) -> None:
+        row = self.current_item()
+        if row is None or row.state != "unknown":
+            return
+        uow_factory, item_id = self.ctx.uow_factory, row.id
+
+        def mark(_: TaskContext) -> None:
+            record_sent(uow_factory(), item_id, datetime.now(UTC))
+
+        self.ctx.runner.run(
+            mark,
+            progress_label="Marking the email as sent…",
+            parent=self,
+            on_success=lambda _: self._after_item_change(
+                f"Marked the email to {row.customer_name} as sent"
+            ),
+            on_failure=lambda exc: ask.warn(self, "Mark as sent", describe_error(exc)),
+        )
+
+    @Slot()
+    def _on_send_action_triggered(self) -> None:
+        """Send what is due now, in the background; the status bar says what came of it."""
         uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
 
-        def run(_: TaskContext) -> ReminderRunResult:
-            return run_reminders(uow_factory(), today)
+        def send(_: TaskContext) -> SendReport:
+            return send_and_record(uow_factory(), today)
+
+        self.ctx.runner.run(
+            send,
+            progress_label="Sending the outbox…",
+            parent=self,
+            on_success=self._on_send_finished,
+            on_failure=lambda exc: ask.warn(self, "Send now", describe_error(exc)),
+            io=True,
+        )
+
+    def _on_send_finished(self, report: SendReport) -> None:
+        self.status_reported.emit(f"Mail: {report.summary()}")
+        self.ledger_changed.emit()
+        self._reload_list()
+
+    @Slot(bool)
+    def _on_pause_action_triggered(self, paused: bool) -> None:
+        uow_factory = self.ctx.uow_factory
+
+        def store(_: TaskContext) -> None:
+            save_settings(uow_factory(), {"mail.paused": "yes" if paused else "no"})
+
+        def done(_: object) -> None:
+            waiting = _plural(self.sending.waiting, "email")
+            self.status_reported.emit(
+                f"Sending paused: {waiting} wait in the outbox until you resume"
+                if paused
+                else f"Sending resumed: {waiting} go out with the next send (or Send now)"
+            )
+            self.ledger_changed.emit()
+            self._reload_list()
+
+        def failed(exc: Exception) -> None:
+            self.pause_action.setChecked(not paused)
+            ask.warn(self, "Pause all sending", describe_error(exc))
+
+        self.ctx.runner.run(
+            store,
+            progress_label="Pausing sending…" if paused else "Resuming sending…",
+            parent=self,
+            on_success=done,
+            on_failure=failed,
+        )
+
+    @Slot()
+    def _on_banner_settings_requested(self) -> None:
+        self.screen_requested.emit("Settings")
+
+    @Slot()
+    def _on_run_action_triggered(self) -> None:
+        """Today's daily pass now: recurring invoices, reminders and sending, as the scheduler."""
+        uow_factory, today = self.ctx.uow_factory, self.ctx.clock.today()
+
+        def run(_: TaskContext) -> PassResult:
+            return run_daily_pass_now(uow_factory(), today)
 
         self.ctx.runner.run(
             run,
-            progress_label="Deciding today's reminders…",
+            progress_label="Deciding and sending today's reminders…",
             parent=self,
             on_success=self._on_run_finished,
             on_failure=lambda exc: ask.warn(self, "Run reminders", describe_error(exc)),
+            io=True,
         )
 
-    def _on_run_finished(self, result: ReminderRunResult) -> None:
+    def _on_run_finished(self, passed: PassResult) -> None:
+        result = passed.reminders
         message = (
             f"Queued {_plural(result.queued, 'reminder')}, {_plural(result.tasks, 'task')}; "
             f"{len(result.skipped):,} held back"
         )
+        if passed.issued:
+            message = f"Issued {_plural(len(passed.issued), 'recurring invoice')}; {message}"
+        if passed.mail is not None:
+            message += f"; mail: {passed.mail.summary()}"
         self.status_reported.emit(message)
         if result.warnings:
             ask.inform(self, "Run reminders", message, "\n".join(result.warnings))

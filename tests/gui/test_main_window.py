@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QStyle
 from pytestqt.qtbot import QtBot
 
+from app.services.reminders.run import run_reminders
+from app.services.settings import save_settings
 from app.views.bank_view import BankView
 from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
@@ -15,6 +17,7 @@ from app.views.main_window import MainWindow
 from app.views.settings_view import SettingsView
 from app.views.tasks_view import TasksView
 from app.views.worklist_view import WorklistView
+from tests.gui.conftest import TODAY
 
 pytestmark = pytest.mark.gui
 
@@ -186,3 +189,29 @@ def test_lists_fit_their_panes_at_1400_by_900(qtbot, view_ctx, sample_ledger):
         screen = window.current_screen()
         table = screen.table  # type: ignore[attr-defined]
         assert not table.horizontalScrollBar().isVisible(), screen.title
+
+
+def test_the_background_jobs_are_optional(qtbot, view_ctx, sample_ledger):
+    window = _window(qtbot, view_ctx)
+
+    assert window.schedule_label is None
+    assert window.statusBar().findChildren(QLabel, "ScheduleStatus") == []
+
+
+def test_the_outbox_badge_counts_the_waiting_emails_and_says_why_none_go(
+    qtbot, view_ctx, sample_ledger
+):
+    uow = view_ctx.uow_factory()
+    assert run_reminders(uow, TODAY).queued == 2
+    window = _window(qtbot, view_ctx)
+    item = window._sidebar.item(window.screens().index(window.outbox_view()))
+
+    assert item.text() == "Outbox  (2)"
+    assert item.toolTip() == "2 emails waiting to be sent; sending: not set up"
+    save_settings(uow, {"mail.paused": "yes"})
+    window.outbox_view().load_badge()
+
+    assert item.text() == "Outbox  (2)"
+    assert item.toolTip() == "2 emails waiting to be sent; sending: paused"
+    pause = window.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+    assert item.icon().pixmap(16, 16).toImage() == pause.pixmap(16, 16).toImage()

@@ -1,9 +1,11 @@
-"""The Outbox screen on a real ledger: list, preview, cancel, tomorrow's reminders, a run."""
+"""The Outbox screen on a real ledger: list, preview, cancel, tomorrow's reminders, a run,
+the states in words, retry, send again, mark as sent, pause, and sending to a real SMTP server.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,12 +18,17 @@ from app.models.customer import Customer
 from app.models.invoice import Invoice
 from app.services.audit import event_time
 from app.services.file_import import import_customers, import_invoices
+from app.services.job_runs import OUTBOX, record_run
+from app.services.mail.outbox_sender import INTERRUPTED
+from app.services.mail.password import store_password
 from app.services.reminders.run import run_reminders
-from app.services.settings import save_settings
+from app.services.settings import get_setting, save_settings
 from app.services.uow import UnitOfWork
 from app.views.context import ViewContext
+from app.views.models.outbox_model import clock_text
 from app.views.outbox_view import OutboxView
 from tests.gui.conftest import TODAY
+from tests.smtp_server import LocalSmtpServer
 
 pytestmark = pytest.mark.gui
 
@@ -240,13 +247,18 @@ def test_run_reminders_now_queues_and_reports(qtbot, view_ctx, ledger, sync_runn
     with qtbot.waitSignal(view.status_reported) as status:
         view.run_action.trigger()
 
-    assert status.args == ["Queued 3 reminders, 1 task; 3 held back"]
-    assert "Deciding today's reminders…" in sync_runner.labels
+    not_set_up = "email is not set up: enter the SMTP server in Settings → Email"
+    assert status.args == [
+        f"Queued 3 reminders, 1 task; 3 held back; mail: 3 waiting: {not_set_up}"
+    ]
+    assert "Deciding and sending today's reminders…" in sync_runner.labels
     assert view.tabs.currentIndex() == 0
     assert len(view.model.rows()) == 3
     with qtbot.waitSignal(view.status_reported) as again:
         view.run_action.trigger()
-    assert again.args == ["Queued 0 reminders, 0 tasks; 3 held back"]
+    assert again.args == [
+        f"Queued 0 reminders, 0 tasks; 3 held back; mail: 3 waiting: {not_set_up}"
+    ]
 
 
 def test_search_filters_the_list(qtbot, view_ctx, queued):
@@ -258,3 +270,265 @@ def test_search_filters_the_list(qtbot, view_ctx, queued):
     view.set_search("nobody")
     assert view.list_pages.currentIndex() == 1
     assert "nobody" in view.empty_title.text()
+
+
+# -- states, decisions and sending ------------------------------------------------------------
+
+
+def _set_state(uow: UnitOfWork, customer: str, **values: object) -> int:
+    """Give the outbox item of ``customer`` these column values; returns its id."""
+    with uow:
+        item = uow.session.scalars(
+            select(OutboxItem).join(Customer).where(Customer.name == customer)
+        ).one()
+        for name, value in values.items():
+            setattr(item, name, value)
+        uow.commit()
+        return item.id
+
+
+def _state_of(uow: UnitOfWork, item_id: int) -> OutboxItem:
+    with uow:
+        item = uow.session.get(OutboxItem, item_id)
+        assert item is not None
+        uow.session.expunge(item)
+        return item
+
+
+def _state_column(view: OutboxView, customer: str) -> str:
+    row = next(i for i, r in enumerate(view.model.rows()) if r.customer_name == customer)
+    return str(view.model.data(view.model.index(row, 5)))
+
+
+def _use_smtp(uow: UnitOfWork, server: LocalSmtpServer) -> None:
+    save_settings(
+        uow,
+        {
+            "smtp.host": server.host,
+            "smtp.port": str(server.port),
+            "smtp.user": server.user,
+            "smtp.from": "ar@duebook.example",
+            "smtp.ca_file": str(server.cafile),
+            "smtp.per_minute": "0",
+        },
+    )
+    store_password(server.host, server.user, server.password)
+
+
+NOT_SET_UP = "email is not set up: enter the SMTP server in Settings → Email"
+
+
+def test_an_email_that_may_have_been_sent_says_so_and_offers_two_decisions(qtbot, view_ctx, queued):
+    _set_state(queued, "Acme Trading Ltd", state="unknown", attempts=1, last_error=INTERRUPTED)
+    view = _view(qtbot, view_ctx)
+
+    assert _state_column(view, "Acme Trading Ltd") == "May have been sent"
+    assert view._totals.text() == "2 waiting · 1 may have been sent"
+    _select(view, "Acme Trading Ltd")
+    note = view.preview.note.text()
+    assert note == (
+        "Unknown: may have been sent. Duebook stopped while it was being sent.\n"
+        "Look in your sent mail: Mark as sent if it went out, Send again if it did not "
+        "(it may then arrive twice)."
+    )
+    assert view.send_again_button.isVisibleTo(view)
+    assert view.mark_sent_button.isVisibleTo(view)
+    assert not view.retry_button.isVisibleTo(view)
+    assert not view.cancel_button.isVisibleTo(view)
+    assert view.send_again_action.isEnabled()
+    assert view.mark_sent_action.isEnabled()
+    assert not view.cancel_action.isEnabled()
+
+
+def test_send_again_asks_because_it_may_arrive_twice(qtbot, view_ctx, queued, asked):
+    item_id = _set_state(queued, "Acme Trading Ltd", state="unknown", last_error=INTERRUPTED)
+    view = _view(qtbot, view_ctx)
+    _select(view, "Acme Trading Ltd")
+
+    asked.confirm_answer = False
+    view.send_again_button.click()
+    assert "may arrive twice" in asked.confirmations[-1]
+    assert _state_of(queued, item_id).state == "unknown"
+
+    asked.confirm_answer = True
+    with qtbot.waitSignal(view.status_reported) as status:
+        view.send_again_button.click()
+
+    assert _state_of(queued, item_id).state == "queued"  # email is not set up: it waits
+    assert status.args == [f"The email to Acme Trading Ltd: queued, not sent yet: {NOT_SET_UP}"]
+    assert _state_column(view, "Acme Trading Ltd") == "Waiting"
+
+
+def test_mark_as_sent_settles_an_email_that_may_have_been_sent(qtbot, view_ctx, queued, asked):
+    item_id = _set_state(queued, "Acme Trading Ltd", state="unknown", last_error=INTERRUPTED)
+    view = _view(qtbot, view_ctx)
+    _select(view, "Acme Trading Ltd")
+
+    with qtbot.waitSignal(view.status_reported) as status:
+        view.mark_sent_button.click()
+
+    item = _state_of(queued, item_id)
+    assert (item.state, item.sent_at is not None) == ("sent", True)
+    assert status.args == ["Marked the email to Acme Trading Ltd as sent"]
+    assert not asked.confirmations
+    assert "Acme Trading Ltd" not in {r.customer_name for r in view.model.rows()}
+
+
+def test_a_failed_email_shows_the_servers_answer_and_can_be_retried(qtbot, view_ctx, queued, asked):
+    answer = "550 5.1.1 <ap@acme.example>: mailbox unavailable"
+    item_id = _set_state(queued, "Acme Trading Ltd", state="failed", attempts=1, last_error=answer)
+    view = _view(qtbot, view_ctx)
+    _select(view, "Acme Trading Ltd")
+
+    assert _state_column(view, "Acme Trading Ltd") == "Failed"
+    assert view.preview.note.text().startswith(
+        f"Failed after 1 attempt. The server's answer: {answer}"
+    )
+    assert view.retry_button.isVisibleTo(view)
+    assert view.cancel_button.isVisibleTo(view)
+    assert not view.send_again_button.isVisibleTo(view)
+
+    view.retry_action.trigger()
+
+    assert not asked.confirmations  # it surely did not go out: no question
+    assert _state_of(queued, item_id).state == "queued"
+
+
+def test_an_email_put_off_by_the_server_says_when_it_is_tried_again(qtbot, view_ctx, queued):
+    retry_at = datetime.now(UTC) + timedelta(minutes=15)
+    _set_state(
+        queued,
+        "Acme Trading Ltd",
+        attempts=2,
+        retry_at=retry_at,
+        last_error="451 4.7.1 greylisted, try again later",
+    )
+    view = _view(qtbot, view_ctx)
+    _select(view, "Acme Trading Ltd")
+
+    when = clock_text(retry_at, "en")
+    assert _state_column(view, "Acme Trading Ltd") == f"Waiting, next try after {when}"
+    assert view.preview.note.text() == (
+        f"Not sent yet, next try after {when} (2 attempts so far). "
+        "The server's answer: 451 4.7.1 greylisted, try again later"
+    )
+
+
+def test_the_banner_says_email_is_not_set_up_and_leads_to_settings(qtbot, view_ctx, queued):
+    view = _view(qtbot, view_ctx)
+    notes: list[str] = []
+    view.sending_note_changed.connect(notes.append)
+    view.load_badge()
+
+    assert view.banner.isVisibleTo(view)
+    assert view.banner.text.text() == (
+        "Email is not set up: enter the SMTP server in Settings → Email. "
+        "Until then nothing is sent — 3 emails wait."
+    )
+    assert notes[-1] == "not set up"
+    with qtbot.waitSignal(view.screen_requested) as requested:
+        view.banner.settings_button.click()
+    assert requested.args == ["Settings"]
+
+
+def test_pause_all_sending_is_stored_and_the_banner_says_so(
+    qtbot, view_ctx, queued, smtp_server, test_keyring
+):
+    _use_smtp(queued, smtp_server)
+    view = _view(qtbot, view_ctx)
+    notes: list[str] = []
+    view.sending_note_changed.connect(notes.append)
+    assert not view.banner.isVisibleTo(view)
+    assert not view.pause_action.isChecked()
+
+    with qtbot.waitSignal(view.status_reported) as status:
+        view.pause_action.trigger()
+
+    assert get_setting(queued, "mail.paused") == "yes"
+    assert view.pause_action.isChecked()
+    assert view.banner.isVisibleTo(view)
+    assert view.banner.text.text() == "Sending is paused — 3 emails wait."
+    assert view.banner.resume_button.isVisibleTo(view)
+    assert notes[-1] == "paused"
+    assert status.args == ["Sending paused: 3 emails wait in the outbox until you resume"]
+
+    view.send_action.trigger()  # nothing goes while paused
+    assert smtp_server.messages == []
+
+    view.banner.resume_button.click()
+    assert get_setting(queued, "mail.paused") == "no"
+    assert not view.pause_action.isChecked()
+    assert not view.banner.isVisibleTo(view)
+    assert notes[-1] == ""
+
+
+def test_send_now_delivers_and_the_list_shows_them_sent(
+    qtbot, view_ctx, queued, smtp_server, test_keyring, sync_runner
+):
+    _use_smtp(queued, smtp_server)
+    view = _view(qtbot, view_ctx)
+    counts: list[int] = []
+    view.queued_count_changed.connect(counts.append)
+
+    with qtbot.waitSignal(view.status_reported) as status:
+        view.send_action.trigger()
+
+    assert status.args == ["Mail: 3 sent"]
+    assert "Sending the outbox…" in sync_runner.labels
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
+        "ap@acme.example",
+        "ap@dispute.example",
+        "buchhaltung@mueller.example",
+    ]
+    assert counts[-1] == 0
+    assert view.list_pages.currentIndex() == 1  # nothing left to send
+    view.select_state_filter("Sent")
+    assert {_state_column(view, r.customer_name) for r in view.model.rows()} == {"Sent"}
+    assert len(view.model.rows()) == 3
+    assert not view.banner.isVisibleTo(view)
+
+
+def test_run_now_decides_and_sends_like_the_daily_pass(
+    qtbot, view_ctx, ledger, smtp_server, test_keyring
+):
+    _use_smtp(ledger, smtp_server)
+    view = _view(qtbot, view_ctx)
+
+    with qtbot.waitSignal(view.status_reported) as status:
+        view.run_action.trigger()
+
+    assert status.args == ["Queued 3 reminders, 1 task; 3 held back; mail: 3 sent"]
+    assert len(smtp_server.messages) == 3
+
+
+def test_a_failed_send_shows_in_the_banner_until_one_works(
+    qtbot, view_ctx, queued, smtp_server, test_keyring
+):
+    _use_smtp(queued, smtp_server)
+    record_run(queued, OUTBOX, None, ok=False, result="3 waiting: the server refused the password")
+    view = _view(qtbot, view_ctx)
+
+    assert view.banner.isVisibleTo(view)
+    text = view.banner.text.text()
+    assert text.startswith("The last send at ")
+    assert text.endswith("did not work: the server refused the password. 3 emails wait.")
+    assert view.banner.send_button.isVisibleTo(view)
+
+    view.banner.send_button.click()
+
+    assert len(smtp_server.messages) == 3
+    assert not view.banner.isVisibleTo(view)
+
+
+def test_retry_sends_the_email_at_once(qtbot, view_ctx, queued, smtp_server, test_keyring):
+    _use_smtp(queued, smtp_server)
+    item_id = _set_state(queued, "Dispute BV", state="failed", attempts=1, last_error="421 busy")
+    view = _view(qtbot, view_ctx)
+    _select(view, "Dispute BV")
+
+    with qtbot.waitSignal(view.status_reported) as status:
+        view.retry_button.click()
+
+    assert status.args == ["The email to Dispute BV: sent"]
+    assert _state_of(queued, item_id).state == "sent"
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["ap@dispute.example"]]

@@ -1,17 +1,19 @@
-"""Recurring invoices in the window: making one, seeing and stopping it, the start-up catch-up."""
+"""Recurring invoices in the window: making one, seeing and stopping it, issuing what is due.
+
+The start-up catch-up is the daily pass of the background jobs: tests/gui/test_scheduler_status.py.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from PySide6.QtCore import QDate, QTimer
+from PySide6.QtCore import QDate
 
 from app.services.recurring import Frequency, list_recurring, make_recurring
 from app.views.catch_up import issued_message
 from app.views.customers_view import CustomersView
-from app.views.main_window import MainWindow
-from tests.gui.conftest import TODAY, open_invoices_view, select_invoice
+from tests.gui.conftest import open_invoices_view, select_invoice
 
 pytestmark = pytest.mark.gui
 
@@ -105,39 +107,6 @@ def test_the_customer_detail_lists_recurring_invoices_and_stops_one(
     assert view.detail.recurring_box.isHidden()
     assert messages[-1] == "Stopped the recurring invoice Consulting"
     assert view.detail.timeline_texts()[0] == "Recurring invoice Consulting stopped"
-
-
-def test_start_up_issues_the_copies_due_and_says_so(qtbot, view_ctx, sample_ledger):
-    overdue_issued = TODAY - timedelta(days=60)  # 24 Sep 2026: the copy of 24 Oct is due
-    make_recurring(
-        view_ctx.uow_factory(),
-        sample_ledger.invoices["overdue"],
-        Frequency.MONTHLY,
-        overdue_issued + timedelta(days=30),
-    )
-    window = MainWindow(view_ctx)
-    qtbot.addWidget(window)
-    window.show()
-    window.show_screen(window.screens().index(window.invoices_view()))
-    before = {r.number for r in window.invoices_view().model.loaded_rows()}
-
-    QTimer.singleShot(0, window.catch_up_recurring)
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "")
-
-    rows = window.invoices_view().model.loaded_rows()
-    [new] = [r for r in rows if r.number not in before]
-    assert (new.issue_date, new.total.minor) == (date(2026, 10, 24), 119000)
-    assert window.statusBar().currentMessage() == f"Issued 1 recurring invoice ({new.number})"
-    assert list_recurring(view_ctx.uow_factory())[0].next_date == date(2026, 11, 24)
-
-
-def test_a_start_with_nothing_due_says_nothing(qtbot, view_ctx, sample_ledger):
-    window = MainWindow(view_ctx)
-    qtbot.addWidget(window)
-
-    window.catch_up_recurring()
-
-    assert window.statusBar().currentMessage() == ""
 
 
 def test_the_message_names_a_few_numbers():

@@ -53,6 +53,8 @@ class OutboxRow:
     sent_at: datetime | None
     attempts: int
     last_error: str
+    #: When a queued email that the server put off is tried again (``None``: when due).
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -322,4 +324,5 @@ def _row(item: OutboxItem, customer_name: str, numbers: dict[int, str]) -> Outbo
         sent_at=item.sent_at,
         attempts=item.attempts,
         last_error=item.last_error,
+        retry_at=item.retry_at,
     )

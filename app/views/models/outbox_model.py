@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QLocale, QModelIndex, QObject, Qt, QTime
 from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 from typing_extensions import override
@@ -23,7 +24,7 @@ OUTBOX_STATE_TEXT: dict[str, str] = {
     "sending": "Sending",
     "sent": "Sent",
     "failed": "Failed",
-    "unknown": "Perhaps sent",
+    "unknown": "May have been sent",
     "cancelled": "Cancelled",
 }
 #: Each state's marker borrows an invoice status colour of the same meaning.
@@ -37,6 +38,27 @@ _STATE_COLOURS: dict[str, str] = {
 }
 #: The states a person may cancel.
 CANCELLABLE_STATES = frozenset({"queued", "failed"})
+#: The states a person may send again (``retry_outbox_item``).
+RETRYABLE_STATES = frozenset({"failed", "unknown"})
+
+
+def clock_text(at: datetime, locale: str) -> str:
+    """A moment as this computer's local time of day (``"2:05 PM"``), with its date if not today."""
+    local = at.astimezone()
+    clock = QLocale(locale).toString(
+        QTime(local.hour, local.minute), QLocale.FormatType.ShortFormat
+    )
+    if local.date() == datetime.now().astimezone().date():
+        return clock
+    return f"{format_date(local.date(), locale)}, {clock}"
+
+
+def state_text(row: OutboxRow, locale: str) -> str:
+    """An item's state in words; a queued email the server put off says when it is tried again."""
+    words = OUTBOX_STATE_TEXT.get(row.state, row.state)
+    if row.state == "queued" and row.retry_at is not None:
+        return f"{words}, next try after {clock_text(row.retry_at, locale)}"
+    return words
 
 
 class OutboxColumn(enum.IntEnum):
@@ -146,14 +168,15 @@ class OutboxTableModel(ListTableModel):
             OutboxColumn.STEP: lambda: row.step,
             OutboxColumn.INVOICES: lambda: ", ".join(row.invoices),
             OutboxColumn.SUBJECT: lambda: row.subject,
-            OutboxColumn.STATE: lambda: OUTBOX_STATE_TEXT.get(row.state, row.state),
+            OutboxColumn.STATE: lambda: state_text(row, self._locale),
         }
         return texts[column]()
 
     def _tooltip(self, row: OutboxRow, column: OutboxColumn) -> str | None:
         if column == OutboxColumn.STATE:
-            if row.state in {"failed", "unknown"} and row.last_error:
-                return f"{row.last_error} ({row.attempts} attempts)"
+            if row.state in {"failed", "unknown", "queued"} and row.last_error:
+                tries = f"{row.attempts} attempt{'' if row.attempts == 1 else 's'}"
+                return f"{state_text(row, self._locale)}: {row.last_error} ({tries})"
             if row.sent_at is not None:
                 return f"Sent {format_timestamp(row.sent_at, self._locale)}"
         if column == OutboxColumn.SUBJECT:
