@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,6 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 SessionFactory = sessionmaker[Session]
 
@@ -57,13 +57,21 @@ def _check_sqlite_file(path: Path) -> None:
         )
     if not path.exists() or path.stat().st_size == 0:
         return
+    if not os.access(path, os.R_OK):
+        raise LedgerError(f"{path} cannot be read: permission denied")
+    # Read through SQLite, never with open(): closing any other descriptor of the file would
+    # drop every POSIX lock this process holds on it (other connections' too), and another
+    # process could then take the write-ahead log for abandoned and discard the window's writes.
     try:
-        with path.open("rb") as handle:
-            header = handle.read(16)
-    except OSError as exc:
-        raise LedgerError(f"{path} cannot be read: {exc.strerror}") from exc
-    if header != SQLITE_MAGIC:
-        raise LedgerError(f"{path} is not a Duebook ledger: it is not an SQLite database")
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(
+            f"{path} is not a Duebook ledger: it is not an SQLite database ({exc})"
+        ) from exc
 
 
 def _current_revision(engine: Engine) -> str | None:

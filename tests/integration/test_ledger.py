@@ -1,4 +1,6 @@
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from alembic import command
@@ -16,6 +18,8 @@ from app.models.db import (
     open_ledger,
     sqlite_url,
 )
+from app.services.settings import save_settings
+from app.services.uow import UnitOfWork
 
 
 def test_a_missing_ledger_is_created_and_migrated(tmp_path):
@@ -144,3 +148,27 @@ def test_a_ledger_with_invoices_migrates_although_tables_are_rebuilt(tmp_path):
         assert session.execute(text("SELECT count(*) FROM invoices")).scalar() == 1
         assert session.execute(text("SELECT reminders_excluded FROM customers")).scalar() == 0
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_opening_the_ledger_twice_keeps_other_processes_from_discarding_its_writes(tmp_path):
+    """The window opens the ledger after the command line checked it; a cron run on the same
+    file must still see this process's locks, or closing it would throw the window's log away."""
+    path = tmp_path / "ledger.sqlite3"
+    first = UnitOfWork(open_ledger(path))
+    save_settings(first, {"company.name": "Before"})
+    window = UnitOfWork(open_ledger(path))  # checks the file again, as the window does
+    save_settings(window, {"company.name": "Window 1"})
+    other = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "c.execute('select count(*) from settings').fetchone(); c.close()"
+    )
+    subprocess.run([sys.executable, "-c", other, str(path)], check=True)  # noqa: S603
+    save_settings(window, {"company.name": "Window 2"})
+    read = (
+        "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+        "\"select value from settings where key='company.name'\").fetchone()[0])"
+    )
+    seen = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", read, str(path)], check=True, capture_output=True, text=True
+    )
+    assert seen.stdout.strip() == "Window 2"
