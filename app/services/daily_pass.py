@@ -36,11 +36,18 @@ class PassResult:
         """One line for the status bar and the job log."""
         parts = []
         if self.issued:
-            parts.append(f"{len(self.issued)} recurring invoices issued")
-        parts.append(f"{self.reminders.queued} reminders queued, {self.reminders.tasks} tasks")
+            parts.append(f"{_many(len(self.issued), 'recurring invoice')} issued")
+        parts.append(
+            f"{_many(self.reminders.queued, 'reminder')} queued, "
+            f"{_many(self.reminders.tasks, 'task')}"
+        )
         if self.mail is not None:
             parts.append(f"mail: {self.mail.summary()}")
         return "; ".join(parts)
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def run_daily_pass(

@@ -156,7 +156,7 @@ def test_the_daily_pass_issues_the_recurring_invoices_due_and_the_lists_show_the
     _in_a_thread(jobs.watch)
 
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Daily pass:"))
-    assert window.statusBar().currentMessage().startswith("Daily pass: 1 recurring invoices issued")
+    assert window.statusBar().currentMessage().startswith("Daily pass: 1 recurring invoice issued")
     rows = window.invoices_view().model.loaded_rows()
     [new] = [r for r in rows if r.number not in before]
     assert (new.issue_date, new.total.minor) == (date(2026, 10, 24), 119000)

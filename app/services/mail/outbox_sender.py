@@ -81,10 +81,14 @@ class SendReport:
         """One line: ``"3 sent, 1 failed, 2 waiting: <problem>"``."""
         if self.busy:
             return "another Duebook is sending the outbox"
+        words = {
+            "sent": "sent",
+            "failed": "failed",
+            "retrying": "put off by the server",
+            "unknown": "may have been sent",
+        }
         parts = [
-            f"{self.count(state)} {state}"
-            for state in ("sent", "failed", "retrying", "unknown")
-            if self.count(state)
+            f"{self.count(state)} {word}" for state, word in words.items() if self.count(state)
         ]
         if self.waiting:
             parts.append(f"{self.waiting} waiting")
