@@ -245,7 +245,7 @@ def _attachments(
     if attach_invoices:
         names.extend(f"{number}.pdf" for number in invoices)
     if attach_statement:
-        names.append("Statement of account.pdf")
+        names.append("the statement of account as on the day it is sent (PDF)")
     return names
 
 

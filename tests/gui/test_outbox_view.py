@@ -129,7 +129,7 @@ def test_the_preview_shows_to_subject_attachments_and_both_bodies(qtbot, view_ct
     assert preview.to.text() == "To: ap@acme.example"
     assert preview.subject.text()
     assert preview.attachments.text().startswith("Attached: INV-A4.pdf, INV-A1.pdf")
-    assert "Statement of account.pdf" in preview.attachments.text()
+    assert "the statement of account as on the day it is sent (PDF)" in preview.attachments.text()
     assert preview.showing_html()
     html = preview.body.toHtml()
     assert "INV-A4" in html
