@@ -27,7 +27,7 @@ from app.services.demo_statement import write_demo_statement
 from app.services.excel_export import export_customers_xlsx, export_invoices_xlsx
 from app.services.file_import import ImportFileError, import_customers, import_invoices
 from app.services.invoicing import InvoicingError
-from app.services.mail.password import PasswordStoreError, store_password
+from app.services.mail.password import PasswordStoreError, keyring_name, store_password
 from app.services.reconciliation import reconcile
 from app.services.reconciliation_export import export_reconciliation
 from app.services.reminders.templates import TemplateError
@@ -193,10 +193,12 @@ def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
     except (TemplateError, InvoicingError) as exc:
         raise CommandError(str(exc)) from exc
     result = passed.reminders
-    if passed.mail is not None and passed.mail.problem:
-        print(f"duebook: mail not sent: {passed.mail.problem}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False))
+        report = result.as_json()
+        mail = passed.mail
+        if mail is not None and (mail.states or (mail.problem and not mail.unconfigured)):
+            report["warnings"] = [*result.warnings, f"mail: {mail.summary()}"]
+        print(json.dumps(report, ensure_ascii=False))
         return EXIT_OK
     for warning in result.warnings:
         print(f"Warning: {warning}")
@@ -213,14 +215,19 @@ def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
     emails = sum(1 for d in result.decisions if d.email is not None)
     tasks = sum(1 for d in result.decisions if d.task)
     print(
-        f"{today.isoformat()}: {verb} {emails} emails, {tasks} tasks; "
+        f"{today.isoformat()}: {verb} {_many(emails, 'email')}, {_many(tasks, 'task')}; "
         f"{len(result.skipped)} held back"
     )
     if passed.issued:
-        print(f"Issued {len(passed.issued)} recurring invoices: {', '.join(passed.issued)}")
+        issued = _many(len(passed.issued), "recurring invoice")
+        print(f"Issued {issued}: {', '.join(passed.issued)}")
     if passed.mail is not None:
         print(f"Mail: {passed.mail.summary()}")
     return EXIT_OK
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _export(uow: UnitOfWork, args: argparse.Namespace) -> int:
@@ -253,7 +260,7 @@ def _set_password(uow: UnitOfWork) -> int:
         store_password(host, user, password)
     except PasswordStoreError as exc:
         raise CommandError(str(exc)) from exc
-    print(f"Password for {user} on {host} stored in the system keyring")
+    print(f"Password for {user} on {host} stored in {keyring_name()}")
     return EXIT_OK
 
 

@@ -27,4 +27,6 @@ def configure_logging(ledger_path: Path, level: int = logging.INFO) -> Path:
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
+    # APScheduler logs every run of the minute watch at INFO; only its trouble is worth keeping.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return log_path

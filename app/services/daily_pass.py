@@ -7,6 +7,7 @@ job runs, so a laptop that slept through several days catches up with one pass.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,8 @@ from app.services.mail.password import load_password
 from app.services.recurring import issue_due_recurring
 from app.services.reminders.run import ReminderRunResult, run_reminders
 from app.services.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ def run_daily_pass(
     keys = [d.key for d in reminders.decisions if d.email is not None]
     result = PassResult(reminders.with_statuses(outbox_states(uow, keys)), issued, mail)
     record_run(uow, REMINDERS, today, ok=not mail.problem, result=result.summary())
+    log.info("daily pass for %s: %s", today.isoformat(), result.summary())
     return result
 
 

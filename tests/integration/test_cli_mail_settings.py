@@ -67,7 +67,7 @@ def test_set_password_reads_stdin_into_the_keyring(db, capsys, monkeypatch, test
     assert main(["--db", db, "settings", "set-password"]) == 0
 
     out, err = capsys.readouterr()
-    assert "stored in the system keyring" in out
+    assert "stored in the keyring (" in out
     assert PASSWORD not in out + err
     assert load_password("mail.example.com", "ar@example.com") == PASSWORD
     assert PASSWORD.encode() not in Path(db).read_bytes()

@@ -221,8 +221,18 @@ def test_cli_prints_the_formats_json(
     assert set(printed["skipped"][0]) == {"customer_id", "invoices", "reason"}
     assert main(["reminders", "run", "--db", str(ledger_path), "--today", TODAY.isoformat()]) == 0
     out = capsys.readouterr().out
-    assert "queued 3 emails, 1 tasks" in out
+    assert "queued 3 emails, 1 task;" in out
     assert "held   Paused Ltd: INV-P1 (paused: CFO on holiday)" in out
+
+
+def test_cli_json_without_a_mail_server_keeps_letters_queued_and_adds_no_warning(
+    ledger: UnitOfWork, ledger_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["reminders", "run", "--json", "--db", str(ledger_path), "--today", TODAY.isoformat()]
+    assert main(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert {d["status"] for d in printed["decisions"]} == {"queued"}
+    assert printed["warnings"] == []
 
 
 def test_cli_refuses_a_bad_date(ledger_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

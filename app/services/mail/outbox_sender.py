@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from app.services.pdf_statement import statement_pdf_bytes
 from app.services.settings import get_setting, load_settings
 from app.services.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 LEASE = "outbox"
 #: Renewed before every message; a holder gone for longer than this loses the lease.
 LEASE_TTL = timedelta(minutes=10)
@@ -72,6 +75,8 @@ class SendReport:
     problem: str = ""
     busy: bool = False
     paused: bool = False
+    #: No mail server is set up at all: the emails wait, and that is nobody's mistake yet.
+    unconfigured: bool = False
 
     def count(self, state: str) -> int:
         """How many items of this run ended in ``state`` (``retrying`` for put off)."""
@@ -158,6 +163,7 @@ def _send(
         account = account_from_settings(values, password_lookup)
     except (MailSetupError, PasswordStoreError) as exc:
         report.waiting, report.problem = len(due), str(exc)
+        report.unconfigured = not values["smtp.host"]
         return
     gap = 60.0 / account.per_minute if account.per_minute else 0.0
     last_sent = 0.0
@@ -180,6 +186,7 @@ def _send(
             try:
                 delivery = connection.deliver(account.from_addr, prepared.recipients, prepared.data)
             except SmtpAccountError as exc:
+                log.warning("sending stopped: %s", exc)
                 _unclaim(uow, item_id, str(exc))
                 report.waiting += len(due) - position
                 report.problem = str(exc)
@@ -331,8 +338,10 @@ def _record_outcome(uow: UnitOfWork, prepared: _Prepared, delivery: Delivery) ->
         item.attempts += 1
         item.last_error = delivery.detail
         reported = _apply(item, delivery, now)
-        _timeline(session, item.customer_id, item.kind, _event_words(item, delivery))
+        words = _event_words(item, delivery)
+        _timeline(session, item.customer_id, item.kind, words)
         uow.commit()
+    log.info("outbox item %s: %s", prepared.item_id, words)
     return reported
 
 

@@ -21,6 +21,10 @@ def _account(host: str, user: str) -> str:
 
 
 def _failure(exc: Exception) -> PasswordStoreError:
+    if isinstance(exc, ImportError):
+        return PasswordStoreError(
+            f"the keyring backend named in PYTHON_KEYRING_BACKEND cannot be loaded ({exc})"
+        )
     if isinstance(exc, NoKeyringError):
         return PasswordStoreError(
             "no system keyring found to keep the email password in: on Linux start a Secret "
@@ -39,7 +43,7 @@ def store_password(host: str, user: str, password: str) -> None:
         raise PasswordStoreError("set the SMTP server and user before the password")
     try:
         keyring.set_password(SERVICE, _account(host, user), password)
-    except (KeyringError, RuntimeError) as exc:
+    except (KeyringError, RuntimeError, ImportError) as exc:
         raise _failure(exc) from None
 
 
@@ -51,7 +55,7 @@ def load_password(host: str, user: str) -> str | None:
     """
     try:
         return keyring.get_password(SERVICE, _account(host, user))
-    except (KeyringError, RuntimeError) as exc:
+    except (KeyringError, RuntimeError, ImportError) as exc:
         raise _failure(exc) from None
 
 
@@ -65,5 +69,14 @@ def forget_password(host: str, user: str) -> None:
         keyring.delete_password(SERVICE, _account(host, user))
     except PasswordDeleteError:
         return
-    except (KeyringError, RuntimeError) as exc:
+    except (KeyringError, RuntimeError, ImportError) as exc:
         raise _failure(exc) from None
+
+
+def keyring_name() -> str:
+    """What keeps the password, in words: ``"the system keyring (SecretService Keyring)"``."""
+    try:
+        backend = keyring.get_keyring()
+    except (KeyringError, RuntimeError, ImportError):
+        return "the keyring"
+    return f"the keyring ({getattr(backend, 'name', type(backend).__name__)})"

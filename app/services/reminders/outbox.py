@@ -165,6 +165,7 @@ def retry_outbox_item(uow: UnitOfWork, item_id: int) -> None:
         before = item.state
         item.state = OutboxState.QUEUED
         item.retry_at = None
+        item.last_error = ""
         record_audit(
             uow.session,
             uow.actor,
