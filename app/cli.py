@@ -307,8 +307,11 @@ def _demo_ledger() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     chosen: Path | None = getattr(args, "db", None)
+    if args.demo and chosen is not None:
+        parser.error("--demo builds a fresh ledger in a temporary folder; leave out --db")
     try:
         if args.command is None:
             ledger = _demo_ledger() if args.demo else (chosen or default_ledger_path())

@@ -5,8 +5,8 @@
 #
 # Sets up what it needs first, only when missing: as root or with sudo the Debian packages a Qt
 # window needs, then .venv with Duebook installed (see scripts/test.sh, whose set-up it shares).
-# Opens the ledger in the per-user data folder (or $DUEBOOK_DB); while there is none yet, a fresh
-# demo ledger of a small company.
+# Opens the ledger named with --db or $DUEBOOK_DB, else the one in the per-user data folder; while
+# there is none yet, a fresh demo ledger of a small company.
 set -euo pipefail
 
 # shellcheck source=scripts/test.sh
@@ -19,7 +19,13 @@ WINDOW_PACKAGES=(libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-k
 ensure_debs "${QT_PACKAGES[@]}" "${WINDOW_PACKAGES[@]}"
 with_lock ensure_venv run
 
-if .venv/bin/python -m app.paths --exists; then
+# A ledger named with --db (or $DUEBOOK_DB) is opened, created when missing; the demo is only for
+# a first start with nothing named and nothing in the data folder yet.
+named=""
+for arg in "$@"; do
+  case "$arg" in --db | --db=*) named=yes ;; esac
+done
+if [[ -n "$named" || -n "${DUEBOOK_DB:-}" ]] || .venv/bin/python -m app.paths --exists; then
   exec .venv/bin/duebook "$@"
 else
   exec .venv/bin/duebook --demo "$@"

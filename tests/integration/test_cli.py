@@ -118,3 +118,11 @@ def test_an_export_to_a_missing_folder_exits_1(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot write" in err
     assert str(target) in err
+
+
+def test_demo_with_a_named_ledger_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--demo", "--db", str(tmp_path / "books.sqlite3")])
+    assert exit_info.value.code == 2
+    assert "leave out --db" in capsys.readouterr().err
+    assert not (tmp_path / "books.sqlite3").exists()
