@@ -537,3 +537,52 @@ def test_offline_the_items_wait_and_go_when_the_server_is_back(
         assert back.problem == ""
         assert len(server.messages) == 3
         assert_each_once(server, uow)
+
+
+# -- Duebook closes while sending ----------------------------------------------------------------
+
+
+class StopAfter(threading.Event):
+    """A stop event that is set once it has been asked ``checks`` times (before item checks+1)."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.checks = checks
+
+    def is_set(self) -> bool:
+        self.checks -= 1
+        if self.checks < 0:
+            self.set()
+        return super().is_set()
+
+
+def test_a_stop_event_set_before_the_batch_sends_nothing_and_says_why(uow, customers, smtp_server):
+    ids = queue_many(uow, customers["ACME"], 3)
+    stop = threading.Event()
+    stop.set()
+
+    report = send_outbox(uow, TODAY, stop=stop)
+
+    assert report.states == {}
+    assert report.waiting == 3
+    assert "Duebook is closing" in report.problem
+    assert smtp_server.messages == []
+    assert [read_outbox(uow)[i].state for i in ids] == [OutboxState.QUEUED] * 3
+
+
+def test_a_stop_event_set_mid_batch_leaves_the_rest_queued(uow, customers, smtp_server):
+    first, second, *rest = queue_many(uow, customers["ACME"], 5)
+
+    report = send_outbox(uow, TODAY, stop=StopAfter(2))
+
+    assert report.states == {first: "sent", second: "sent"}
+    assert report.waiting == 3
+    assert report.problem == "sending stopped because Duebook is closing; the rest go out next time"
+    assert report.summary().startswith("2 sent, 3 waiting: sending stopped because Duebook")
+    items = read_outbox(uow)
+    assert [items[i].state for i in rest] == [OutboxState.QUEUED] * 3
+    assert [items[i].attempts for i in rest] == [0] * 3
+    assert len(smtp_server.messages) == 2
+    assert_each_once(smtp_server, uow)
+    with uow:
+        assert uow.session.scalar(select(func.count()).select_from(Lease)) == 0, "lease released"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ BACKOFF = (
     timedelta(hours=3),
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
+STOPPING = "sending stopped because Duebook is closing; the rest go out next time"
 INTERRUPTED = (
     "Duebook stopped while this email was being sent, so it may have been sent. Send it again "
     "or mark it as sent."
@@ -120,6 +122,7 @@ def send_outbox(
     only: Collection[int] | None = None,
     password_lookup: Callable[[str, str], str | None] = load_password,
     sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
 ) -> SendReport:
     """Send every queued email that is due, over one connection.
 
@@ -129,6 +132,8 @@ def send_outbox(
         only: send only these items (still only if queued and due).
         password_lookup: where the SMTP password comes from (the keyring).
         sleep: how the rate limit waits.
+        stop: checked before each item; once set, the rest stay queued and ``problem`` says
+            that sending stopped because Duebook is closing.
     """
     report = SendReport()
     holder = new_holder()
@@ -139,7 +144,7 @@ def send_outbox(
         _mark_interrupted(uow)
         due = _due_ids(uow, today, utcnow(), only)
         if due:
-            _send(uow, due, today, holder, report, password_lookup, sleep)
+            _send(uow, due, today, holder, report, password_lookup, sleep, stop)
     finally:
         release_lease(uow, LEASE, holder)
     return report
@@ -153,6 +158,7 @@ def _send(
     report: SendReport,
     password_lookup: Callable[[str, str], str | None],
     sleep: Callable[[float], None],
+    stop: threading.Event | None,
 ) -> None:
     values = load_settings(uow)
     if values["mail.paused"] == "yes":
@@ -169,6 +175,10 @@ def _send(
     last_sent = 0.0
     with SmtpConnection(account) as connection:
         for position, item_id in enumerate(due):
+            if stop is not None and stop.is_set():
+                report.waiting += len(due) - position
+                report.problem = STOPPING
+                return
             if not acquire_lease(uow, LEASE, holder, LEASE_TTL) or _paused(uow):
                 report.waiting += len(due) - position
                 report.problem = report.problem or "sending was paused"
