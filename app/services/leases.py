@@ -2,13 +2,15 @@
 
 A holder is named ``host:pid:token``. A lease ends when its holder releases it or when it expires;
 a holder on this machine whose process is gone loses it at once, so a restart after a crash does
-not wait for the expiry.
+not wait for the expiry. On Windows a holder's process is not looked at (``os.kill`` there would
+send it a Ctrl+C, not ask whether it runs): its lease ends when it expires.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -21,6 +23,10 @@ from app.models.base import utcnow
 from app.models.jobs import Lease
 from app.services.uow import UnitOfWork
 
+#: ``os.kill(pid, 0)`` only asks whether a process runs on POSIX systems; on Windows it sends a
+#: console's process group CTRL_C_EVENT.
+_CAN_PROBE_PROCESSES = sys.platform != "win32"
+
 
 def new_holder() -> str:
     """A holder name unique to this call in this process: ``host:pid:token``."""
@@ -28,7 +34,12 @@ def new_holder() -> str:
 
 
 def _process_is_gone(holder: str) -> bool:
-    """Whether ``holder`` was a process on this machine that no longer runs."""
+    """Whether ``holder`` was a process on this machine that no longer runs.
+
+    False when it cannot be told (another machine, or Windows): the lease then ends at its expiry.
+    """
+    if not _CAN_PROBE_PROCESSES:
+        return False
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
+
 from app.models.base import utcnow
+from app.services import leases
 from app.services.leases import acquire_lease, new_holder, release_lease
 from app.services.uow import UnitOfWork
 
@@ -52,3 +55,20 @@ def test_a_live_process_on_this_machine_keeps_its_lease(uow: UnitOfWork) -> None
 def test_a_holder_on_another_machine_is_not_judged_by_local_processes(uow: UnitOfWork) -> None:
     assert acquire_lease(uow, "outbox", "elsewhere.example:1:abcd1234", TTL)
     assert not acquire_lease(uow, "outbox", new_holder(), TTL)
+
+
+def test_on_windows_no_process_is_signalled_and_the_lease_waits_for_its_expiry(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    dead_holder = f"{socket.gethostname()}:{gone.stdout.strip()}:deadbeef"
+    signalled: list[tuple[int, int]] = []
+    monkeypatch.setattr(leases, "_CAN_PROBE_PROCESSES", False)  # as on Windows
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signalled.append((pid, sig)))
+    started = utcnow()
+    assert acquire_lease(uow, "outbox", dead_holder, TTL, now=started)
+
+    assert not acquire_lease(uow, "outbox", new_holder(), TTL, now=started + TTL / 2)
+    assert signalled == [], "os.kill(pid, 0) is CTRL_C_EVENT on Windows"
+    assert acquire_lease(uow, "outbox", new_holder(), TTL, now=started + TTL * 2)
