@@ -27,8 +27,8 @@ from app.services.reminders.templates import load_templates
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 
-#: States a person may cancel: not sent and not perhaps sent.
-CANCELLABLE = (OutboxState.QUEUED, OutboxState.FAILED)
+#: States a person may cancel: not sent, or perhaps sent and the person decides it is not to go.
+CANCELLABLE = (OutboxState.QUEUED, OutboxState.FAILED, OutboxState.UNKNOWN)
 
 
 class OutboxError(ValueError):
@@ -109,8 +109,11 @@ def get_outbox_email(uow: UnitOfWork, item_id: int) -> OutboxEmail:
 def cancel_outbox_item(uow: UnitOfWork, item_id: int) -> None:
     """Cancel an email that was not sent; its dunning step stays taken, so it is not redecided.
 
+    One that may have been sent (``unknown``) can be cancelled too: the person decides it is not
+    to be sent (again), and the timeline says it may have gone out before.
+
     Raises:
-        OutboxError: no such item, or it was sent or may have been sent.
+        OutboxError: no such item, or it was sent, is being sent or is cancelled already.
     """
     with uow:
         item = uow.session.get(OutboxItem, item_id)
@@ -119,7 +122,7 @@ def cancel_outbox_item(uow: UnitOfWork, item_id: int) -> None:
         if item.state not in CANCELLABLE:
             raise OutboxError(
                 f"outbox item {item_id} is {item.state}; only queued or failed emails can be "
-                "cancelled"
+                "cancelled, and emails that may have been sent"
             )
         before = item.state
         item.state = OutboxState.CANCELLED
@@ -136,7 +139,12 @@ def cancel_outbox_item(uow: UnitOfWork, item_id: int) -> None:
             Activity(
                 customer_id=item.customer_id,
                 kind="reminder",
-                summary=f"Email cancelled before sending: {item.subject}",
+                summary=(
+                    f"Email cancelled, not to be sent again (it may have gone out before): "
+                    f"{item.subject}"
+                    if before == OutboxState.UNKNOWN
+                    else f"Email cancelled before sending: {item.subject}"
+                ),
                 author=uow.actor,
             )
         )
@@ -149,6 +157,9 @@ RETRYABLE = (OutboxState.FAILED, OutboxState.UNKNOWN)
 
 def retry_outbox_item(uow: UnitOfWork, item_id: int) -> None:
     """Queue a failed email again, or one that may have been sent after a person checked it.
+
+    A person's retry starts afresh: the tries so far are forgotten, so the email gets the whole
+    round of retries again instead of giving up at its first temporary refusal.
 
     Raises:
         OutboxError: no such item, or it is not failed or unknown.
@@ -165,6 +176,7 @@ def retry_outbox_item(uow: UnitOfWork, item_id: int) -> None:
         before = item.state
         item.state = OutboxState.QUEUED
         item.retry_at = None
+        item.attempts = 0
         item.last_error = ""
         record_audit(
             uow.session,

@@ -37,7 +37,7 @@ _STATE_COLOURS: dict[str, str] = {
     "cancelled": InvoiceStatus.VOID,
 }
 #: The states a person may cancel.
-CANCELLABLE_STATES = frozenset({"queued", "failed"})
+CANCELLABLE_STATES = frozenset({"queued", "failed", "unknown"})
 #: The states a person may send again (``retry_outbox_item``).
 RETRYABLE_STATES = frozenset({"failed", "unknown"})
 
