@@ -19,6 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # as on a machine without one (keyrings.alt, installed for tests, would otherwise write a file
 # in the home folder).
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ["DUEBOOK_ALLOW_PLAIN_KEYRING"] = "1"  # the test_keyring fixture is a PlaintextKeyring
 
 TODAY = date(2026, 11, 23)
 
