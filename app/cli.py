@@ -99,7 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="queue the reminders that are due (one pass)", parents=[ledger]
     )
     run.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
-    run.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="the day of the pass")
+    run.add_argument(
+        "--today",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="the day of the pass (a later day only with --dry-run)",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object")
 
     exp = commands.add_parser("export", help="export customers or invoices to XLSX")
@@ -187,7 +192,14 @@ def _iso_date(text: str) -> date:
 
 
 def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
-    today = args.today or SystemClock().today()
+    real_today = SystemClock().today()
+    today = args.today or real_today
+    if today > real_today and not args.dry_run:
+        raise CommandError(
+            f"--today {today.isoformat()} is after today ({real_today.isoformat()}): a pass for "
+            "a day that has not come would send reminders before they are due; --dry-run shows "
+            "what it would do"
+        )
     try:
         passed = run_daily_pass(uow, today, dry_run=args.dry_run)
     except (TemplateError, InvoicingError) as exc:

@@ -35,14 +35,20 @@ def last_run(uow: UnitOfWork, name: str) -> JobRunView:
 
 
 def record_run(uow: UnitOfWork, name: str, run_on: date | None, ok: bool, result: str) -> None:
-    """Remember a finished run; ``run_on`` is the business day it ran for (None: keep the last)."""
+    """Remember a finished run; ``run_on`` is the business day it ran for (None: keep the last).
+
+    The day kept is the later of the one stored and ``run_on``: a pass run again for an earlier
+    day (``duebook reminders run --today``) does not make a later day's pass due again. (A pass
+    for a day that has not come is refused by the command line, so no day ahead is recorded
+    that would silence the window's scheduler until then.)
+    """
     now = utcnow()
     with uow:
         row = uow.session.get(JobRun, name)
         if row is None:
             row = JobRun(name=name)
             uow.session.add(row)
-        if run_on is not None:
+        if run_on is not None and (row.last_run_on is None or run_on > row.last_run_on):
             row.last_run_on = run_on
         row.finished_at = now
         row.ok = ok

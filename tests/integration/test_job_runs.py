@@ -1,0 +1,57 @@
+"""The day of the last daily pass (review finding 3): it never moves back, and a pass for a day
+that has not come is refused, so no day ahead silences the window's scheduler."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.services.clock import SystemClock
+from app.services.job_runs import REMINDERS, last_run, record_run
+from app.services.reminders.outbox import list_outbox
+from app.services.uow import UnitOfWork
+from tests.conftest import TODAY
+
+
+def test_the_day_kept_is_the_later_of_the_stored_and_the_new(uow: UnitOfWork) -> None:
+    record_run(uow, REMINDERS, TODAY, ok=True, result="3 reminders queued")
+    record_run(uow, REMINDERS, TODAY - timedelta(days=7), ok=True, result="a week ago, again")
+
+    again = last_run(uow, REMINDERS)
+    assert again.last_run_on == TODAY
+    assert again.result == "a week ago, again", "the run itself is remembered"
+
+    record_run(uow, REMINDERS, TODAY + timedelta(days=1), ok=False, result="the disk is full")
+    assert last_run(uow, REMINDERS).last_run_on == TODAY + timedelta(days=1)
+    record_run(uow, REMINDERS, None, ok=True, result="")
+    assert last_run(uow, REMINDERS).last_run_on == TODAY + timedelta(days=1)
+
+
+def test_a_pass_for_an_earlier_day_keeps_todays(uow: UnitOfWork, ledger_path: Path) -> None:
+    today = SystemClock().today()
+    record_run(uow, REMINDERS, today, ok=True, result="today's pass")
+
+    earlier = (today - timedelta(days=3)).isoformat()
+    assert main(["reminders", "run", "--db", str(ledger_path), "--today", earlier]) == 0
+
+    assert last_run(uow, REMINDERS).last_run_on == today
+
+
+def test_a_pass_for_a_day_that_has_not_come_is_refused_unless_dry(
+    uow: UnitOfWork, ledger_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ahead = (SystemClock().today() + timedelta(days=8)).isoformat()
+
+    assert main(["reminders", "run", "--db", str(ledger_path), "--today", ahead]) == 1
+
+    err = capsys.readouterr().err
+    assert f"--today {ahead} is after today (" in err
+    assert "would send reminders before they are due; --dry-run shows what it would do" in err
+    assert last_run(uow, REMINDERS).last_run_on is None
+    assert list_outbox(uow) == []
+    args = ["reminders", "run", "--dry-run", "--db", str(ledger_path), "--today", ahead]
+    assert main(args) == 0
+    assert last_run(uow, REMINDERS).last_run_on is None
