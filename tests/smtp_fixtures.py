@@ -39,6 +39,15 @@ def smtp_server_tls(tmp_path: Path, smtp_certificate: SelfSignedCert) -> Iterato
 
 
 @pytest.fixture
+def smtp_server_utf8(tmp_path: Path, smtp_certificate: SelfSignedCert) -> Iterator[LocalSmtpServer]:
+    """A running STARTTLS server that offers SMTPUTF8 (addresses such as ``jürgen@...``)."""
+    with LocalSmtpServer(
+        tmp_path / "smtp-utf8", certificate=smtp_certificate, smtputf8=True
+    ) as server:
+        yield server
+
+
+@pytest.fixture
 def test_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
     """keyring's backend for one test: a plain-text file under tmp_path, the old one restored."""
     previous = keyring.get_keyring()

@@ -13,8 +13,10 @@ uses the default CA store fails the handshake with ``ssl.SSLCertVerificationErro
 untrusted certificate is needed to test that case.
 
 Every accepted message is kept as a `Received`, and faults can be injected from any thread
-(`fail_data`, `reject_recipient`, `reject_sender`, `drop_after`). The module has no pytest import,
-so benchmarks can use it too; the fixtures live in ``tests/smtp_fixtures.py``.
+(`fail_data`, `fail_data_command`, `fail_mail_from`, `reject_recipient`, `reject_sender`,
+`drop_after`, `hang_up_before_reply`, `delay_reply`). With ``smtputf8=True`` it offers SMTPUTF8
+(RFC 6531) and takes addresses beyond ASCII. The module has no pytest import, so benchmarks can use
+it too; the fixtures live in ``tests/smtp_fixtures.py``.
 
 Note: ``smtplib.SMTP.login`` (Python 3.11, still open upstream as cpython issue 73936) encodes the
 AUTH exchange as ASCII and raises ``UnicodeEncodeError`` for a password like the default
@@ -41,7 +43,7 @@ from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, cast
+from typing import Any, AnyStr, Literal, Self, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
@@ -162,6 +164,8 @@ class Received:
         message: ``raw`` parsed with ``email.policy.default``.
         session_id: Which connection it came on: 1 for the first connection to this server, 2 for
             the second, and so on (the same number for every message of one connection).
+        smtp_utf8: Whether MAIL FROM asked for SMTPUTF8.
+        mail_options: MAIL FROM's parameters as sent (``"SMTPUTF8"``, ``"BODY=8BITMIME"``).
     """
 
     mail_from: str
@@ -169,22 +173,47 @@ class Received:
     raw: bytes
     message: EmailMessage
     session_id: int
+    smtp_utf8: bool = False
+    mail_options: tuple[str, ...] = ()
 
 
 class _NumberedSMTP(SMTP):
-    """aiosmtpd's protocol, one per TCP connection, numbered and able to hang up after DATA."""
+    """aiosmtpd's protocol, one per TCP connection, numbered and able to hang up around DATA."""
 
-    def __init__(self, handler: Any, *, session_id: int, **kwargs: Any) -> None:
+    def __init__(
+        self, handler: Any, *, session_id: int, owner: LocalSmtpServer, **kwargs: Any
+    ) -> None:
         super().__init__(handler, **kwargs)
         self.session_id = session_id
+        self._owner = owner
         self.hang_up_after_data = False
+        self.hang_up_instead_of_reply = False
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd dispatches on the name
+        refusal = self._owner._take_data_command_refusal()
+        if refusal is not None:
+            status, hang_up = refusal
+            await self.push(status)
+            if hang_up:
+                self._abort()
+            return
         await super().smtp_DATA(arg)
-        if self.hang_up_after_data and isinstance(self.transport, asyncio.Transport):
-            # The "250" is already written to the socket: now close it without QUIT or TLS
+        if self.hang_up_after_data:
+            # The reply is already written to the socket: now close it without QUIT or TLS
             # close_notify, like a server that crashes or a NAT box that forgets the connection.
+            self._abort()
+
+    async def push(self, status: AnyStr) -> None:
+        """Write a reply, unless this one is to be swallowed by hanging up instead."""
+        if self.hang_up_instead_of_reply:
+            self.hang_up_instead_of_reply = False
+            self._abort()
+            return
+        await super().push(status)
+
+    def _abort(self) -> None:
+        if isinstance(self.transport, asyncio.Transport):
             self.transport.abort()
 
 
@@ -203,7 +232,9 @@ class _Handler:
         address: str,
         mail_options: list[str],
     ) -> str:
-        return self._owner._on_mail(session, envelope, address, mail_options)
+        status = self._owner._on_mail(session, envelope, address, mail_options)
+        await self._owner._delay("MAIL")
+        return status
 
     async def handle_RCPT(  # noqa: N802
         self,
@@ -218,7 +249,10 @@ class _Handler:
     async def handle_DATA(  # noqa: N802
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
-        return self._owner._on_data(cast(_NumberedSMTP, server), envelope)
+        status = self._owner._on_data(cast(_NumberedSMTP, server), envelope)
+        if status.startswith("250"):
+            await self._owner._delay("DATA")
+        return status
 
 
 class _Controller(Controller):
@@ -247,7 +281,10 @@ class _Controller(Controller):
 
     def factory(self) -> SMTP:
         smtp = _NumberedSMTP(
-            self.handler, session_id=self._owner._next_session_id(), **self.SMTP_kwargs
+            self.handler,
+            session_id=self._owner._next_session_id(),
+            owner=self._owner,
+            **self.SMTP_kwargs,
         )
         self._owner._live.add(smtp)
         return smtp
@@ -283,6 +320,7 @@ class LocalSmtpServer:
         mode: Mode = "starttls",
         certificate: SelfSignedCert | None = None,
         require_auth: bool = True,
+        smtputf8: bool = False,
     ) -> None:
         """Prepare the server; it listens only after `start` (or entering the ``with``).
 
@@ -296,6 +334,8 @@ class LocalSmtpServer:
                 a second); a new one is generated when None.
             require_auth: When True (the default), MAIL FROM before a successful AUTH is answered
                 with ``530 5.7.0 Authentication required``, as a submission server does.
+            smtputf8: Offer SMTPUTF8 (RFC 6531): addresses beyond ASCII in MAIL and RCPT, and
+                UTF-8 headers. Off by default, as on many servers.
         """
         if mode not in ("starttls", "tls", "none"):
             raise ValueError(f"unknown mode {mode!r}")
@@ -304,6 +344,7 @@ class LocalSmtpServer:
         self.password = password
         self.mode: Mode = mode
         self.require_auth = require_auth
+        self.smtputf8 = smtputf8
         self.cafile, self.keyfile = (certificate or SelfSignedCert.generate()).write(cert_dir)
         # Bound now, so the port is known at once; it listens from start() on.
         # proto=IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets that say
@@ -317,10 +358,15 @@ class LocalSmtpServer:
         self._cond = threading.Condition()
         self._messages: list[Received] = []
         self._sessions = 0
-        self._data_failures: list[str] = []
-        self._rejected_recipients: dict[str, str] = {}
+        self._data_failures: list[tuple[str, bool]] = []
+        self._data_command_failures: list[tuple[str, bool]] = []
+        self._mail_failures: list[str] = []
+        self._mail_failures_forever: str | None = None
+        self._rejected_recipients: dict[str, tuple[str, int | None]] = {}
         self._rejected_sender: tuple[str, str] | None = None
         self._drop_countdown: int | None = None
+        self._hang_ups_before_reply = 0
+        self._delays: dict[str, list[float]] = {"MAIL": [], "DATA": []}
         self._live: weakref.WeakSet[_NumberedSMTP] = weakref.WeakSet()
         self._controller: _Controller | None = None
         self._running = False
@@ -336,6 +382,7 @@ class LocalSmtpServer:
             "server_hostname": "localhost",  # else aiosmtpd asks DNS for the FQDN
             "authenticator": self._authenticate,
             "ready_timeout": 10.0,
+            "enable_SMTPUTF8": self.smtputf8,
         }
         if self.mode == "starttls":
             kwargs |= {
@@ -450,32 +497,125 @@ class LocalSmtpServer:
     # -- faults (thread-safe, before or during a run) ----------------------------------------
 
     def fail_data(
-        self, code: int = 451, text: str = "4.3.0 Try again later", times: int = 1
+        self,
+        code: int = 451,
+        text: str = "4.3.0 Try again later",
+        times: int = 1,
+        *,
+        hang_up: bool = False,
     ) -> None:
-        """Answer the next ``times`` DATA commands with ``code text`` instead of accepting.
+        """Answer the next ``times`` messages with ``code text`` instead of accepting them.
 
-        The messages are not recorded; after that DATA is accepted again.
+        The whole message is read first (the reply after the final dot); it is not recorded.
+        After that messages are accepted again.
 
         Args:
             code: The SMTP reply code.
             text: The reply text after the code.
-            times: How many DATA commands fail.
+            times: How many messages fail.
+            hang_up: Abort the connection right after the reply (a ``421`` that closes).
         """
         with self._cond:
-            self._data_failures.extend([f"{code} {text}"] * times)
+            self._data_failures.extend([(f"{code} {text}", hang_up)] * times)
+
+    def fail_data_command(
+        self,
+        code: int = 421,
+        text: str = "4.3.2 Service shutting down, closing transmission channel",
+        times: int = 1,
+        *,
+        hang_up: bool = True,
+    ) -> None:
+        """Answer the next ``times`` DATA commands themselves with ``code text`` (no ``354``).
+
+        Args:
+            code: The SMTP reply code.
+            text: The reply text after the code.
+            times: How many DATA commands are refused.
+            hang_up: Abort the connection right after the reply (as a ``421`` announces).
+        """
+        with self._cond:
+            self._data_command_failures.extend([(f"{code} {text}", hang_up)] * times)
+
+    def fail_mail_from(
+        self,
+        code: int = 553,
+        text: str = "5.7.1 Sender address rejected: not owned by user",
+        times: int | None = None,
+    ) -> None:
+        """Answer MAIL FROM (any sender) with ``code text``: ``times`` times, or from now on.
+
+        Args:
+            code: The SMTP reply code (``530`` for "authentication required").
+            text: The reply text after the code.
+            times: How many MAIL commands fail; None for every one until `clear_faults`.
+        """
+        with self._cond:
+            if times is None:
+                self._mail_failures_forever = f"{code} {text}"
+            else:
+                self._mail_failures.extend([f"{code} {text}"] * times)
+
+    def hang_up_before_reply(self, times: int = 1) -> None:
+        """Read the next ``times`` whole messages, record them, then abort without a reply.
+
+        The client has handed the message over and waits for the final reply, which never
+        comes: the message may have been delivered (here it was).
+
+        Args:
+            times: How many messages.
+        """
+        with self._cond:
+            self._hang_ups_before_reply += times
+
+    def delay_reply(self, seconds: float, times: int = 1, command: str = "DATA") -> None:
+        """Wait ``seconds`` before the next ``times`` replies to ``command``.
+
+        For ``"DATA"`` the message is recorded first, then the final reply waits (a client
+        whose timeout is shorter gives up with the message on the server). ``"MAIL"`` delays
+        the answer to MAIL FROM.
+
+        Args:
+            seconds: How long each reply waits.
+            times: How many replies.
+            command: ``"DATA"`` or ``"MAIL"``.
+        """
+        if command not in self._delays:
+            raise ValueError(f"delay_reply knows DATA and MAIL, not {command!r}")
+        with self._cond:
+            self._delays[command].extend([seconds] * times)
+
+    def clear_faults(self) -> None:
+        """Forget every fault not used up yet: the server accepts everything again."""
+        with self._cond:
+            self._data_failures.clear()
+            self._data_command_failures.clear()
+            self._mail_failures.clear()
+            self._mail_failures_forever = None
+            self._rejected_recipients.clear()
+            self._rejected_sender = None
+            self._drop_countdown = None
+            self._hang_ups_before_reply = 0
+            for delays in self._delays.values():
+                delays.clear()
 
     def reject_recipient(
-        self, address: str, code: int = 550, text: str = "5.1.1 No such user"
+        self,
+        address: str,
+        code: int = 550,
+        text: str = "5.1.1 No such user",
+        times: int | None = None,
     ) -> None:
-        """Refuse ``RCPT TO:<address>`` with ``code text`` from now on (case-insensitive).
+        """Refuse ``RCPT TO:<address>`` with ``code text`` (case-insensitive).
 
         Args:
             address: The recipient address.
-            code: The SMTP reply code.
+            code: The SMTP reply code (``450`` or ``452`` for "not now").
             text: The reply text after the code.
+            times: How many RCPT commands for it are refused; None for every one from now on.
         """
         with self._cond:
-            self._rejected_recipients[address.lower()] = f"{code} {text}"
+            self._rejected_recipients[address.lower()] = (f"{code} {text}", times)
 
     def reject_sender(
         self,
@@ -509,6 +649,17 @@ class LocalSmtpServer:
 
     # -- called on the server thread ---------------------------------------------------------
 
+    def _take_data_command_refusal(self) -> tuple[str, bool] | None:
+        with self._cond:
+            return self._data_command_failures.pop(0) if self._data_command_failures else None
+
+    async def _delay(self, command: str) -> None:
+        with self._cond:
+            delays = self._delays[command]
+            seconds = delays.pop(0) if delays else 0.0
+        if seconds:
+            await asyncio.sleep(seconds)
+
     def _next_session_id(self) -> int:
         with self._cond:
             self._sessions += 1
@@ -539,6 +690,10 @@ class LocalSmtpServer:
             return "530 5.7.0 Authentication required"
         with self._cond:
             rejected = self._rejected_sender
+            failure = self._mail_failures.pop(0) if self._mail_failures else None
+            failure = failure or self._mail_failures_forever
+        if failure is not None:
+            return failure
         if rejected is not None and rejected[0] == address.lower():
             return rejected[1]
         envelope.mail_from = address
@@ -548,8 +703,14 @@ class LocalSmtpServer:
     def _on_rcpt(self, envelope: Envelope, address: str, options: list[str]) -> str:
         with self._cond:
             refusal = self._rejected_recipients.get(address.lower())
+            if refusal is not None and refusal[1] is not None:
+                left = refusal[1] - 1
+                if left > 0:
+                    self._rejected_recipients[address.lower()] = (refusal[0], left)
+                else:
+                    del self._rejected_recipients[address.lower()]
         if refusal is not None:
-            return refusal
+            return refusal[0]
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 OK"
@@ -558,7 +719,9 @@ class LocalSmtpServer:
         raw = envelope.original_content or b""
         with self._cond:
             if self._data_failures:
-                return self._data_failures.pop(0)
+                status, hang_up = self._data_failures.pop(0)
+                server.hang_up_after_data = hang_up
+                return status
             self._messages.append(
                 Received(
                     mail_from=envelope.mail_from or "",
@@ -566,8 +729,13 @@ class LocalSmtpServer:
                     raw=raw,
                     message=BytesParser(policy=default_policy).parsebytes(raw),
                     session_id=server.session_id,
+                    smtp_utf8=bool(envelope.smtp_utf8),
+                    mail_options=tuple(envelope.mail_options),
                 )
             )
+            if self._hang_ups_before_reply:
+                self._hang_ups_before_reply -= 1
+                server.hang_up_instead_of_reply = True
             if self._drop_countdown is not None:
                 self._drop_countdown -= 1
                 if self._drop_countdown == 0:
