@@ -442,3 +442,102 @@ def test_a_wrong_password_leaves_the_items_queued_and_says_so(uow, customers, sm
     items = read_outbox(uow)
     assert {items[first].state, items[second].state} == {OutboxState.QUEUED}
     assert {items[first].attempts, items[second].attempts} == {0}
+
+
+# -- addresses beyond ASCII (review finding 1a) ------------------------------------------------
+
+
+def test_accented_domains_go_in_their_ascii_form_in_the_envelope_and_the_headers(
+    uow, customers, smtp_server
+):
+    item_id = queue_email(uow, customers["MUELLER"], to="info@müller.de, post@straße.de")
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {item_id: "sent"}
+    [received] = smtp_server.messages
+    # IDNA 2008 as registries use it: ß stays a letter of its own (not "strasse.de").
+    assert received.rcpt_tos == ["info@xn--mller-kva.de", "post@xn--strae-oqa.de"]
+    assert not received.smtp_utf8
+    head = header_block(received.raw)
+    assert head.isascii()
+    assert b"To: info@xn--mller-kva.de, post@xn--strae-oqa.de\r\n" in head
+    assert b"=?utf-8?" not in head.split(b"To: ", 1)[1].split(b"\r\n", 1)[0]
+    assert read_outbox(uow)[item_id].state == OutboxState.SENT
+
+
+def test_an_accented_sender_domain_goes_in_its_ascii_form_and_so_does_the_message_id(
+    uow, customers, smtp_server
+):
+    save_settings(uow, {"smtp.from": "ar@müller-söhne.de"})
+    item_id = queue_email(uow, customers["ACME"])
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {item_id: "sent"}
+    [received] = smtp_server.messages
+    assert received.mail_from == "ar@xn--mller-shne-kcb9d.de"
+    assert received.message["From"].addresses[0].addr_spec == "ar@xn--mller-shne-kcb9d.de"
+    message_id = read_outbox(uow)[item_id].message_id
+    assert message_id.isascii()
+    assert message_id.endswith("@xn--mller-shne-kcb9d.de>")
+
+
+def test_an_accented_local_part_fails_in_words_when_the_server_has_no_smtputf8(
+    uow, customers, smtp_server
+):
+    before = queue_email(uow, customers["ACME"])
+    accented = queue_email(uow, customers["MUELLER"], to="jürgen@mueller.example")
+    after = queue_email(uow, customers["ACME"])
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {before: "sent", accented: "failed", after: "sent"}
+    assert report.problem == ""
+    item = read_outbox(uow)[accented]
+    assert item.state == OutboxState.FAILED
+    assert item.last_error.startswith("jürgen@mueller.example has letters such as ä, é or ß")
+    assert "does not offer SMTPUTF8" in item.last_error
+    assert [r.rcpt_tos for r in smtp_server.messages] == [["ap@acme.example"]] * 2
+    latest = list_timeline(uow, customers["MUELLER"])[0]
+    assert latest.summary.startswith("Email failed (jürgen@mueller.example has letters")
+    assert send_outbox(uow, TODAY).states == {}, "failed for good, not tried again"
+
+
+def test_an_accented_local_part_goes_with_smtputf8_when_the_server_offers_it(
+    uow, tmp_path, smtp_server_utf8, test_keyring
+):
+    ids = build_ledger(uow, tmp_path)
+    configure_mail(uow, smtp_server_utf8)
+    accented = queue_email(uow, ids["MUELLER"], to="jürgen@müller.de", subject="Zahlung für Jürgen")
+    plain = queue_email(uow, ids["ACME"])
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {accented: "sent", plain: "sent"}
+    first, second = smtp_server_utf8.messages
+    assert first.smtp_utf8
+    assert "SMTPUTF8" in first.mail_options
+    assert first.rcpt_tos == ["jürgen@xn--mller-kva.de"]
+    assert "To: jürgen@xn--mller-kva.de\r\n".encode() in header_block(first.raw)
+    assert first.message["Subject"] == "Zahlung für Jürgen"
+    assert not second.smtp_utf8, "an ASCII message goes without SMTPUTF8"
+    assert header_block(second.raw).isascii()
+
+
+def test_an_accented_from_address_without_smtputf8_stops_the_batch_and_says_so(
+    uow, customers, smtp_server
+):
+    save_settings(uow, {"smtp.from": "jürgen@duebook.example"})
+    ids = [queue_email(uow, customers["ACME"]) for _ in range(3)]
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {}
+    assert report.waiting == 3
+    assert report.problem.startswith("jürgen@duebook.example has letters such as ä, é or ß")
+    assert "From address is in Settings → Email" in report.problem
+    items = read_outbox(uow)
+    assert [items[i].state for i in ids] == [OutboxState.QUEUED] * 3
+    assert [items[i].attempts for i in ids] == [0] * 3
+    assert smtp_server.messages == []

@@ -8,15 +8,19 @@ a password that must never be written down anywhere, and a computer that is offl
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import os
+import smtplib
 import socket
 import subprocess
 import sys
 import threading
+import time as clock_time
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from keyrings.alt.file import PlaintextKeyring
@@ -28,15 +32,20 @@ from app.models.base import utcnow
 from app.models.collections import OutboxItem, OutboxState
 from app.models.jobs import JobRun, Lease
 from app.services.job_runs import REMINDERS, last_run
+from app.services.leases import acquire_lease
+from app.services.mail import outbox_sender
+from app.services.mail.account import SmtpAccount, account_from_settings
 from app.services.mail.outbox_sender import send_outbox
 from app.services.mail.password import store_password
 from app.services.mail.trial import TrialError, send_test_email
+from app.services.reminders.run import run_reminders
 from app.services.scheduler import BackgroundJobs, JobResult
 from app.services.settings import load_settings, save_settings
 from app.services.timeline import list_timeline
 from app.services.uow import UnitOfWork
 from tests.conftest import TODAY
 from tests.integration.test_mailer import (
+    SENDER,
     build_ledger,
     configure_mail,
     message_ids,
@@ -349,8 +358,11 @@ def test_the_window_and_a_command_line_run_at_once_send_each_email_once(
         lambda: UnitOfWork(session_factory, actor="window"), results.append, now=now
     )
 
+    launched = threading.Event()
+
     def window() -> None:
         jobs.watch()
+        launched.wait(timeout=30)  # the command line is started (a quick watch() is possible)
         while cli.poll() is None:
             jobs.send_mail()
             threading.Event().wait(0.02)
@@ -360,8 +372,10 @@ def test_the_window_and_a_command_line_run_at_once_send_each_email_once(
     if first == "window":
         thread.start()
         cli = cli_pass(ledger_path, env)
+        launched.set()
     else:
         cli = cli_pass(ledger_path, env)
+        launched.set()
         assert smtp_server.wait_for(1, timeout=30), "the command line is sending"
         thread.start()
     _, err = cli.communicate(timeout=60)
@@ -543,15 +557,14 @@ def test_offline_the_items_wait_and_go_when_the_server_is_back(
 
 
 class StopAfter(threading.Event):
-    """A stop event that is set once it has been asked ``checks`` times (before item checks+1)."""
+    """A stop event that is set once the server has accepted ``count`` messages."""
 
-    def __init__(self, checks: int) -> None:
+    def __init__(self, server: LocalSmtpServer, count: int) -> None:
         super().__init__()
-        self.checks = checks
+        self.server, self.count = server, count
 
     def is_set(self) -> bool:
-        self.checks -= 1
-        if self.checks < 0:
+        if len(self.server.messages) >= self.count:
             self.set()
         return super().is_set()
 
@@ -573,7 +586,7 @@ def test_a_stop_event_set_before_the_batch_sends_nothing_and_says_why(uow, custo
 def test_a_stop_event_set_mid_batch_leaves_the_rest_queued(uow, customers, smtp_server):
     first, second, *rest = queue_many(uow, customers["ACME"], 5)
 
-    report = send_outbox(uow, TODAY, stop=StopAfter(2))
+    report = send_outbox(uow, TODAY, stop=StopAfter(smtp_server, 2))
 
     assert report.states == {first: "sent", second: "sent"}
     assert report.waiting == 3
@@ -586,3 +599,433 @@ def test_a_stop_event_set_mid_batch_leaves_the_rest_queued(uow, customers, smtp_
     assert_each_once(smtp_server, uow)
     with uow:
         assert uow.session.scalar(select(func.count()).select_from(Lease)) == 0, "lease released"
+
+
+# -- "may have been sent" only when the message went and no final reply came (findings 1b, 2) --
+
+
+def no_item_left_sending(uow: UnitOfWork) -> None:
+    assert OutboxState.SENDING not in {i.state for i in read_outbox(uow).values()}
+
+
+def test_a_server_that_hangs_up_after_the_whole_message_leaves_it_may_have_been_sent(
+    uow, customers, smtp_server
+):
+    first, *rest = queue_many(uow, customers["ACME"], 3)
+    smtp_server.hang_up_before_reply(times=1)
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {first: "unknown"} | dict.fromkeys(rest, "sent")
+    assert report.problem == ""
+    item = read_outbox(uow)[first]
+    assert item.state == OutboxState.UNKNOWN
+    assert item.retry_at is None
+    assert "before the server confirmed it" in item.last_error
+    assert item.last_error.endswith("it may have been sent")
+    no_item_left_sending(uow)
+    # The server did get it, once; the others went on a new connection.
+    assert message_ids(smtp_server) == [read_outbox(uow)[i].message_id for i in (first, *rest)]
+    assert [r.session_id for r in smtp_server.messages] == [1, 2, 2]
+    timeline = list_timeline(uow, customers["ACME"])
+    assert any(
+        e.summary.startswith("Email may have been sent (the connection broke") for e in timeline
+    )
+    assert send_outbox(uow, TODAY).states == {}, "never sent again on its own"
+    assert len(smtp_server.messages) == 3
+
+
+def shorter_timeout(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """The account's network timeout (30 s) cut short for a test."""
+
+    def account(*args: Any, **kwargs: Any) -> SmtpAccount:
+        return dataclasses.replace(account_from_settings(*args, **kwargs), timeout=seconds)
+
+    monkeypatch.setattr(outbox_sender, "account_from_settings", account)
+
+
+def test_a_final_reply_that_does_not_come_in_time_leaves_it_may_have_been_sent(
+    uow, customers, smtp_server, monkeypatch
+):
+    shorter_timeout(monkeypatch, 0.5)
+    first, *rest = queue_many(uow, customers["ACME"], 3)
+    smtp_server.delay_reply(3.0)
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {first: "unknown"} | dict.fromkeys(rest, "sent")
+    item = read_outbox(uow)[first]
+    assert item.state == OutboxState.UNKNOWN
+    assert item.last_error == (
+        "the mail server took the message but did not confirm it within 0.5 seconds; it may "
+        "have been sent"
+    )
+    no_item_left_sending(uow)
+    assert len(smtp_server.messages) == 3
+    arrived = message_ids(smtp_server)
+    assert len(set(arrived)) == 3
+    assert arrived[0] == item.message_id
+    assert send_outbox(uow, TODAY).states == {}
+
+
+def test_421_after_the_message_and_a_hang_up_puts_it_off_and_the_rest_go(
+    uow, customers, smtp_server
+):
+    first, *rest = queue_many(uow, customers["ACME"], 3)
+    smtp_server.fail_data(421, "4.4.2 Closing connection, try later", hang_up=True)
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {first: "retrying"} | dict.fromkeys(rest, "sent")
+    assert report.problem == ""
+    item = read_outbox(uow)[first]
+    assert item.state == OutboxState.QUEUED, "the server refused it: not 'may have been sent'"
+    assert item.retry_at is not None
+    assert "421 4.4.2 Closing connection" in item.last_error
+    no_item_left_sending(uow)
+    assert len(smtp_server.messages) == 2
+    assert_each_once(smtp_server, uow)
+
+
+def test_421_to_the_data_command_and_a_hang_up_puts_it_off_and_the_rest_go(
+    uow, customers, smtp_server
+):
+    first, *rest = queue_many(uow, customers["ACME"], 3)
+    smtp_server.fail_data_command(421, "4.3.2 Shutting down")
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {first: "retrying"} | dict.fromkeys(rest, "sent")
+    item = read_outbox(uow)[first]
+    assert item.state == OutboxState.QUEUED
+    assert "421 4.3.2 Shutting down" in item.last_error
+    no_item_left_sending(uow)
+    assert len(smtp_server.messages) == 2
+    assert smtp_server.connections == 2
+
+
+def test_a_421_to_data_on_a_kept_connection_is_tried_again_on_a_new_one(
+    uow, customers, smtp_server
+):
+    save_settings(uow, {"smtp.per_minute": "60"})  # its waits are not slept here
+    ids = queue_many(uow, customers["ACME"], 3)
+    faults = iter([lambda: smtp_server.fail_data_command(421, "4.7.0 Too many messages")])
+
+    def between_messages(seconds: float) -> None:
+        # After the first message, on the kept connection: the next DATA is refused and the
+        # server closes.
+        for inject in faults:
+            inject()
+            break
+
+    report = send_outbox(uow, TODAY, sleep=between_messages)
+
+    assert report.states == dict.fromkeys(ids, "sent")
+    assert [r.session_id for r in smtp_server.messages] == [1, 2, 2]
+    assert {i.attempts for i in read_outbox(uow).values()} == {1}
+    no_item_left_sending(uow)
+    assert_each_once(smtp_server, uow)
+
+
+def test_an_interruption_before_the_message_went_puts_the_item_back_in_the_queue(
+    uow, customers, smtp_server, monkeypatch
+):
+    item_id = queue_email(uow, customers["ACME"])
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(smtplib.SMTP, "rcpt", interrupted)
+
+    with pytest.raises(KeyboardInterrupt):
+        send_outbox(uow, TODAY)
+
+    item = read_outbox(uow)[item_id]
+    assert item.state == OutboxState.QUEUED
+    assert item.last_error == "sending was interrupted before it went"
+    assert smtp_server.messages == []
+    with uow:
+        assert uow.session.scalar(select(func.count()).select_from(Lease)) == 0
+
+
+# -- problems of the account stop the batch (finding 4) ----------------------------------------
+
+
+def test_a_sender_the_server_refuses_stops_the_batch_and_leaves_every_item_queued(
+    uow, customers, smtp_server
+):
+    ids = queue_many(uow, customers["ACME"], 3)
+    smtp_server.reject_sender(SENDER, 553, "5.7.1 Sender address rejected: not owned by user")
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {}
+    assert report.waiting == 3
+    assert report.problem == (
+        f"The mail server does not allow sending as {SENDER} (553 5.7.1 Sender address "
+        "rejected: not owned by user). Use your account's own address as the From address, or "
+        "ask your provider to allow this one."
+    )
+    items = read_outbox(uow)
+    assert [items[i].state for i in ids] == [OutboxState.QUEUED] * 3
+    assert [items[i].attempts for i in ids] == [0] * 3
+    assert not any(
+        e.summary.startswith("Email failed") for e in list_timeline(uow, customers["ACME"])
+    )
+
+    smtp_server.reject_sender(None)
+    assert send_outbox(uow, TODAY).states == dict.fromkeys(ids, "sent")
+
+
+def test_530_authentication_required_stops_the_batch_in_words(uow, customers, smtp_server):
+    ids = queue_many(uow, customers["ACME"], 2)
+    smtp_server.fail_mail_from(530, "5.7.0 Authentication required")
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {}
+    assert report.waiting == 2
+    assert report.problem.startswith(
+        "The mail server wants a login before it sends (530 5.7.0 Authentication required)."
+    )
+    assert "Settings → Email" in report.problem
+    assert {read_outbox(uow)[i].state for i in ids} == {OutboxState.QUEUED}
+
+
+def test_a_missing_logo_file_stops_the_batch_and_the_emails_go_once_it_is_fixed(
+    uow, customers, smtp_server, tmp_path
+):
+    run_reminders(uow, TODAY)  # two reminders with their invoice PDFs attached
+    logo = tmp_path / "logo-moved-away.png"
+    save_settings(uow, {"company.logo_path": str(logo)})
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {}
+    assert report.waiting == 2
+    assert report.problem.startswith("the PDFs to attach cannot be made, so the emails wait:")
+    assert str(logo) in report.problem
+    assert "company.logo_path" in report.problem
+    items = read_outbox(uow)
+    assert {i.state for i in items.values()} == {OutboxState.QUEUED}
+    assert {i.attempts for i in items.values()} == {0}
+    assert smtp_server.messages == []
+
+    save_settings(uow, {"company.logo_path": ""})
+    assert send_outbox(uow, TODAY).count("sent") == 2
+
+
+# -- the rate limit waits before claiming (finding 5) ------------------------------------------
+
+
+def test_the_rate_limit_waits_while_no_item_is_marked_sending(uow, customers, smtp_server):
+    save_settings(uow, {"smtp.per_minute": "30"})
+    ids = queue_many(uow, customers["ACME"], 3)
+    seen: list[set[str]] = []
+
+    def wait(seconds: float) -> None:
+        seen.append({i.state for i in read_outbox(uow).values()})
+
+    report = send_outbox(uow, TODAY, sleep=wait)
+
+    assert report.states == dict.fromkeys(ids, "sent")
+    assert len(seen) == 2
+    assert all(OutboxState.SENDING not in states for states in seen), seen
+
+
+# -- an outcome only for the holder that claimed the item (finding 6) --------------------------
+
+
+def take_over_when_sending(
+    session_factory: Any, item_id: int, timeout: float = 10.0
+) -> threading.Thread:
+    """In another thread: once the item is ``sending``, do what a second sender does after
+    this one's lease ran out (mark it ``unknown``), and what a person may then decide."""
+    other = UnitOfWork(session_factory, actor="other")
+
+    def run() -> None:
+        deadline = clock_time.monotonic() + timeout
+        while clock_time.monotonic() < deadline:
+            with other:
+                state = other.session.scalar(
+                    select(OutboxItem.state).where(OutboxItem.id == item_id)
+                )
+                if state == OutboxState.SENDING:
+                    other.session.execute(
+                        update(OutboxItem)
+                        .where(OutboxItem.id == item_id)
+                        .values(
+                            state=OutboxState.UNKNOWN,
+                            claimed_by="elsewhere:1:taken",
+                            last_error="taken over by another sender",
+                        )
+                    )
+                    other.commit()
+                    return
+            clock_time.sleep(0.01)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_late_outcome_does_not_overwrite_an_item_another_sender_took_over(
+    uow, session_factory, customers, smtp_server
+):
+    item_id = queue_email(uow, customers["ACME"])
+    smtp_server.delay_reply(1.5)
+    thread = take_over_when_sending(session_factory, item_id)
+
+    report = send_outbox(uow, TODAY)
+    thread.join(timeout=10)
+
+    assert report.states == {}, "its outcome is not this sender's to record"
+    item = read_outbox(uow)[item_id]
+    assert item.state == OutboxState.UNKNOWN
+    assert item.last_error == "taken over by another sender"
+    assert item.attempts == 0
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_late_unclaim_does_not_put_back_an_item_another_sender_took_over(
+    uow, session_factory, customers, smtp_server
+):
+    item_id = queue_email(uow, customers["ACME"])
+    smtp_server.delay_reply(1.5, command="MAIL")
+    smtp_server.fail_mail_from(553, "5.7.1 Not your address", times=1)
+    thread = take_over_when_sending(session_factory, item_id)
+
+    report = send_outbox(uow, TODAY)
+    thread.join(timeout=10)
+
+    assert "does not allow sending as" in report.problem
+    item = read_outbox(uow)[item_id]
+    assert item.state == OutboxState.UNKNOWN, "not put back to queued under the other's feet"
+    assert item.last_error == "taken over by another sender"
+    assert smtp_server.messages == []
+
+
+# -- one recipient put off while the others got it (finding 10) --------------------------------
+
+
+def test_a_recipient_put_off_gets_the_email_in_a_follow_up_that_is_retried_later(
+    uow, customers, smtp_server
+):
+    smtp_server.reject_recipient("einkauf@acme.example", 450, "4.2.1 Mailbox busy", times=1)
+    item_id = queue_email(uow, customers["ACME"], to="ap@acme.example, einkauf@acme.example")
+    started = utcnow()
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {item_id: "sent"}
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["ap@acme.example"]
+    items = read_outbox(uow)
+    [follow_id] = set(items) - {item_id}
+    original, follow = items[item_id], items[follow_id]
+    assert original.state == OutboxState.SENT
+    assert "einkauf@acme.example: 450 4.2.1 Mailbox busy" in original.last_error
+    assert original.last_error.endswith("queued again for einkauf@acme.example")
+    assert follow.state == OutboxState.QUEUED
+    assert follow.attempts == 1
+    assert follow.retry_at is not None
+    assert started + timedelta(seconds=50) < follow.retry_at <= utcnow() + timedelta(minutes=1)
+    assert follow.subject == original.subject
+    with uow:
+        row = uow.session.get(OutboxItem, follow_id)
+        assert row is not None
+        assert row.to_addrs == "einkauf@acme.example"
+        assert row.key.startswith(f"later-{item_id}:")
+    [latest, *_] = list_timeline(uow, customers["ACME"])
+    assert "refused: einkauf@acme.example: 450" in latest.summary
+    assert "it goes to einkauf@acme.example in a new email after" in latest.summary
+
+    assert send_outbox(uow, TODAY).states == {}, "not before its retry time"
+    with uow:
+        uow.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == follow_id)
+            .values(retry_at=utcnow() - timedelta(seconds=1))
+        )
+        uow.commit()
+    later = send_outbox(uow, TODAY)
+
+    assert later.states == {follow_id: "sent"}
+    assert [r.rcpt_tos for r in smtp_server.messages] == [
+        ["ap@acme.example"],
+        ["einkauf@acme.example"],
+    ]
+    assert read_outbox(uow)[follow_id].attempts == 2
+    assert send_outbox(uow, TODAY).states == {}
+
+
+# -- failures said plainly (findings 12, 16) ---------------------------------------------------
+
+
+def test_a_server_without_starttls_is_said_plainly(uow, tmp_path, smtp_certificate, test_keyring):
+    ids = build_ledger(uow, tmp_path)
+    with LocalSmtpServer(tmp_path / "plain", certificate=smtp_certificate, mode="none") as plain:
+        configure_mail(uow, plain, **{"smtp.security": "starttls"})
+        queue_email(uow, ids["ACME"])
+
+        report = send_outbox(uow, TODAY)
+
+    assert report.problem == (
+        f"The mail server at {plain.host}:{plain.port} does not offer STARTTLS, so no secure "
+        "connection can be made on this port. Check the security setting and the port: port "
+        "465 usually needs SSL/TLS, port 587 STARTTLS."
+    )
+    assert report.waiting == 1
+
+
+def test_a_server_that_offers_no_login_is_said_plainly(uow, customers, smtp_server):
+    # Without STARTTLS this server offers no AUTH (as most submission servers).
+    save_settings(uow, {"smtp.security": "none"})
+    queue_email(uow, customers["ACME"])
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.problem.startswith(
+        f"The mail server at {smtp_server.host}:{smtp_server.port} does not offer a login "
+        f"(AUTH) on this connection, so it cannot check the password of {smtp_server.user}."
+    )
+    assert "not supported by server" not in report.problem
+
+
+@pytest.mark.parametrize("damage", ["removed", "not a certificate"])
+def test_a_ca_file_that_cannot_be_read_is_named(uow, customers, smtp_server, tmp_path, damage):
+    ca_file = tmp_path / "company-ca.pem"
+    ca_file.write_bytes(smtp_server.cafile.read_bytes())
+    save_settings(uow, {"smtp.ca_file": str(ca_file)})
+    if damage == "removed":
+        ca_file.unlink()
+    else:
+        ca_file.write_text("this is not a certificate\n")
+    queue_email(uow, customers["ACME"])
+
+    report = send_outbox(uow, TODAY)
+    with pytest.raises(TrialError) as trial:
+        send_test_email(load_settings(uow), "me@duebook.example")
+
+    expected = f"The CA file {ca_file} named in Settings → Email cannot be read: "
+    assert report.problem.startswith(expected)
+    assert str(trial.value).startswith(expected)
+    if damage == "removed":
+        assert "No such file or directory" in report.problem
+    else:
+        assert "it holds no certificate in PEM form" in report.problem
+    assert "Cannot reach the mail server" not in report.problem
+    assert report.waiting == 1
+
+
+def test_an_outbox_being_sent_already_is_said_so(uow, customers, smtp_server):
+    queue_email(uow, customers["ACME"])
+    assert acquire_lease(uow, "outbox", "this-window:1:scheduler", timedelta(minutes=10))
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.busy
+    assert report.summary() == (
+        "the outbox is being sent already; these emails go out with it or next time"
+    )
+    assert smtp_server.messages == []

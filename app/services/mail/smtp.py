@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Self
 
 from app.services.mail.account import SmtpAccount
+from app.services.mail.message import smtputf8_addresses
 
 
 class SmtpAccountError(RuntimeError):
@@ -43,11 +44,26 @@ class Delivery:
     detail: str = ""
     #: Recipients the server refused while it accepted others.
     refused: tuple[str, ...] = ()
+    #: Of those, the ones refused for now (4xx): they may get the message on a later try.
+    deferred: tuple[str, ...] = ()
 
 
 def tls_context(account: SmtpAccount) -> ssl.SSLContext:
-    """Certificate and host name checks on; the account's own CA file when one is named."""
-    return ssl.create_default_context(cafile=account.ca_file or None)
+    """Certificate and host name checks on; the account's own CA file when one is named.
+
+    Raises:
+        SmtpAccountError: the CA file cannot be read or holds no certificate (named, in words).
+    """
+    try:
+        return ssl.create_default_context(cafile=account.ca_file or None)
+    except ssl.SSLError as exc:
+        reason = f"it holds no certificate in PEM form ({exc.reason or exc})"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    raise SmtpAccountError(
+        f"The CA file {account.ca_file} named in Settings → Email cannot be read: {reason}. "
+        "Choose the file again, or clear the setting to use the system's certificates."
+    )
 
 
 def _answer(code: int, text: bytes | str) -> str:
@@ -89,10 +105,32 @@ def _bad_login(exc: BaseException, account: SmtpAccount) -> str:
     return f"The mail server refused the user name or password for {account.user} ({_said(exc)})."
 
 
-def _unsupported(exc: BaseException, account: SmtpAccount) -> str:
+def _no_starttls(account: SmtpAccount) -> str:
     return (
-        f"The mail server at {_where(account)} does not offer {exc}. Check the security setting "
-        "(STARTTLS or SSL/TLS) and the port."
+        f"The mail server at {_where(account)} does not offer STARTTLS, so no secure connection "
+        "can be made on this port. Check the security setting and the port: port 465 usually "
+        "needs SSL/TLS, port 587 STARTTLS."
+    )
+
+
+def _no_auth(account: SmtpAccount) -> str:
+    return (
+        f"The mail server at {_where(account)} does not offer a login (AUTH) on this connection, "
+        f"so it cannot check the password of {account.user}. Check the security setting "
+        "(STARTTLS or SSL/TLS) and the port, or clear the user name if this server needs no "
+        "login."
+    )
+
+
+def _unsupported(exc: BaseException, account: SmtpAccount) -> str:
+    said = str(exc).upper()
+    if "STARTTLS" in said:
+        return _no_starttls(account)
+    if "AUTH" in said:
+        return _no_auth(account)
+    return (
+        f"The mail server at {_where(account)} does not offer what Duebook needs ({exc}). Check "
+        "the security setting (STARTTLS or SSL/TLS) and the port."
     )
 
 
@@ -149,9 +187,24 @@ def describe_connection_failure(exc: BaseException, account: SmtpAccount) -> str
 
 
 def _sender_refused(code: int, text: bytes | str, sender: str) -> str:
+    if code == 530:
+        return (
+            f"The mail server wants a login before it sends ({_answer(code, text)}). Enter the "
+            "user name and password in Settings → Email."
+        )
     return (
         f"The mail server does not allow sending as {sender} ({_answer(code, text)}). Use your "
         "account's own address as the From address, or ask your provider to allow this one."
+    )
+
+
+def _no_smtputf8(account: SmtpAccount, addresses: tuple[str, ...]) -> str:
+    which = ", ".join(addresses)
+    one = len(addresses) == 1
+    return (
+        f"{which} {'has' if one else 'have'} letters such as ä, é or ß before the @, and the mail "
+        f"server {account.host} does not accept such addresses (it does not offer SMTPUTF8). "
+        f"Use {'an address' if one else 'addresses'} without them."
     )
 
 
@@ -167,10 +220,18 @@ def _data_bytes(message: bytes) -> bytes:
 
 
 class SmtpConnection:
-    """A connection opened on the first delivery and reopened after the server drops it."""
+    """A connection opened on the first delivery and reopened after the server drops it.
+
+    Attributes:
+        account: where and as whom it connects.
+        handed_over: whether the message of the latest delivery went to the server whole (all
+            of DATA, ended by the final dot). From then on only the server's final reply says
+            whether it was taken; without one the message may have been sent.
+    """
 
     def __init__(self, account: SmtpAccount) -> None:
         self.account = account
+        self.handed_over = False
         self._smtp: smtplib.SMTP | None = None
 
     def __enter__(self) -> Self:
@@ -193,8 +254,8 @@ class SmtpConnection:
         account = self.account
         smtp: smtplib.SMTP | None = None
         try:
+            context = tls_context(account) if account.security in ("tls", "starttls") else None
             if account.security == "tls":
-                context = tls_context(account)
                 smtp = smtplib.SMTP_SSL(
                     account.host, account.port, timeout=account.timeout, context=context
                 )
@@ -202,11 +263,20 @@ class SmtpConnection:
                 smtp = smtplib.SMTP(account.host, account.port, timeout=account.timeout)
             _no_delay(smtp)
             if account.security == "starttls":
-                smtp.starttls(context=tls_context(account))
+                smtp.ehlo_or_helo_if_needed()
+                if not smtp.has_extn("starttls"):
+                    raise SmtpAccountError(_no_starttls(account))
+                smtp.starttls(context=context)
             smtp.ehlo_or_helo_if_needed()
             if account.user:
+                if not smtp.has_extn("auth"):
+                    raise SmtpAccountError(_no_auth(account))
                 _log_in(smtp, account.user, account.password)
-        except (OSError, smtplib.SMTPException) as exc:
+        except SmtpAccountError:
+            if smtp is not None:
+                _quietly_close(smtp)
+            raise
+        except (OSError, smtplib.SMTPException, ValueError) as exc:
             if smtp is not None:
                 _quietly_close(smtp)
             raise SmtpAccountError(describe_connection_failure(exc, account)) from None
@@ -218,47 +288,155 @@ class SmtpConnection:
             _quietly_close(self._smtp)
             self._smtp = None
 
-    def deliver(self, sender: str, recipients: tuple[str, ...], message: bytes) -> Delivery:
+    def deliver(
+        self,
+        sender: str,
+        recipients: tuple[str, ...],
+        message: bytes,
+        *,
+        smtputf8: tuple[str, ...] = (),
+    ) -> Delivery:
         """Hand one message to the server.
 
         A connection kept from an earlier message that turns out to be dropped before this one
-        went over the wire is reopened, and the message tried once more on the new one.
+        went over the wire is reopened, and the message tried once more on the new one. Every
+        failure of the connection or the server becomes a `Delivery`: ``UNKNOWN`` only when
+        the whole message was handed over and no final reply came.
+
+        Args:
+            sender: the envelope sender (domain in ASCII form).
+            recipients: the envelope recipients (domains in ASCII form).
+            message: the message as bytes.
+            smtputf8: the message's addresses with a local part beyond ASCII (headers too);
+                such a message goes only with SMTPUTF8. The envelope's are found here anyway.
 
         Raises:
-            SmtpAccountError: the connection could not be (re)opened; nothing was sent.
+            SmtpAccountError: the connection could not be (re)opened, or the server refuses
+                the sender (a 5xx answer to MAIL FROM, 530 for a login first, a From address
+                that needs SMTPUTF8 the server does not offer); nothing was sent.
         """
         reused = self._smtp is not None
-        delivery = self._deliver_once(sender, recipients, message)
-        if reused and self._smtp is None and delivery.status == DeliveryStatus.TEMPORARY:
-            delivery = self._deliver_once(sender, recipients, message)
+        delivery = self._deliver_once(sender, recipients, message, smtputf8)
+        if (
+            reused
+            and self._smtp is None
+            and delivery.status == DeliveryStatus.TEMPORARY
+            and not self.handed_over
+        ):
+            delivery = self._deliver_once(sender, recipients, message, smtputf8)
         return delivery
 
-    def _deliver_once(self, sender: str, recipients: tuple[str, ...], message: bytes) -> Delivery:
+    def _deliver_once(
+        self,
+        sender: str,
+        recipients: tuple[str, ...],
+        message: bytes,
+        smtputf8: tuple[str, ...],
+    ) -> Delivery:
+        self.handed_over = False
         smtp = self._smtp or self._opened()
-        handed_over = False
+        options = self._options(smtp, sender, recipients, smtputf8)
+        if isinstance(options, Delivery):
+            return options
         try:
-            refusal, refused = _envelope(smtp, sender, recipients)
-            if refusal is not None:
-                return refusal
-            code, text = smtp.docmd("DATA")
-            if code == 354:
-                handed_over = True
-                smtp.send(_data_bytes(message))
-                code, text = smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._smtp = None
-            _quietly_close(smtp)
-            if handed_over:
-                return Delivery(
-                    DeliveryStatus.UNKNOWN,
-                    f"the connection broke after the message was handed over ({exc}); it may "
-                    "have been sent",
-                )
-            return Delivery(DeliveryStatus.TEMPORARY, f"the connection broke ({exc})")
+            return self._transaction(smtp, sender, recipients, message, options)
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            self._drop(smtp)
+            return self._broken(exc)
+
+    def _transaction(
+        self,
+        smtp: smtplib.SMTP,
+        sender: str,
+        recipients: tuple[str, ...],
+        message: bytes,
+        options: list[str],
+    ) -> Delivery:
+        """MAIL, RCPT, DATA and the message; the server's final reply as a Delivery."""
+        code, text = smtp.mail(sender, options)
+        if code != 250:
+            return self._sender_not_taken(smtp, sender, code, text)
+        refused = _recipients(smtp, recipients)
+        if len(refused) == len(recipients):
+            self._reset(smtp)
+            status = _by_code(min(code for _, code, _ in refused))
+            return Delivery(status, "; ".join(a for _, _, a in refused), _who(refused))
+        code, text = smtp.docmd("DATA")
+        if code == 354:
+            smtp.send(_data_bytes(message))
+            # The final dot went out: from here on the server may have taken the message.
+            self.handed_over = True
+            code, text = smtp.getreply()
         if code == 250:
-            return Delivery(DeliveryStatus.SENT, "; ".join(a for _, _, a in refused), _who(refused))
-        smtp.rset()
+            deferred = tuple(r for r, c, _ in refused if c < 500)
+            return Delivery(
+                DeliveryStatus.SENT, "; ".join(a for _, _, a in refused), _who(refused), deferred
+            )
+        self._reset(smtp, code)
         return Delivery(_by_code(code), _answer(code, text))
+
+    def _broken(self, exc: BaseException) -> Delivery:
+        """The connection failed (or smtplib could not write a command) during a delivery."""
+        if self.handed_over:
+            return Delivery(DeliveryStatus.UNKNOWN, self._no_final_reply(exc))
+        if isinstance(exc, ValueError):  # smtplib could not write a command; nothing went
+            return Delivery(DeliveryStatus.PERMANENT, f"the message cannot be sent ({exc})")
+        return Delivery(DeliveryStatus.TEMPORARY, f"the connection broke ({exc})")
+
+    def _options(
+        self,
+        smtp: smtplib.SMTP,
+        sender: str,
+        recipients: tuple[str, ...],
+        smtputf8: tuple[str, ...],
+    ) -> list[str] | Delivery:
+        """MAIL FROM's options: SMTPUTF8 when an address needs it; a Delivery when it cannot go."""
+        needed = smtputf8_addresses(smtputf8) or smtputf8_addresses((sender, *recipients))
+        if not needed:
+            return []
+        if smtp.has_extn("smtputf8"):
+            return ["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") else ["SMTPUTF8"]
+        if sender in needed or not sender.rpartition("@")[0].isascii():
+            raise SmtpAccountError(
+                _no_smtputf8(self.account, (sender,)) + " The From address is in Settings → Email."
+            )
+        return Delivery(DeliveryStatus.PERMANENT, _no_smtputf8(self.account, needed))
+
+    def _sender_not_taken(
+        self, smtp: smtplib.SMTP, sender: str, code: int, text: bytes | str
+    ) -> Delivery:
+        """MAIL FROM refused: for every message alike when 5xx (raised), else put off."""
+        self._reset(smtp, code)
+        if code >= 500:
+            raise SmtpAccountError(_sender_refused(code, text, sender))
+        return Delivery(DeliveryStatus.TEMPORARY, _answer(code, text))
+
+    def _no_final_reply(self, exc: BaseException) -> str:
+        if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+            return (
+                "the mail server took the message but did not confirm it within "
+                f"{self.account.timeout:g} seconds; it may have been sent"
+            )
+        return (
+            f"the connection broke after the message was handed over, before the server "
+            f"confirmed it ({exc}); it may have been sent"
+        )
+
+    def _reset(self, smtp: smtplib.SMTP, code: int = 0) -> None:
+        """Ready for the next message (RSET); a server that closes (421) or fails is dropped."""
+        if code == 421:
+            self._drop(smtp)
+            return
+        try:
+            code, _ = smtp.rset()
+        except (smtplib.SMTPException, OSError, ValueError):
+            code = 0
+        if code != 250:
+            self._drop(smtp)
+
+    def _drop(self, smtp: smtplib.SMTP) -> None:
+        self._smtp = None
+        _quietly_close(smtp)
 
     def _opened(self) -> smtplib.SMTP:
         self.open()
@@ -279,26 +457,14 @@ def _who(refused: list[_Refused]) -> tuple[str, ...]:
     return tuple(recipient for recipient, _, _ in refused)
 
 
-def _envelope(
-    smtp: smtplib.SMTP, sender: str, recipients: tuple[str, ...]
-) -> tuple[Delivery | None, list[_Refused]]:
-    """MAIL and RCPT; a Delivery when the message cannot go, and the recipients refused."""
-    code, text = smtp.mail(sender)
-    if code != 250:
-        smtp.rset()
-        if code >= 500:
-            return Delivery(DeliveryStatus.PERMANENT, _sender_refused(code, text, sender)), []
-        return Delivery(DeliveryStatus.TEMPORARY, _answer(code, text)), []
+def _recipients(smtp: smtplib.SMTP, recipients: tuple[str, ...]) -> list[_Refused]:
+    """RCPT for each recipient; those the server refused."""
     refused: list[_Refused] = []
     for recipient in recipients:
         code, text = smtp.rcpt(recipient)
         if code not in (250, 251):
             refused.append((recipient, code, f"{recipient}: {_answer(code, text)}"))
-    if len(refused) < len(recipients):
-        return None, refused
-    smtp.rset()
-    status = _by_code(min(code for _, code, _ in refused))
-    return Delivery(status, "; ".join(a for _, _, a in refused), _who(refused)), refused
+    return refused
 
 
 def _log_in(smtp: smtplib.SMTP, user: str, password: str) -> None:

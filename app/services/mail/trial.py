@@ -6,7 +6,15 @@ from collections.abc import Callable, Mapping
 
 from app.models.base import utcnow
 from app.services.mail.account import MailSetupError, account_from_settings
-from app.services.mail.message import MessageError, OutgoingEmail, build_message
+from app.services.mail.message import (
+    MessageError,
+    OutgoingEmail,
+    build_message,
+    check_sender,
+    envelope_address,
+    message_addresses,
+    smtputf8_addresses,
+)
 from app.services.mail.password import PasswordStoreError, load_password
 from app.services.mail.smtp import DeliveryStatus, SmtpAccountError, SmtpConnection
 
@@ -40,9 +48,15 @@ def send_test_email(
                 "reminders and invoices can be sent from this account.\n"
             ),
         )
+        check_sender(account)
         data = build_message(account, email, utcnow().astimezone()).as_bytes()
         with SmtpConnection(account) as connection:
-            delivery = connection.deliver(account.from_addr, (recipient,), data)
+            delivery = connection.deliver(
+                envelope_address(account.from_addr),
+                (envelope_address(recipient),),
+                data,
+                smtputf8=smtputf8_addresses(message_addresses(account, email)),
+            )
     except (MailSetupError, PasswordStoreError, MessageError, SmtpAccountError) as exc:
         raise TrialError(str(exc)) from None
     if delivery.status != DeliveryStatus.SENT:

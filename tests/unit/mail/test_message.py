@@ -12,8 +12,13 @@ from app.services.mail.message import (
     Attachment,
     MessageError,
     OutgoingEmail,
+    ascii_domain,
     build_message,
+    check_sender,
+    envelope_address,
     envelope_recipients,
+    new_message_id,
+    smtputf8_addresses,
     split_addresses,
 )
 
@@ -127,3 +132,60 @@ def test_a_blind_copy_to_the_user_goes_in_the_envelope_only() -> None:
 def test_the_password_is_not_in_the_account_repr() -> None:
     account = SmtpAccount(**{**ACCOUNT.__dict__, "password": "hunter2-Pässwort"})
     assert "hunter2" not in repr(account)
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("example.com", "example.com"),
+        ("müller.de", "xn--mller-kva.de"),
+        ("MÜLLER.de", "xn--mller-kva.de"),
+        ("straße.de", "xn--strae-oqa.de"),  # IDNA 2008: not strasse.de
+        ("bücher.例え.jp", "xn--bcher-kva.xn--r8jz45g.jp"),
+        ("\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com", "example.com"),  # full width
+    ],
+)
+def test_domains_beyond_ascii_are_written_in_their_ascii_form(domain: str, expected: str) -> None:
+    assert ascii_domain(domain) == expected
+
+
+def test_a_domain_that_cannot_be_written_in_ascii_is_refused() -> None:
+    with pytest.raises(MessageError, match="can be written in ASCII"):
+        ascii_domain("ä" * 70 + ".de")
+    with pytest.raises(MessageError, match="can be written in ASCII"):
+        ascii_domain("a..de")
+
+
+def test_envelope_addresses_keep_the_local_part_and_convert_the_domain() -> None:
+    assert envelope_address("Info@Müller.de") == "Info@xn--mller-kva.de"
+    assert envelope_address("jürgen@example.com") == "jürgen@example.com"
+    assert smtputf8_addresses(["a@müller.de", "jürgen@example.com", "jürgen@example.com"]) == (
+        "jürgen@example.com",
+    )
+
+
+def test_accented_domains_are_ascii_in_the_headers_and_the_envelope() -> None:
+    account = SmtpAccount(**{**ACCOUNT.__dict__, "from_addr": "ar@müller.de", "bcc_self": True})
+    email = _email(to=("info@bücher.de",))
+    _, message = _parsed(email, account)
+    assert message["To"].addresses[0].addr_spec == "info@xn--bcher-kva.de"
+    assert message["From"].addresses[0].addr_spec == "ar@xn--mller-kva.de"
+    assert message["Message-ID"].endswith("@xn--mller-kva.de>")
+    assert new_message_id(account).endswith("@xn--mller-kva.de>")
+    assert envelope_recipients(account, email) == ("info@xn--bcher-kva.de", "ar@xn--mller-kva.de")
+
+
+def test_an_accented_local_part_makes_utf8_headers_for_smtputf8() -> None:
+    raw = build_message(ACCOUNT, _email(to=("jürgen@example.com",)), NOW).as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert "To: jürgen@example.com\r\n".encode() in head
+    # The bodies stay 7-bit; only the headers carry UTF-8.
+    assert raw.split(b"\r\n\r\n", 1)[1].isascii()
+
+
+def test_a_sender_that_cannot_head_a_message_is_found_before_sending() -> None:
+    check_sender(ACCOUNT)
+    with pytest.raises(MessageError, match="From: 'not-an-address' is not an email address"):
+        check_sender(SmtpAccount(**{**ACCOUNT.__dict__, "from_addr": "not-an-address"}))
+    with pytest.raises(MessageError, match="Reply-To: a line break"):
+        check_sender(SmtpAccount(**{**ACCOUNT.__dict__, "reply_to": "a@b.de\r\nBcc: x@y.de"}))
