@@ -26,6 +26,7 @@ from app.services.customers import CustomerChoice, list_customer_choices
 from app.services.reminders.preview import load_template_for_editing, preview_for_customer
 from app.services.reminders.templates import (
     LANGUAGES,
+    PLACEHOLDER_HELP,
     TEMPLATE_NAMES,
     RenderedEmail,
     TemplateError,
@@ -56,11 +57,6 @@ LANGUAGE_TEXT: dict[str, str] = {
 }
 #: Typing pauses this long before the preview is written again.
 PREVIEW_DELAY_MS = 350
-_PLACEHOLDER_HELP = (
-    "Placeholders: {{ greeting }}, {{ customer.name }}, {{ company.name }}, {{ invoice_table }}, "
-    "{{ total_due }}, {{ totals_text }}, {{ payment_link }}, {{ in_days(7) }}; "
-    "{% for invoice in invoices %}…{% endfor %} with invoice.number, .due_date, .open, .state."
-)
 #: Where a template error is: the part and, when known, the line.
 _WHERE = re.compile(r"\), (subject|text body|HTML body)(?:, line (\d+))?:")
 _PARTS = {"subject": -1, "text body": 0, "HTML body": 1}
@@ -136,7 +132,7 @@ class TemplateEditorDialog(QDialog):
         self.error = error_label()
         self.error.setObjectName("TemplateError")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        help_text = muted(QLabel(_PLACEHOLDER_HELP))
+        help_text = muted(QLabel(PLACEHOLDER_HELP))
         help_text.setWordWrap(True)
         help_text.setTextFormat(Qt.TextFormat.PlainText)
         help_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -39,6 +39,7 @@ def test_the_shipped_letter_is_loaded_and_previewed(qtbot, view_ctx):
     assert not dialog.reset_button.isEnabled()
     assert dialog.preview.subject.text()
     assert "Dear Alex Example" in dialog.preview.body.toPlainText()
+    assert "{% if reminded_before %}" in dialog.help_text.text()
 
 
 def test_the_preview_follows_typing_after_a_pause(qtbot, view_ctx):

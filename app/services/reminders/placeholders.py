@@ -16,6 +16,10 @@ A template gets plain values and small read-only objects, never ORM rows or serv
 - ``count``, ``overdue_count``, ``oldest_days_overdue``, ``earliest_due_date``,
   ``payment_link``, ``step_name``, ``tone``, ``language``, ``today`` (formatted) and
   ``in_days(n)``, the date ``n`` days from today, formatted.
+- ``reminded_before``: true when a reminder email was sent or queued earlier for at least one
+  of the letter's invoices (a cancelled or failed one does not count); false in a first letter,
+  such as the firm letter a backlog imported already overdue gets. A letter speaks of earlier
+  reminders only inside ``{% if reminded_before %}``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,16 @@ LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "nl")
 DEFAULT_LANGUAGE = "en"
 
 _WEB_LINK = re.compile(r"^https?://\S+$")
+
+#: The placeholders as the template editor lists them beneath the bodies.
+PLACEHOLDER_HELP = (
+    "Placeholders: {{ greeting }}, {{ customer.name }}, {{ company.name }}, {{ invoice_table }}, "
+    "{{ total_due }}, {{ totals_text }}, {{ payment_link }}, {{ in_days(7) }}; "
+    "{% for invoice in invoices %}…{% endfor %} with invoice.number, .due_date, .open, .state.\n"
+    "{% if reminded_before %}…{% endif %}: true when a reminder about one of the letter's "
+    "invoices was emailed or queued before; false in a first letter (an imported backlog), "
+    "which must not speak of earlier reminders."
+)
 
 
 def letter_language(language: str) -> str:
@@ -242,6 +256,7 @@ def letter_fields(context: ReminderContext) -> tuple[dict[str, Any], dict[str, A
         "payment_link": context.payment_link if _WEB_LINK.match(context.payment_link) else "",
         "step_name": context.step_name,
         "tone": context.tone,
+        "reminded_before": context.reminded_before,
         "today": _date(today, language),
         "in_days": in_days,
     }

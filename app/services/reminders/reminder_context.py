@@ -20,7 +20,7 @@ from app.models.money import Money
 from app.services.iban import creditor_reference
 from app.services.invoice_queries import open_invoice_rows
 from app.services.pdf_texts import document_language
-from app.services.reminders.snapshot import credits_of, reminder_recipients
+from app.services.reminders.snapshot import credits_of, reminded_invoices, reminder_recipients
 from app.services.settings import SETTINGS
 
 
@@ -56,6 +56,9 @@ class ReminderContext:
         payment_link: a link to pay online, ``""`` when there is none.
         unapplied: credit on the account per currency (cash not applied yet, unused credit
             notes), netted against the open amounts in the totals.
+        reminded_before: whether a reminder email was sent or queued earlier for at least one
+            of the letter's invoices (:func:`~app.services.reminders.snapshot.reminded_invoices`);
+            ``False`` for a first letter, such as one on a backlog imported already overdue.
     """
 
     language: str
@@ -73,13 +76,14 @@ class ReminderContext:
     today: date
     payment_link: str
     unapplied: tuple[Money, ...] = ()
+    reminded_before: bool = False
 
 
 def sample_context(language: str, today: date) -> ReminderContext:
     """A made-up customer with three open invoices, for checking and previewing a template.
 
     One invoice is not due yet, one is overdue and partly paid, one long overdue; 150.00 EUR of
-    credit is on the account.
+    credit is on the account, and the customer was reminded before.
     """
 
     def invoice(number: str, age: int, due_in: int, total: int, open_: int) -> ReminderInvoice:
@@ -113,6 +117,7 @@ def sample_context(language: str, today: date) -> ReminderContext:
         today=today,
         payment_link="https://pay.example.com/C-SAMPLE",
         unapplied=(Money(15000, "EUR"),),
+        reminded_before=True,
     )
 
 
@@ -148,6 +153,7 @@ def context_for_customer(
     values = {key: SETTINGS[key].default for key in _COMPANY_KEYS}
     stored = select(Setting.key, Setting.value).where(Setting.key.in_(_COMPANY_KEYS))
     values.update(dict(session.execute(stored).all()))
+    rows = open_invoice_rows(session, customer_id, today)
     invoices = tuple(
         ReminderInvoice(
             number=row.number,
@@ -158,9 +164,10 @@ def context_for_customer(
             days_overdue=(today - row.due_date).days,
             partly_paid=row.open_amount < row.total,
         )
-        for row in open_invoice_rows(session, customer_id, today)
+        for row in rows
     )
     currencies = {i.open.currency for i in invoices}
+    reminded = reminded_invoices(session, customer_id)
     return ReminderContext(
         language=document_language(customer.language, values["company.country"]).language,
         company_name=values["company.name"],
@@ -183,6 +190,7 @@ def context_for_customer(
             )
             if currency in currencies and amount > 0
         ),
+        reminded_before=any(row.id in reminded for row in rows),
     )
 
 

@@ -190,7 +190,12 @@ def render_letter(
 def letter_context(
     snapshot: LedgerSnapshot, decision: Decision, today: date, values: Mapping[str, str]
 ) -> ReminderContext:
-    """What a decision's letter says: the company, the customer, its invoices and credits."""
+    """What a decision's letter says: the company, the customer, its invoices and credits.
+
+    ``reminded_before`` is whether a reminder email was sent or queued earlier for at least one
+    of the letter's invoices, so the firm and final letters speak of earlier reminders only when
+    there were some: a backlog imported 53 days overdue gets the firm step, but as a first letter.
+    """
     customer = snapshot.customers[decision.customer_id]
     invoices = tuple(_letter_invoice(d.invoice, today) for d in decision.due)
     currencies = {d.invoice.currency for d in decision.due}
@@ -215,6 +220,7 @@ def letter_context(
             for currency, amount in sorted(credits.items())
             if currency in currencies and amount > 0
         ),
+        reminded_before=any(d.invoice.id in snapshot.reminded for d in decision.due),
     )
 
 

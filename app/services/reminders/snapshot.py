@@ -169,6 +169,8 @@ class LedgerSnapshot:
     #: The newest bank statement import, when the ledger takes payments from statements.
     newest_import: date | None
     settings: ReminderSettings
+    #: The open invoices a reminder email was sent or queued for (see :func:`reminded_invoices`).
+    reminded: frozenset[int] = frozenset()
 
     @cached_property
     def invoices_by_customer(self) -> Mapping[int, Sequence[InvoiceFacts]]:
@@ -197,10 +199,11 @@ def load_snapshot(uow: UnitOfWork) -> LedgerSnapshot:
 def read_snapshot(session: Session, settings: ReminderSettings) -> LedgerSnapshot:
     """Read the snapshot in the caller's transaction."""
     policies = _policies(session)
+    invoices = _open_invoices(session)
     return LedgerSnapshot(
         customers=_customers(session, policies),
         policies=policies,
-        invoices=_open_invoices(session),
+        invoices=invoices,
         credits=credits_of(session),
         steps_taken=frozenset(
             (invoice_id, step_id)
@@ -220,7 +223,29 @@ def read_snapshot(session: Session, settings: ReminderSettings) -> LedgerSnapsho
         days_late=_days_late(session),
         newest_import=_newest_import(session),
         settings=settings,
+        reminded=reminded_invoices(session) & {invoice.id for invoice in invoices},
     )
+
+
+def reminded_invoices(session: Session, customer_id: int | None = None) -> frozenset[int]:
+    """The invoices a reminder email was sent or queued for (of one customer, if asked).
+
+    An invoice counts once a reminder naming it is in the outbox in a state of
+    :data:`EMAILED_STATES`: queued, being sent, sent, or perhaps sent. Letters of the engine and
+    letters queued by hand count alike; a cancelled or failed letter does not, since the
+    customer never had it. This is what makes "despite our earlier reminder" true.
+    """
+    query = (
+        select(OutboxItem.invoice_ids)
+        .where(OutboxItem.kind == "reminder", OutboxItem.state.in_(EMAILED_STATES))
+        .distinct()
+    )
+    if customer_id is not None:
+        query = query.where(OutboxItem.customer_id == customer_id)
+    found: set[int] = set()
+    for text in session.scalars(query):
+        found.update(int(i) for i in json.loads(text or "[]"))
+    return frozenset(found)
 
 
 def reminder_settings(values: Mapping[str, str]) -> ReminderSettings:

@@ -26,7 +26,12 @@ from sqlalchemy.orm import Session
 from app.models.base import utcnow
 from app.models.collections import ReminderTemplate
 from app.services.audit import record_audit
-from app.services.reminders.placeholders import LANGUAGES, letter_fields, letter_language
+from app.services.reminders.placeholders import (
+    LANGUAGES,
+    PLACEHOLDER_HELP,
+    letter_fields,
+    letter_language,
+)
 from app.services.reminders.reminder_context import (
     ReminderContext,
     ReminderInvoice,
@@ -46,6 +51,7 @@ from app.services.uow import UnitOfWork
 __all__ = [
     "LANGUAGES",
     "MAX_SUBJECT_LENGTH",
+    "PLACEHOLDER_HELP",
     "TEMPLATE_NAMES",
     "ReminderContext",
     "ReminderInvoice",
@@ -168,7 +174,8 @@ def check_template(source: TemplateSource) -> None:
     """Render a template on sample letters: with and without a contact, one invoice and several.
 
     Jinja finds a misspelt placeholder only in the branches a letter takes, so the samples take
-    the usual ones (see :func:`_check_contexts`).
+    the usual ones (see :func:`_check_contexts`), each both after earlier reminders and as a
+    first letter (``reminded_before`` true and false).
 
     Raises:
         TemplateError: the name or language is unknown, the subject or text body is empty, or
@@ -196,16 +203,21 @@ def _check_contexts(language: str) -> tuple[ReminderContext, ...]:
     """Sample letters that take a template's usual branches.
 
     Several invoices, some overdue; one overdue, and one not yet due, without contact, link or
-    credit; several, all overdue.
+    credit; several, all overdue. Each both after earlier reminders and as a first letter
+    (``reminded_before``), except the one not yet due, which is always a first letter.
     """
     sample = sample_context(language, _CHECK_DAY)
     bare = replace(sample, contact_name="", payment_link="", unapplied=())
     first, second, last = sample.invoices
-    return (
+    reminded = (
         sample,
         replace(bare, invoices=(first,)),
-        replace(bare, invoices=(last,)),
         replace(sample, invoices=(first, second)),
+    )
+    return (
+        *reminded,
+        replace(bare, invoices=(last,), reminded_before=False),
+        *(replace(context, reminded_before=False) for context in reminded),
     )
 
 

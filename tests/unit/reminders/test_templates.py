@@ -10,6 +10,7 @@ from app.services.money_format import format_money
 from app.services.reminders.templates import (
     LANGUAGES,
     MAX_SUBJECT_LENGTH,
+    PLACEHOLDER_HELP,
     TEMPLATE_NAMES,
     ReminderInvoice,
     TemplateError,
@@ -262,6 +263,30 @@ def test_placeholders_for_the_step_and_dates():
     )
 
 
+def test_reminded_before_says_whether_an_earlier_reminder_went():
+    source = custom(body_text="{{ reminded_before }}")
+    sample = sample_context("en", TODAY)
+    assert render_reminder(source, sample).body_text == "True\n"
+    first = replace(sample, reminded_before=False)
+    assert render_reminder(source, first).body_text == "False\n"
+    assert "reminded_before" in PLACEHOLDER_HELP
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", ["firm", "final"])
+def test_a_first_letter_claims_no_earlier_contact_and_a_later_one_does(name, language):
+    source = shipped_template(name, language)
+    sample = sample_context(language, TODAY)
+    for invoices in (sample.invoices[:1], sample.invoices[:2]):
+        later = render_reminder(source, replace(sample, invoices=invoices))
+        first = render_reminder(source, replace(sample, invoices=invoices, reminded_before=False))
+        assert later.body_text != first.body_text
+        assert later.body_html != first.body_html
+        assert later.subject == first.subject
+        opener = first.body_text.split("\n")[2]
+        assert "42" in opener  # the oldest is 42 days overdue, said plainly
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
@@ -272,6 +297,13 @@ def test_placeholders_for_the_step_and_dates():
         (replace(custom(), name="gentle"), "unknown reminder template"),
         # Only the one-invoice sample reaches this branch; the check renders both.
         (custom(body_text="{% if count == 1 %}{{ oops }}{% endif %}"), "'oops'"),
+        # The samples are written after earlier reminders and as first letters alike.
+        (custom(body_text="{% if reminded_before %}x{% else %}{{ oops }}{% endif %}"), "'oops'"),
+        (custom(body_text="{% if reminded_before %}{{ oops }}{% endif %}"), "'oops'"),
+        (
+            custom(body_text="{% if count > 1 and not reminded_before %}{{ oops }}{% endif %}"),
+            "'oops'",
+        ),
     ],
 )
 def test_the_save_check_refuses_what_would_fail_later(source, message):
