@@ -1,4 +1,4 @@
-"""The daily pass: issue due recurring invoices, run the reminder engine, send the outbox.
+"""The daily pass: issue due recurring invoices and queue their emails, remind, send the outbox.
 
 The window's scheduler runs it once a day at ``reminders.send_time``, and ``duebook reminders
 run`` runs it from cron or the Windows Task Scheduler; either way its day is remembered in the
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.models.collections import OutboxItem
 from app.services.clock import FixedClock
-from app.services.document_emails import queue_issued_invoice_emails
+from app.services.document_emails import queue_recurring_emails
 from app.services.job_runs import REMINDERS, record_run
 from app.services.mail.outbox_sender import SendReport, send_outbox
 from app.services.mail.password import load_password
@@ -64,7 +64,8 @@ def run_daily_pass(
     if dry_run:
         return PassResult(run_reminders(uow, today, dry_run=True))
     issued = tuple(issue_due_recurring(uow, FixedClock(today)))
-    queue_issued_invoice_emails(uow, issued, today)
+    # Also the recent copies a run that stopped after issuing them never queued.
+    queue_recurring_emails(uow, today, issued)
     reminders = run_reminders(uow, today)
     mail = send_outbox(uow, today, password_lookup=password_lookup)
     keys = [d.key for d in reminders.decisions if d.email is not None]

@@ -2,7 +2,8 @@
 
 A person sends an issued invoice from the editor (:func:`queue_document_email`, then
 :func:`send_now`); the daily pass queues the recurring copies of customers who receive their
-invoices by email (:func:`queue_issued_invoice_emails`). The email is written from the shipped
+invoices by email (:func:`queue_recurring_emails`), both those it just issued and any recent one
+whose email a run that stopped half-way never queued. The email is written from the shipped
 ``invoice`` or ``credit_note`` template in the customer's language and queued in the outbox with
 ``attach_invoices``, so the outbox sender attaches the PDF when it sends. Receipts for payments
 are queued by :func:`queue_payment_receipts` (see :mod:`app.services.customer_emails`).
@@ -19,13 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.models.activity import Activity
 from app.models.collections import OutboxItem
 from app.models.customer import Customer
 from app.models.invoice import DocumentState, Invoice, InvoiceKind
@@ -61,9 +64,16 @@ __all__ = [
     "queue_document_email",
     "queue_issued_invoice_emails",
     "queue_payment_receipts",
+    "queue_recurring_emails",
     "send_now",
     "sent_words",
 ]
+
+
+#: How far back (by when they were issued) the daily pass looks for recurring copies whose email
+#: was never queued. Far enough to cover a pass that stopped and a laptop closed for weeks; near
+#: enough that switching a customer to invoices by email does not send them their history.
+RECENT_COPY_DAYS = 30
 
 
 class DocumentEmailError(CustomerEmailError):
@@ -251,13 +261,14 @@ def _queue(
     to: tuple[str, ...],
     values: Mapping[str, str],
     today: date,
+    key: str | None = None,
 ) -> int:
     email = _render(detail, person, values, today)
     kind = "credit_note" if detail.kind == InvoiceKind.CREDIT_NOTE else "invoice"
     return add_outbox_item(
         session,
         actor,
-        key=_next_key(session, detail.id),
+        key=key or _next_key(session, detail.id),
         kind=kind,
         person=person,
         to=to,
@@ -308,8 +319,10 @@ def queue_issued_invoice_emails(
     """Queue the issued documents of customers who receive their invoices by email.
 
     Called with the recurring copies a pass just issued. A document already queued for email
-    once is left alone, so a pass run again queues nothing twice. A customer without an email
-    address gets a note on the timeline instead.
+    once is left alone, so a pass run again queues nothing twice, nor do two passes at the same
+    moment (the window's and a cron job's): each document's first email has one outbox key, and
+    the pass that finds it taken looks again and leaves that document alone. A customer without
+    an email address gets a note on the timeline instead, once per document.
 
     Args:
         uow: the unit of work.
@@ -320,10 +333,18 @@ def queue_issued_invoice_emails(
         How many emails were queued.
     """
     wanted = list(invoice_numbers_or_ids)
-    ids = {w for w in wanted if isinstance(w, int)}
-    numbers = [w for w in wanted if isinstance(w, str)]
     if not wanted:
         return 0
+    try:
+        return _queue_first_emails(uow, wanted, today)
+    except IntegrityError:
+        # Another pass queued one of them since this one looked; it is left alone now.
+        return _queue_first_emails(uow, wanted, today)
+
+
+def _queue_first_emails(uow: UnitOfWork, wanted: list[str | int], today: date) -> int:
+    ids = {w for w in wanted if isinstance(w, int)}
+    numbers = [w for w in wanted if isinstance(w, str)]
     with uow:
         session = uow.session
         if numbers:
@@ -356,16 +377,83 @@ def queue_issued_invoice_emails(
         for detail in details:
             person = _person(session, detail, values)
             if not person.to:
-                record_activity(
-                    session, detail.customer_id, "invoice",
-                    f"Invoice {detail.number} not emailed: {person.name} has no email address",
-                    detail.id, uow.actor,
-                )  # fmt: skip
+                if not _noted_without_address(session, detail):
+                    words = f"{_NOT_EMAILED} {person.name} has no email address"
+                    record_activity(
+                        session, detail.customer_id, "invoice",
+                        f"Invoice {detail.number} {words}", detail.id, uow.actor,
+                    )  # fmt: skip
                 continue
-            _queue(session, uow.actor, detail, person, person.to, values, today)
+            key = _first_key(detail.id)
+            _queue(session, uow.actor, detail, person, person.to, values, today, key)
             queued += 1
         uow.commit()
     return queued
+
+
+#: The words of the timeline note on a document that could not be emailed.
+_NOT_EMAILED = "not emailed:"
+
+
+def _noted_without_address(session: Session, detail: InvoiceDetail) -> bool:
+    """Whether the timeline already says this document was not emailed for want of an address."""
+    return (
+        session.scalar(
+            select(Activity.id)
+            .where(
+                Activity.customer_id == detail.customer_id,
+                Activity.invoice_id == detail.id,
+                Activity.kind == "invoice",
+                Activity.summary.contains(f" {_NOT_EMAILED} "),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def queue_recurring_emails(
+    uow: UnitOfWork,
+    today: date,
+    issued: Iterable[str | int] = (),
+    *,
+    within_days: int = RECENT_COPY_DAYS,
+) -> int:
+    """Queue the recurring copies whose email is due: those just issued and any left behind.
+
+    Issuing the copies and queueing their emails are two transactions (a pass issues many copies
+    at once, and an email that cannot be written must not stop the invoices). A run that stops
+    between them (a crash, the laptop closed, the window's catch-up cut short) leaves copies
+    issued but never emailed; so the daily pass also queues every recurring copy of a customer
+    who receives invoices by email that was issued in the last ``within_days`` days (by when
+    Duebook issued it, not its date) and has never been queued for email. A copy emailed once,
+    by the pass or by hand, is left alone, so running it again queues nothing twice.
+
+    Args:
+        uow: the unit of work.
+        today: the day of the pass; the emails may be sent from it.
+        issued: the numbers or ids of the copies the pass just issued.
+        within_days: how far back to look for copies left behind.
+
+    Returns:
+        How many emails were queued.
+    """
+    since = datetime.combine(today - timedelta(days=within_days), time.min, tzinfo=UTC)
+    with uow:
+        recent = list(
+            uow.session.scalars(
+                select(Invoice.id)
+                .join(Customer, Customer.id == Invoice.customer_id)
+                .where(
+                    Invoice.recurring_template_id.is_not(None),
+                    Invoice.kind == InvoiceKind.INVOICE,
+                    Invoice.state == DocumentState.ISSUED,
+                    Invoice.issued_at >= since,
+                    Customer.invoices_by_email.is_(True),
+                )
+            )
+        )
+    return queue_issued_invoice_emails(uow, [*issued, *recent], today)
 
 
 def send_now(

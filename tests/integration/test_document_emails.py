@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from app.models.activity import Activity
 from app.models.collections import OutboxItem, OutboxState
-from app.models.invoice import Frequency
+from app.models.invoice import Frequency, Invoice
 from app.models.money import Money
+from app.services.audit import event_time
 from app.services.bank_dto import LineFilter, ManualAllocation
 from app.services.bank_import import import_statement
 from app.services.bank_queries import list_statement_lines
@@ -30,17 +31,20 @@ from app.services.clock import FixedClock
 from app.services.customers import CustomerInput, save_customer
 from app.services.daily_pass import run_daily_pass
 from app.services.document_emails import (
+    RECENT_COPY_DAYS,
     DocumentEmailError,
     preview_document_email,
     queue_document_email,
     queue_issued_invoice_emails,
+    queue_recurring_emails,
     send_now,
 )
 from app.services.dto import ContactView, DraftInvoice, DraftLine
 from app.services.iban import creditor_reference
+from app.services.invoice_queries import get_invoice
 from app.services.invoicing import create_credit_note, create_draft, issue_invoice, record_payment
 from app.services.mail.password import store_password
-from app.services.recurring import create_recurring_template
+from app.services.recurring import create_recurring_template, issue_due_recurring
 from app.services.settings import save_settings
 from app.services.statements.camt_writer import write_camt053
 from app.services.statements.parsed import ParsedLine
@@ -367,6 +371,110 @@ def test_a_recurring_copy_is_emailed_by_the_daily_pass_once(ledger: Ledger) -> N
     assert again.issued == ()
     assert queue_issued_invoice_emails(uow, list(result.issued), TODAY) == 0
     assert len(ledger.server.messages) == 1
+
+
+def _abo(uow: UnitOfWork) -> int:
+    """A customer who receives invoices by email, with a monthly recurring invoice from today."""
+    customer = _customer(
+        uow, "ABO", "Abo Kunde GmbH", "de",
+        (ContactView("", "rechnung@abo.example", "", "billing"),), by_email=True,
+    )  # fmt: skip
+    lines = (DraftLine("Wartungsvertrag", Decimal(1), Decimal("250.00"), Decimal(19)),)
+    create_recurring_template(uow, customer, Frequency.MONTHLY, TODAY, lines, "Wartung")
+    return customer
+
+
+def _document_keys(uow: UnitOfWork) -> list[str]:
+    return [i.key for i in _outbox(uow) if i.kind == "invoice"]
+
+
+def _invoice_id(uow: UnitOfWork, number: str) -> int:
+    with uow:
+        return uow.session.scalars(select(Invoice.id).where(Invoice.number == number)).one()
+
+
+def test_a_copy_issued_by_a_run_that_stopped_before_queueing_is_emailed_once(
+    ledger: Ledger,
+) -> None:
+    uow = ledger.uow
+    _abo(uow)
+    # The run issues the copy in one transaction and stops before the one that queues its email.
+    [number] = issue_due_recurring(uow, FixedClock(TODAY))
+    assert _document_keys(uow) == []
+
+    result = run_daily_pass(uow, TODAY)
+
+    assert result.issued == ()  # nothing new was due: the copy was issued before
+    assert _document_keys(uow) == [f"document:{_invoice_id(uow, number)}:1"]
+    [received] = ledger.server.messages
+    assert received.rcpt_tos == ["rechnung@abo.example"]
+    assert number in received.message["Subject"]
+
+    run_daily_pass(uow, TODAY)
+    run_daily_pass(uow, TODAY + timedelta(days=1))
+    assert len(_document_keys(uow)) == 1
+    assert len(ledger.server.messages) == 1
+
+
+def test_a_copy_left_behind_long_ago_is_not_emailed_now(ledger: Ledger) -> None:
+    uow = ledger.uow
+    _abo(uow)
+    [number] = issue_due_recurring(uow, FixedClock(TODAY))
+    with uow:
+        copy = uow.session.scalars(select(Invoice).where(Invoice.number == number)).one()
+        copy.issued_at = event_time(TODAY - timedelta(days=RECENT_COPY_DAYS + 1))
+        uow.commit()
+
+    assert queue_recurring_emails(uow, TODAY) == 0
+    assert _document_keys(uow) == []
+
+
+def test_a_copy_emailed_by_hand_is_not_emailed_again(ledger: Ledger) -> None:
+    uow = ledger.uow
+    _abo(uow)
+    [number] = issue_due_recurring(uow, FixedClock(TODAY))
+    invoice_id = _invoice_id(uow, number)
+    queue_document_email(uow, invoice_id, TODAY, to="chef@abo.example")
+
+    assert queue_recurring_emails(uow, TODAY) == 0
+    assert _document_keys(uow) == [f"document:{invoice_id}:1"]
+
+
+def test_two_passes_at_once_queue_a_copy_once(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow = ledger.uow
+    _abo(uow)
+    [number] = issue_due_recurring(uow, FixedClock(TODAY))
+    invoice_id = _invoice_id(uow, number)
+    looked: list[int] = []
+
+    def get_invoice_while_another_pass_queues(*args: object) -> object:
+        if not looked:  # the other pass queues the copy after this one looked
+            looked.append(invoice_id)
+            queue_document_email(uow, invoice_id, TODAY)
+        return get_invoice(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(
+        "app.services.document_emails.get_invoice", get_invoice_while_another_pass_queues
+    )
+
+    assert queue_recurring_emails(uow, TODAY) == 0
+    assert _document_keys(uow) == [f"document:{invoice_id}:1"]
+
+
+def test_a_recurring_copy_without_address_is_noted_once(ledger: Ledger) -> None:
+    uow = ledger.uow
+    silent = _customer(uow, "SILENT", "Stumm AG", "de", (), by_email=True)
+    lines = (DraftLine("Wartungsvertrag", Decimal(1), Decimal("250.00"), Decimal(19)),)
+    create_recurring_template(uow, silent, Frequency.MONTHLY, TODAY, lines, "Wartung")
+
+    run_daily_pass(uow, TODAY)
+    run_daily_pass(uow, TODAY + timedelta(days=1))
+
+    notes = [s for s in _timeline(uow, silent) if "not emailed" in s]
+    assert len(notes) == 1
+    assert _document_keys(uow) == []
 
 
 def test_a_recurring_copy_for_a_customer_without_address_is_noted(ledger: Ledger) -> None:
