@@ -8,6 +8,7 @@ job runs, so a laptop that slept through several days catches up with one pass.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -59,6 +60,7 @@ def run_daily_pass(
     *,
     dry_run: bool = False,
     password_lookup: Callable[[str, str], str | None] = load_password,
+    stop: threading.Event | None = None,
 ) -> PassResult:
     """One pass for ``today``; a dry run decides and renders reminders only and writes nothing."""
     if dry_run:
@@ -67,7 +69,7 @@ def run_daily_pass(
     # Also the recent copies a run that stopped after issuing them never queued.
     queue_recurring_emails(uow, today, issued)
     reminders = run_reminders(uow, today)
-    mail = send_outbox(uow, today, password_lookup=password_lookup)
+    mail = send_outbox(uow, today, password_lookup=password_lookup, stop=stop)
     keys = [d.key for d in reminders.decisions if d.email is not None]
     result = PassResult(reminders.with_statuses(outbox_states(uow, keys)), issued, mail)
     record_run(uow, REMINDERS, today, ok=not mail.problem, result=result.summary())

@@ -1,7 +1,7 @@
 """The background jobs while the window is open, on an APScheduler ``BackgroundScheduler``.
 
-Two jobs: every minute a *watch* asks whether today's daily pass is due (the send time has come
-and no pass ran for today, here or from cron) and runs it once; every few minutes the outbox is
+Two jobs: every minute a *watch* asks whether the daily pass is due (a send time has passed since
+the day of the last pass, here or from cron) and runs it once; every few minutes the outbox is
 sent. Watching by the minute instead of firing once at the send time is what makes a laptop that
 slept, or a clock that jumped three days, catch up with exactly one pass.
 """
@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.services.daily_pass import PassResult, run_daily_pass
 from app.services.job_runs import OUTBOX, REMINDERS, JobRunView, last_run, record_run
 from app.services.leases import acquire_lease, new_holder, release_lease
-from app.services.mail.outbox_sender import SendReport, send_outbox
+from app.services.mail.outbox_sender import STOPPING, SendReport, send_outbox
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 
@@ -35,18 +35,29 @@ def local_now() -> datetime:
     return datetime.now().astimezone()
 
 
+def _last_scheduled_day(now: datetime, send_time: time) -> date:
+    """The day of the most recent send time: today once it has come, yesterday before."""
+    return now.date() if now.time() >= send_time else now.date() - timedelta(days=1)
+
+
 def daily_pass_due(last_run_on: date | None, now: datetime, send_time: time) -> bool:
-    """Whether the daily pass should run now: its time has come today and it has not run today."""
-    ran_today = last_run_on is not None and last_run_on >= now.date()
-    return not ran_today and now.time() >= send_time
+    """Whether the daily pass should run now.
+
+    It is due when the most recent send time (today's once it has come, yesterday's before) fell
+    on a day after the last pass's day, or no pass ever ran. So a pass missed while Duebook was
+    closed is caught up at startup, even before today's send time; that pass is for today, so
+    today's send time then brings nothing more.
+    """
+    return last_run_on is None or last_run_on < _last_scheduled_day(now, send_time)
 
 
 def next_daily_pass(last_run_on: date | None, now: datetime, send_time: time) -> datetime:
     """When the daily pass will run next (now, when it is due)."""
     if daily_pass_due(last_run_on, now, send_time):
         return now
-    ran_today = last_run_on is not None and last_run_on >= now.date()
-    day = now.date() + timedelta(days=1) if ran_today else now.date()
+    day = _last_scheduled_day(now, send_time) + timedelta(days=1)
+    if last_run_on is not None and day <= last_run_on:
+        day = last_run_on + timedelta(days=1)  # a pass for today ran early, at startup
     return datetime.combine(day, send_time, tzinfo=now.tzinfo)
 
 
@@ -72,12 +83,25 @@ def run_daily_pass_now(uow: UnitOfWork, today: date) -> PassResult:
 
 
 def send_and_record(
-    uow: UnitOfWork, today: date, only: Collection[int] | None = None
+    uow: UnitOfWork,
+    today: date,
+    only: Collection[int] | None = None,
+    *,
+    stop: threading.Event | None = None,
 ) -> SendReport:
-    """Send the outbox (or ``only`` these items); when something was due, remember the run."""
-    report = send_outbox(uow, today, only=only)
+    """Send the outbox (or ``only`` these items); when something was due, remember the run.
+
+    Args:
+        uow: the unit of work.
+        today: items are due when their ``send_after`` is today or earlier.
+        only: send only these items.
+        stop: once set, the batch stops before its next email, and a wait for the rate limit
+            ends at once; the rest stay queued. Stopping so is not a failure.
+    """
+    report = send_outbox(uow, today, only=only, stop=stop)
     if report.states or report.waiting or report.problem:
-        record_run(uow, OUTBOX, None, ok=not report.problem, result=report.summary())
+        ok = not report.problem or report.problem == STOPPING
+        record_run(uow, OUTBOX, None, ok=ok, result=report.summary())
     return report
 
 
@@ -105,7 +129,8 @@ class BackgroundJobs:
 
     Args:
         uow_factory: a new unit of work per job run.
-        on_result: called on the scheduler's thread after each job that did something.
+        on_result: called on the scheduler's thread after each job that did something; never
+            once :meth:`shutdown` has returned (the window it reports to may be gone).
         now: the local time (a fake in tests).
     """
 
@@ -120,9 +145,16 @@ class BackgroundJobs:
         self._now = now
         self._scheduler: BackgroundScheduler | None = None
         self._lock = threading.Lock()
+        #: Set by :meth:`shutdown`: sending stops before the next email, no pass begins.
+        self._stop = threading.Event()
+        #: Held while a result is reported, so that :meth:`shutdown` waits for that, not longer.
+        self._report_lock = threading.RLock()
 
     def start(self) -> None:
-        """Start the jobs; the first watch runs at once, so a missed pass is caught up."""
+        """Start the jobs; the first watch runs at once, so a missed pass is caught up.
+
+        A pass missed while Duebook was closed runs then, even before today's send time.
+        """
         minutes = int(load_settings(self._uow_factory())["mail.check_minutes"])
         scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
@@ -135,7 +167,14 @@ class BackgroundJobs:
         self._scheduler = scheduler
 
     def shutdown(self) -> None:
-        """Stop the jobs; a job under way finishes on its own thread."""
+        """Stop the jobs without waiting for them.
+
+        A batch under way stops before its next email (the one on the wire finishes on the
+        job's thread; the rest stay queued for next time), a daily pass not begun does not
+        begin, and nothing is reported to ``on_result`` after this returns.
+        """
+        with self._report_lock:
+            self._stop.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -161,6 +200,8 @@ class BackgroundJobs:
     def watch(self) -> JobResult | None:
         """Run the daily pass if it is due; at most one pass at a time, across processes too."""
         with self._lock:
+            if self._stop.is_set():
+                return None
             uow = self._uow_factory()
             now = self._now()
             send_time = time.fromisoformat(load_settings(uow)["reminders.send_time"])
@@ -172,7 +213,11 @@ class BackgroundJobs:
             try:
                 if not daily_pass_due(last_run(uow, REMINDERS).last_run_on, now, send_time):
                     return None  # another process ran it meanwhile
-                result = self._run(uow, now.date(), lambda: run_daily_pass(uow, now.date()))
+                if self._stop.is_set():
+                    return None
+                result = self._run(
+                    uow, now.date(), lambda: run_daily_pass(uow, now.date(), stop=self._stop)
+                )
             finally:
                 release_lease(uow, DAILY_LEASE, holder)
         return result
@@ -180,18 +225,27 @@ class BackgroundJobs:
     def send_mail(self) -> JobResult | None:
         """Send the outbox; reported only when something was due."""
         with self._lock:
+            if self._stop.is_set():
+                return None
             uow = self._uow_factory()
             try:
-                report = send_and_record(uow, self._now().date())
+                report = send_and_record(uow, self._now().date(), stop=self._stop)
             except Exception as exc:
                 log.exception("sending the outbox failed")
                 report = SendReport(problem=f"sending failed: {exc}")
                 record_run(uow, OUTBOX, None, ok=False, result=report.summary())
             if not report.states and not report.waiting and not report.problem:
                 return None
-            result = JobResult(OUTBOX, not report.problem, f"Mail: {report.summary()}")
-        self._on_result(result)
+            ok = not report.problem or report.problem == STOPPING
+            result = JobResult(OUTBOX, ok, f"Mail: {report.summary()}")
+        self._report(result)
         return result
+
+    def _report(self, result: JobResult) -> None:
+        """Hand ``result`` to ``on_result``, unless the jobs were shut down."""
+        with self._report_lock:
+            if not self._stop.is_set():
+                self._on_result(result)
 
     def _run(self, uow: UnitOfWork, today: date, work: Callable[[], PassResult]) -> JobResult:
         """Run the daily pass and report it.
@@ -207,5 +261,5 @@ class BackgroundJobs:
             result = JobResult(REMINDERS, False, f"The daily pass failed: {exc}")
         else:
             result = JobResult(REMINDERS, True, f"Daily pass: {message}")
-        self._on_result(result)
+        self._report(result)
         return result

@@ -31,7 +31,7 @@ from app.models.activity import AuditEntry
 from app.models.base import utcnow
 from app.models.collections import OutboxItem, OutboxState
 from app.models.jobs import JobRun, Lease
-from app.services.job_runs import REMINDERS, last_run
+from app.services.job_runs import REMINDERS, last_run, record_run
 from app.services.leases import acquire_lease
 from app.services.mail import outbox_sender
 from app.services.mail.account import SmtpAccount, account_from_settings
@@ -298,9 +298,11 @@ def test_a_clock_that_jumps_three_days_catches_up_with_one_pass(
         lambda: UnitOfWork(session_factory, actor="window"), results.append, now=now
     )
     assert load_settings(uow)["reminders.send_time"] == "09:00"
+    yesterday = TODAY - timedelta(days=1)
+    record_run(uow, REMINDERS, yesterday, ok=True, result="yesterday's pass")
 
     assert jobs.watch() is None, "before the send time nothing runs"
-    assert last_run(uow, REMINDERS).last_run_on is None
+    assert last_run(uow, REMINDERS).last_run_on == yesterday
     assert pass_runs(uow) == []
 
     now.value = datetime.combine(TODAY, time(9, 5), tzinfo=local)

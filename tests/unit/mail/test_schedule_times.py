@@ -1,4 +1,8 @@
-"""When the daily pass is due and when it runs next."""
+"""When the daily pass is due and when it runs next.
+
+Due when the most recent send time (today's once it has come, yesterday's before) fell on a day
+after the last pass's day: a pass missed while Duebook was closed is caught up at startup.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ def test_due_once_the_send_time_has_come_and_not_before() -> None:
 
 def test_not_due_again_on_the_day_it_ran() -> None:
     assert not daily_pass_due(date(2026, 11, 23), _at(23, 17), NINE)
+    assert not daily_pass_due(date(2026, 11, 23), _at(23, 23, 59), NINE)
 
 
 def test_after_three_missed_days_one_pass_is_due() -> None:
@@ -29,7 +34,32 @@ def test_after_three_missed_days_one_pass_is_due() -> None:
     assert not daily_pass_due(date(2026, 11, 23), _at(23, 10, 1), NINE)
 
 
+def test_a_pass_missed_yesterday_is_due_at_startup_before_todays_send_time() -> None:
+    assert daily_pass_due(date(2026, 11, 21), _at(23, 8), NINE), "yesterday's 9:00 was missed"
+    assert daily_pass_due(date(2026, 11, 21), _at(23, 0, 1), NINE)
+    # the catch-up ran for today: today's send time brings nothing more
+    assert not daily_pass_due(date(2026, 11, 23), _at(23, 8, 1), NINE)
+    assert not daily_pass_due(date(2026, 11, 23), _at(23, 9), NINE)
+
+
+def test_a_pass_that_never_ran_is_due_at_once() -> None:
+    assert daily_pass_due(None, _at(23, 8), NINE)
+    assert next_daily_pass(None, _at(23, 8), NINE) == _at(23, 8)
+
+
 def test_next_pass_is_today_at_the_send_time_or_tomorrow() -> None:
     assert next_daily_pass(date(2026, 11, 22), _at(23, 8), NINE) == _at(23, 9)
     assert next_daily_pass(date(2026, 11, 23), _at(23, 10), NINE) == _at(24, 9)
     assert next_daily_pass(date(2026, 11, 20), _at(23, 10), NINE) == _at(23, 10)
+
+
+def test_after_a_catch_up_at_startup_the_next_pass_is_tomorrow() -> None:
+    assert next_daily_pass(date(2026, 11, 21), _at(23, 8), NINE) == _at(23, 8), "due now"
+    assert next_daily_pass(date(2026, 11, 23), _at(23, 8, 1), NINE) == _at(24, 9)
+
+
+def test_a_send_time_late_in_the_evening() -> None:
+    late = time(22, 30)
+    assert not daily_pass_due(date(2026, 11, 22), _at(23, 22, 29), late)
+    assert daily_pass_due(date(2026, 11, 21), _at(23, 22, 29), late)
+    assert next_daily_pass(date(2026, 11, 22), _at(23, 22, 29), late) == _at(23, 22, 30)
