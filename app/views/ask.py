@@ -37,12 +37,15 @@ from PySide6.QtWidgets import (
     QFileIconProvider,
     QFileSystemModel,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QStyle,
     QWidget,
 )
 from typing_extensions import override
+
+from app.views.workers import capitalised
 
 SPREADSHEET_FILTER = "CSV or Excel files (*.csv *.xlsx);;All files (*)"
 
@@ -229,19 +232,42 @@ def choose_folder(parent: QWidget | None, title: str) -> Path | None:
     return _chosen(file_dialog(parent, title, mode=QFileDialog.FileMode.Directory))
 
 
+def message_box(
+    icon: QMessageBox.Icon, title: str, text: str, *, headline: bool = False, parent: QWidget | None
+) -> QMessageBox:
+    """A message box whose text begins with a capital letter (services write in lower case).
+
+    With ``headline`` the title is also the box's first, bold line and ``text`` goes below it:
+    many window managers show no title on a dialog (GNOME's attached ones, macOS), and then a
+    box would not say what it is about.
+    """
+    box = QMessageBox(icon, title, "", parent=parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if headline:
+        box.setText(title)
+        font = box.font()
+        font.setBold(True)
+        label = box.findChild(QLabel, "qt_msgbox_label")
+        if label is not None:
+            label.setFont(font)
+        box.setInformativeText(capitalised(text))
+    else:
+        box.setText(capitalised(text))
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box
+
+
 def inform(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
     """A message that does not block (warnings of an import, say)."""
-    box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box = message_box(QMessageBox.Icon.Information, title, text, parent=parent)
     if details:
         box.setDetailedText(details)
     box.open()
 
 
-def warn(parent: QWidget | None, title: str, text: str) -> None:
-    """A warning that does not block (an import that failed, say)."""
-    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
+def warn(parent: QWidget | None, title: str, text: str, *, headline: bool = False) -> None:
+    """A warning that does not block (an import that failed, say).
+
+    ``headline``: the title is also the box's first line (see :func:`message_box`).
+    """
+    message_box(QMessageBox.Icon.Warning, title, text, headline=headline, parent=parent).open()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, QSettings
 
 from app.services.clock import Clock
 from app.services.uow import UnitOfWork
+from app.views.password_check import KeyringCheck
 from app.views.workers import Runner
 
 
@@ -24,6 +25,8 @@ class ViewContext:
         settings: window and UI state only (never business settings).
         ledger_path: the ledger file, shown in the status bar.
         locale: the locale amounts and dates are shown in (``"en"``, ``"de_DE"``).
+        password_check: whether the keyring keeps the mail password, asked seldom (a locked
+            keyring asks to be unlocked); Settings forget its answers when they save.
     """
 
     uow_factory: Callable[[], UnitOfWork]
@@ -32,6 +35,7 @@ class ViewContext:
     settings: QSettings
     ledger_path: Path
     locale: str = "en"
+    password_check: KeyringCheck = field(default_factory=KeyringCheck)
 
 
 def system_locale() -> str:

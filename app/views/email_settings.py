@@ -34,7 +34,7 @@ from app.services.tasks import TaskContext
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.style import error_label, muted, show_form_error
-from app.views.workers import show_error
+from app.views.workers import sentence, show_error
 
 #: The settings this page edits, in the order of the form.
 EMAIL_KEYS: tuple[str, ...] = (
@@ -88,6 +88,7 @@ _CA_HELP = (
 )
 KEPT_HINT = "stored in the system keyring"
 _MISSING_HINT = "not stored yet: type it here"
+_NO_KEYRING_HINT = "cannot be stored: see below"
 _NO_USER_HINT = "no login without a user name"
 
 
@@ -221,7 +222,8 @@ class EmailSettingsPage(QWidget):
         columns.setSpacing(16)
         left = QVBoxLayout()
         left.setSpacing(12)
-        left.addWidget(self._account_group(), 1)
+        left.addWidget(self._account_group())
+        left.addStretch(1)
         right = QVBoxLayout()
         right.setSpacing(12)
         sender, sending = self._sender_group(), self._sending_group()
@@ -279,8 +281,7 @@ class EmailSettingsPage(QWidget):
         )
         password_help.setWordWrap(True)
         form.add_row(
-            self._buddy("Password", self.password),
-            self._stack(self.password, password_help, self.password_error),
+            self._buddy("Password", self.password), self._stack(self.password, password_help)
         )
         ca_file = self._line_field("smtp.ca_file", placeholder="none: the system's trust store")
         browse = self.browse_button = QPushButton("Browse…")
@@ -300,6 +301,9 @@ class EmailSettingsPage(QWidget):
         test_row.addWidget(self.test_button)
         test_row.addStretch(1)
         form.add_row("", test_row)
+        # Below the whole form, not under the password: the keyring is asked when the user name
+        # is left, and a sentence appearing there moved the fields under the pointer.
+        form.add_row(self.password_error)
         return box
 
     def _sender_group(self) -> QGroupBox:
@@ -549,6 +553,8 @@ class EmailSettingsPage(QWidget):
         self._password_state = state
         if not state.user or not state.host:
             placeholder = _NO_USER_HINT
+        elif state.problem:
+            placeholder = _NO_KEYRING_HINT
         else:
             placeholder = KEPT_HINT if state.stored else _MISSING_HINT
         self.password.setPlaceholderText(placeholder)
@@ -564,14 +570,21 @@ class EmailSettingsPage(QWidget):
         self._show_password_state(_PasswordState(host, user, stored=True))
 
     def show_password_error(self, text: str) -> None:
-        """Show a keyring problem under the password field."""
+        """Show a keyring problem below the account form."""
         show_form_error(self.password_error, text)
 
+    def keep_typed_password(self, password: str, problem: str) -> None:
+        """The keyring did not take the typed password: leave it in the field, say why below."""
+        self.password.setText(password)
+        show_form_error(self.password_error, problem)
+
     def clear_errors(self) -> None:
-        """Hide every error sentence of the page."""
+        """Hide every error sentence of the page but what the keyring said of this account."""
         for label in self.field_errors.values():
             show_form_error(label, "")
-        show_form_error(self.password_error, "")
+        state = self._password_state
+        kept = state is not None and (state.host, state.user) == self.account()
+        show_form_error(self.password_error, state.problem if state is not None and kept else "")
 
     # -- the test email ----------------------------------------------------------------------
 
@@ -640,7 +653,7 @@ class EmailSettingsPage(QWidget):
     def _on_test_failed(self, exc: Exception) -> None:
         self.test_button.setEnabled(True)
         if isinstance(exc, TrialError):
-            ask.warn(self, "Test email not sent", str(exc))
+            ask.warn(self, "Test email not sent", sentence(str(exc)), headline=True)
         else:
             show_error(self, exc)
 

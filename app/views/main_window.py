@@ -33,7 +33,11 @@ from app.views.context import ViewContext
 from app.views.customers_view import CustomersView
 from app.views.invoices_view import InvoicesView
 from app.views.outbox_view import OutboxView
-from app.views.schedule_status import JobResultBridge, ScheduleStatusLabel
+from app.views.schedule_status import (
+    MAX_WIDTH_BESIDE_MESSAGE,
+    JobResultBridge,
+    ScheduleStatusLabel,
+)
 from app.views.screen import Screen
 from app.views.settings_view import SettingsView
 from app.views.statement_drop import StatementDropFilter
@@ -42,6 +46,8 @@ from app.views.worklist_view import WorklistView
 
 SEARCH_DELAY_MS = 200
 STATUS_MESSAGE_MS = 10000
+#: The status bar's own margins and spacing between a message and the permanent labels.
+MESSAGE_MARGIN = 40
 
 
 class MainWindow(QMainWindow):
@@ -144,9 +150,13 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         """The ledger file; the scheduler joins it in :meth:`attach_jobs`."""
-        self._ledger_label = QLabel(str(self._ctx.ledger_path))
-        self._ledger_label.setToolTip("The ledger file")
+        # The file's name only (its folder in the tooltip): messages need the status bar's room.
+        self._ledger_label = QLabel(self._ctx.ledger_path.name)
+        self._ledger_label.setObjectName("LedgerFile")
+        self._ledger_label.setToolTip(f"The ledger file: {self._ctx.ledger_path}")
         self.statusBar().addPermanentWidget(self._ledger_label)
+        # A message too long for the room left is shortened; its tooltip says the whole of it.
+        self.statusBar().messageChanged.connect(self._on_status_bar_message_changed)
         self._jobs: BackgroundJobs | None = None
         self.schedule_label: ScheduleStatusLabel | None = None
         self._last_failure = ""
@@ -196,6 +206,10 @@ class MainWindow(QMainWindow):
         """The Outbox screen."""
         return next(s for s in self._screens if isinstance(s, OutboxView))
 
+    def settings_view(self) -> SettingsView:
+        """The Settings screen."""
+        return next(s for s in self._screens if isinstance(s, SettingsView))
+
     # -- the background jobs -----------------------------------------------------------------
 
     def attach_jobs(self, jobs: BackgroundJobs) -> None:
@@ -220,7 +234,7 @@ class MainWindow(QMainWindow):
         repeated = not result.ok and result.message == self._last_failure
         self._last_failure = "" if result.ok else result.message
         if not repeated:
-            self.statusBar().showMessage(result.message, STATUS_MESSAGE_MS)
+            self.show_message(result.message)
             for screen in self._screens:
                 screen.mark_stale()
             self.outbox_view().load_badge()
@@ -290,7 +304,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_refresh_triggered(self) -> None:
         self.current_screen().refresh()
-        self.statusBar().showMessage("Refreshed", 3000)
+        self.show_message("Refreshed", 3000)
 
     @Slot()
     def _on_import_triggered(self) -> None:
@@ -395,9 +409,28 @@ class MainWindow(QMainWindow):
     def _on_search_timer_timeout(self) -> None:
         self.current_screen().set_search(self._search.text())
 
+    def show_message(self, message: str, timeout: int = STATUS_MESSAGE_MS) -> None:
+        """Say ``message`` in the status bar for a while.
+
+        The status bar cuts a message off where its permanent labels begin; a long one is
+        shortened to the room there is, ending in "…", and said whole in the tooltip.
+        """
+        bar = self.statusBar()
+        room = bar.width() - self._ledger_label.sizeHint().width() - MESSAGE_MARGIN
+        if self.schedule_label is not None:
+            room -= min(self.schedule_label.sizeHint().width(), MAX_WIDTH_BESIDE_MESSAGE)
+        shown = bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, max(room, 80))
+        bar.showMessage(shown, timeout)
+        bar.setToolTip(message)
+
+    @Slot(str)
+    def _on_status_bar_message_changed(self, message: str) -> None:
+        if not message:
+            self.statusBar().setToolTip("")
+
     @Slot(str)
     def _on_screen_status_reported(self, message: str) -> None:
-        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+        self.show_message(message)
 
     @Slot(str)
     def _on_screen_screen_requested(self, title: str) -> None:

@@ -6,6 +6,7 @@ both read it with :func:`read_sending_state`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, 
 from app.services.job_runs import OUTBOX, REMINDERS, JobRunView, last_run
 from app.services.mail.account import MailSetupError, account_from_settings
 from app.services.mail.outbox_sender import SendReport
+from app.services.mail.password import PasswordStoreError, load_password
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 from app.views.models.outbox_model import clock_text
@@ -24,6 +26,8 @@ from app.views.style import plain_label
 #: How a run that stopped because sending was paused says so; it is no problem once resumed.
 _PAUSED_WORDS = ("sending is paused", "sending was paused")
 _NEVER = datetime.min.replace(tzinfo=UTC)
+#: How every reason that email cannot go out yet begins.
+NOT_SET_UP = "email is not set up"
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,8 @@ class SendingState:
     Attributes:
         waiting: emails queued and not sent.
         paused: the "Pause all sending" switch (setting ``mail.paused``) is on.
-        setup_problem: why email cannot go out as far as the settings tell, "" when set up.
+        setup_problem: why email cannot go out as far as the settings and the keyring tell
+            (no server, no sender, no stored password), "" when set up.
         last_problem: what stopped the last send (scheduled, "Send now" or the daily pass).
         last_problem_at: when that send ended.
     """
@@ -54,18 +59,37 @@ class SendingState:
             return "not sending"
         return ""
 
+    def holding_back(self) -> str:
+        """Why a waiting email has not gone out: what holds every email back now ("" if none).
 
-def mail_setup_problem(values: dict[str, str]) -> str:
-    """Why email cannot go out as far as the settings tell ("" when they look complete).
+        Paused sending first, then the setup, then what stopped the last send.
+        """
+        if self.paused:
+            return "sending is paused (Resume sending lets the emails go)"
+        return self.setup_problem or self.last_problem
 
-    The keyring is not asked (a read must never prompt to unlock it): a missing password shows
-    when the outbox is sent.
+
+def mail_setup_problem(
+    values: Mapping[str, str],
+    password_lookup: Callable[[str, str], str | None] = load_password,
+) -> str:
+    """Why email cannot go out, as the sender would find it ("" when it can).
+
+    A server without a sender, and a user name without a stored password (or without a keyring
+    to keep one), are not set up either: ``"email is not set up: no password is stored for ar on
+    mail.example.com: …"``. Pass the window's :class:`~app.views.password_check.KeyringCheck` as
+    ``password_lookup``, so that a locked keyring is not asked on every read.
     """
     try:
-        account_from_settings(values, lambda _host, _user: "not asked")
+        account_from_settings(values, password_lookup)
     except MailSetupError as exc:
-        return str(exc)
-    return ""
+        problem = str(exc)
+    except PasswordStoreError as exc:
+        user, host = values.get("smtp.user", ""), values.get("smtp.host", "")
+        problem = f"no password is stored for {user} on {host}: {exc}"
+    else:
+        return ""
+    return problem if problem.startswith(NOT_SET_UP) else f"{NOT_SET_UP}: {problem}"
 
 
 def newest_run(*runs: JobRunView) -> JobRunView | None:
@@ -101,15 +125,19 @@ def _problem(run: JobRunView) -> str:
     return "" if any(words in problem for words in _PAUSED_WORDS) else problem
 
 
-def read_sending_state(uow: UnitOfWork, waiting: int) -> SendingState:
-    """The settings and the last runs that say whether the ``waiting`` emails go out."""
+def read_sending_state(
+    uow: UnitOfWork,
+    waiting: int,
+    password_lookup: Callable[[str, str], str | None] = load_password,
+) -> SendingState:
+    """The settings, the keyring and the last runs: whether the ``waiting`` emails go out."""
     values = load_settings(uow)
     newest = newest_run(last_run(uow, OUTBOX), last_run(uow, REMINDERS))
     problem = _problem(newest) if newest is not None else ""
     return SendingState(
         waiting=waiting,
         paused=values["mail.paused"] == "yes",
-        setup_problem=mail_setup_problem(values),
+        setup_problem=mail_setup_problem(values, password_lookup),
         last_problem=problem,
         last_problem_at=newest.finished_at if problem and newest is not None else None,
     )

@@ -67,7 +67,14 @@ from app.views.outbox_sending import (
     outcome_words,
     read_sending_state,
 )
-from app.views.style import WrappingDelegate, heading, muted, plain_label, warm_colour
+from app.views.style import (
+    WrappingDelegate,
+    envelope_icon,
+    heading,
+    muted,
+    plain_label,
+    warm_colour,
+)
 from app.views.workers import describe_error
 
 #: The state filter: (label, states listed; empty for all).
@@ -213,6 +220,11 @@ class EmailPreviewPane(QWidget):
             "The email as most mail programs show it" if has_html else "This email has no HTML part"
         )
         self._show_body()
+
+    def set_note(self, note: str) -> None:
+        """Say the shown email's state again (it changed while the email stayed shown)."""
+        self.note.setText(note)
+        self.note.setVisible(bool(note) and self._details.isVisibleTo(self))
 
     def set_html(self, html: bool) -> None:
         """Choose the HTML (or the plain-text) view."""
@@ -484,9 +496,7 @@ class OutboxView(StateFilterListScreen):
     # -- building ----------------------------------------------------------------------------
 
     def icon(self) -> QIcon:
-        return QIcon.fromTheme(
-            "mail-send", self.style().standardIcon(QStyle.StandardPixmap.SP_CommandLink)
-        )
+        return envelope_icon(palette=self.palette())
 
     def _build_actions(self) -> None:
         sp = QStyle.StandardPixmap
@@ -497,12 +507,11 @@ class OutboxView(StateFilterListScreen):
             "Today's daily pass now, as at the reminder time: issue the recurring invoices due, "
             "decide today's reminders and send the outbox"
         )
-        self.send_action = self._action(
-            "Send now", self._on_send_action_triggered, sp.SP_DialogApplyButton
-        )
+        self.send_action = self._action("Send now", self._on_send_action_triggered)
+        self.send_action.setIcon(envelope_icon(sending=True, palette=self.palette()))
         self.send_action.setToolTip("Send the emails that are due now, without waiting")
         self.tomorrow_action = self._action(
-            "Tomorrow's reminders", self._on_tomorrow_action_triggered, sp.SP_ArrowForward
+            "Tomorrow's reminders", self._on_tomorrow_action_triggered, sp.SP_MediaSeekForward
         )
         self.tomorrow_action.setToolTip("What would go out tomorrow, and what is held back and why")
         self.pause_action = QAction("Pause all sending", self)
@@ -668,6 +677,7 @@ class OutboxView(StateFilterListScreen):
 
     def _reload_list(self) -> None:
         uow_factory, states = self.ctx.uow_factory, self._states()
+        password_check = self.ctx.password_check
 
         def read(_: TaskContext) -> OutboxListing:
             unsent = list_outbox(uow_factory(), _UNSENT)
@@ -677,17 +687,18 @@ class OutboxView(StateFilterListScreen):
                 else list_outbox(uow_factory(), states)
             )
             waiting = sum(1 for r in unsent if r.state == "queued")
-            return OutboxListing(rows, unsent, read_sending_state(uow_factory(), waiting))
+            sending = read_sending_state(uow_factory(), waiting, password_check)
+            return OutboxListing(rows, unsent, sending)
 
         self.ctx.runner.fetch(read, self._on_listing_loaded, self._on_read_failed, group="outbox")
 
     def load_badge(self) -> None:
         """Read how many emails wait to be sent and whether they go out, for the sidebar badge."""
-        uow_factory = self.ctx.uow_factory
+        uow_factory, password_check = self.ctx.uow_factory, self.ctx.password_check
 
         def read(_: TaskContext) -> SendingState:
             uow = uow_factory()
-            return read_sending_state(uow, len(list_outbox(uow, ("queued",))))
+            return read_sending_state(uow, len(list_outbox(uow, ("queued",))), password_check)
 
         self.ctx.runner.fetch(read, self._show_sending, self._on_read_failed)
 
@@ -698,6 +709,8 @@ class OutboxView(StateFilterListScreen):
         self.sending_note_changed.emit(state.badge_note())
         self.banner.show_state(state)
         self.pause_action.setChecked(state.paused)
+        if self._email is not None and self._email.row.id == self._detail_for:
+            self.preview.set_note(self._state_note(self._email.row))
 
     def _matches(self, row: OutboxRow) -> bool:
         words = self.search_text.casefold().split()
@@ -799,12 +812,7 @@ class OutboxView(StateFilterListScreen):
             answer = "Duebook stopped while it was being sent."
         tries = _plural(row.attempts, "attempt")
         if row.state == "queued":
-            if row.retry_at is not None:
-                return (
-                    f"Not sent yet, next try after {clock_text(row.retry_at, loc)} ({tries} so "
-                    f"far). The server's answer: {answer}"
-                )
-            return f"Not sent yet: {row.last_error}" if row.last_error else ""
+            return self._queued_note(row, answer, tries)
         notes = {
             "sent": "",
             "failed": (
@@ -820,6 +828,26 @@ class OutboxView(StateFilterListScreen):
         }
         state = OUTBOX_STATE_TEXT.get(row.state, row.state)
         return notes.get(row.state, f"{state} since {format_timestamp(row.created_at, loc)}")
+
+    def _queued_note(self, row: OutboxRow, answer: str, tries: str) -> str:
+        """Why a waiting email has not gone: what holds all back now, else its own last answer.
+
+        What holds every email back (paused, not set up, the last send's problem) is said first:
+        an email queued again keeps no answer of its earlier tries, and the newest send's problem
+        is the one that counts.
+        """
+        loc = self.ctx.locale
+        sending = self.sending
+        if sending.paused or sending.setup_problem:
+            return f"Waiting: {sending.holding_back()}"
+        if row.retry_at is not None:
+            return (
+                f"Not sent yet, next try after {clock_text(row.retry_at, loc)} ({tries} so "
+                f"far). The server's answer: {answer}"
+            )
+        if sending.last_problem:
+            return f"Waiting: {sending.last_problem}"
+        return f"Not sent yet: {row.last_error}" if row.last_error else ""
 
     @Slot(bool)
     def _on_preview_format_changed(self, html: bool) -> None:

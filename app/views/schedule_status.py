@@ -29,9 +29,9 @@ from app.views.workers import describe_error
 #: How often the label reads the schedule again ("today" becomes "tomorrow" at midnight).
 REFRESH_MS = 60_000
 #: The widest the label grows in the status bar; longer texts end in "…" (all in the tooltip).
-MAX_WIDTH = 720
+MAX_WIDTH = 420
 #: Its widest while the status bar shows a message, which needs the room more.
-MAX_WIDTH_BESIDE_MESSAGE = 360
+MAX_WIDTH_BESIDE_MESSAGE = 300
 MIN_WIDTH = 160
 
 
@@ -79,46 +79,52 @@ class ScheduleReading:
     setup_problem: str = ""
 
 
+def _head(summary: str) -> str:
+    """A send's summary without its reason: ``"3 waiting: <problem>"`` gives ``"3 waiting"``."""
+    return summary.partition(": ")[0]
+
+
 def _mail_words(status: ScheduleStatus, setup_problem: str) -> tuple[str, bool]:
-    """The last send's result in words (``"mail: 3 sent"``), or why nothing goes out now."""
+    """The mail part of the line (``"Mail: 3 sent"``), or why nothing goes out now; "" for none."""
     if status.sending_paused:
-        return "Sending paused", True
-    if setup_problem:
-        return "Email not set up yet (Settings → Email)", True
+        return "Mail: paused", True
+    if setup_problem:  # said calmly: a state to finish in Settings, not a failure
+        return "Mail: not set up", True
     last, mail = status.last_pass, status.last_mail
     if mail.finished_at is not None and newest_run(last, mail) is mail:
-        return f"mail: {mail.result}", mail.ok
+        return f"Mail: {_head(mail.result)}", mail.ok
     sent = split_pass_result(last.result)[1] if last.finished_at is not None else ""
-    return (f"mail: {sent}", last.ok) if sent else ("", True)
+    return (f"Mail: {_head(sent)}", last.ok) if sent else ("", True)
 
 
 def schedule_text(reading: ScheduleReading, today: date, locale: str) -> ScheduleText:
-    """The status bar's words for the schedule.
+    """The status bar's words for the schedule: short, with everything in the tooltip.
 
-    ``"Next reminder pass: today 9:00 AM · Last: 3 reminders queued, 1 tasks; mail: 3 sent"``.
-    The mail part is the newest send's (the daily pass's or a later one); paused sending or email
-    not set up is said instead, calmly.
+    ``"Next pass: today 9:00 AM · Mail: 3 sent"``; ``"Mail: paused"`` or ``"Mail: not set up"``
+    when nothing goes out, and ``"Last pass failed"`` when the daily pass did. The tooltip says
+    what the last pass and the last send did, and why email is not set up.
     """
     status = reading.status
     last, mail = status.last_pass, status.last_mail
-    head = f"Next reminder pass: {_when(status.next_pass, today, locale)}"
     details = [f"Next reminder pass: {format_timestamp(status.next_pass, locale)}"]
-    work, sent = split_pass_result(last.result) if last.finished_at is not None else ("", "")
+    sent = split_pass_result(last.result)[1] if last.finished_at is not None else ""
     pass_failed = last.finished_at is not None and not last.ok and not sent
     if last.finished_at is not None:
         details.append(f"Last pass, {format_timestamp(last.finished_at, locale)}: {last.result}")
+    else:
+        details.append("No reminder pass has run yet")
     if mail.finished_at is not None:
         details.append(f"Last send, {format_timestamp(mail.finished_at, locale)}: {mail.result}")
     if status.sending_paused:
-        details.append("Sending is paused: emails wait in the outbox (Outbox → Pause all sending)")
+        details.append("Sending is paused: emails wait in the outbox (Outbox → Resume sending)")
     elif reading.setup_problem:
         details.append(f"Emails wait in the outbox: {reading.setup_problem}")
     words, mail_ok = _mail_words(status, reading.setup_problem)
-    last_text = f"Last: {work}" if last.finished_at is not None else "Last: none yet"
-    if words.startswith("mail: "):
-        parts = [head, f"{last_text}; {words}"]
-    else:
-        parts = [head, last_text, *([words] if words else [])]
+    parts = [f"Next pass: {_when(status.next_pass, today, locale)}"]
+    if pass_failed:
+        parts.append("Last pass failed")
+    if words:
+        parts.append(words)
     return ScheduleText(" · ".join(parts), "\n".join(details), mail_ok and not pass_failed)
 
 
@@ -156,9 +162,11 @@ class ScheduleStatusLabel(QLabel):
     def refresh(self) -> None:
         """Read the schedule again in the background."""
         read, uow_factory = self._read_status, self._ctx.uow_factory
+        password_check = self._ctx.password_check
 
         def fetch(_: TaskContext) -> ScheduleReading:
-            return ScheduleReading(read(), mail_setup_problem(load_settings(uow_factory())))
+            values = load_settings(uow_factory())
+            return ScheduleReading(read(), mail_setup_problem(values, password_check))
 
         self._ctx.runner.fetch(fetch, self._on_status_read, self._on_status_failed)
 

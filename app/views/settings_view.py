@@ -47,10 +47,12 @@ from app.views import ask
 from app.views.context import ViewContext
 from app.views.email_settings import EmailSettingsPage, label_for
 from app.views.inputs import InputError, decimal_text, parse_decimal
+from app.views.outbox_sending import mail_setup_problem
 from app.views.policy_dialog import PolicyDialog
 from app.views.screen import Screen
 from app.views.style import error_label, heading, muted, show_form_error
 from app.views.template_editor import TemplateEditorDialog
+from app.views.workers import describe_error, sentence
 
 _MULTILINE = {"company.address", "invoice.footer"}
 _PAYMENT_LINK_HELP = (
@@ -99,6 +101,10 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 class _Saved:
     values: dict[str, str]
     password_stored: bool
+    #: Why the typed password is not in the keyring ("" when stored or none was typed).
+    password_problem: str = ""
+    #: Why email still cannot go out with the saved settings ("" when it can, or no server).
+    mail_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,9 @@ class SettingsView(Screen):
         self._saved: dict[str, str] = {}
         self._saved_rates: list[TaxRateView] = []
         self._password_stored = False
+        #: What the last save has to say once the form is read again (and the typed password
+        #: the keyring did not take, to put back into its field).
+        self._after_save: tuple[_Saved, str] | None = None
 
         self.save_button = QPushButton("Save settings")
         self.save_button.setDefault(True)
@@ -149,7 +158,7 @@ class SettingsView(Screen):
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(16, 6, 16, 8)
-        buttons.addWidget(self.error, 1)
+        buttons.addWidget(self.error, 4)  # a sentence after Save reads in two lines, not five
         buttons.addStretch(1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
@@ -353,6 +362,9 @@ class SettingsView(Screen):
         self._clear_errors()
         self._update_examples()
         self.email_page.loaded(loaded.values)
+        after_save, self._after_save = self._after_save, None
+        if after_save is not None:
+            self._show_saved_notes(*after_save)
 
     def set_value(self, key: str, value: str) -> None:
         """Put a value into a field (as if typed)."""
@@ -507,9 +519,10 @@ class SettingsView(Screen):
     def save(self) -> None:
         """Check and store every setting, the tax rates and a typed mail password.
 
-        The password goes only into the system keyring, and first: when the keyring cannot keep
-        it, nothing is saved. The settings are checked before, so that a wrong value stores
-        nothing either.
+        A value that does not fit stores nothing, not even the password. The password goes only
+        into the system keyring, before the settings; when the keyring cannot keep it, the
+        settings are saved all the same and the typed password stays in its field, with the
+        reason beside it.
         """
         self._clear_errors()
         try:
@@ -528,14 +541,20 @@ class SettingsView(Screen):
 
         def save(_: TaskContext) -> _Saved:
             check_settings(changed)
+            problem = ""
             if password:
-                store_password(host, user, password)
-                self._password_stored = True
+                try:
+                    store_password(host, user, password)
+                    self._password_stored = True
+                except PasswordStoreError as exc:
+                    problem = str(exc)
             uow = uow_factory()
             stored = save_settings(uow, changed) if changed else {}
             if rates_changed:
                 save_tax_rates(uow, rates)
-            return _Saved(stored, password_stored=bool(password))
+            saved = load_settings(uow)
+            mail_problem = mail_setup_problem(saved) if saved["smtp.host"] else ""
+            return _Saved(stored, self._password_stored, problem, mail_problem)
 
         self.ctx.runner.run(
             save,
@@ -545,34 +564,47 @@ class SettingsView(Screen):
             on_failure=self._on_save_failed,
         )
 
-    def _on_saved(self, saved: object) -> None:
-        if isinstance(saved, _Saved) and saved.password_stored:
+    def _on_saved(self, saved: _Saved) -> None:
+        self.ctx.password_check.forget()  # the banner and the status bar ask the keyring again
+        if saved.password_problem:
+            self.status_reported.emit("Settings saved, but the password could not be stored")
+        elif saved.password_stored:
             self.email_page.password_saved()
             self.status_reported.emit("Settings saved; the password is in the system keyring")
         else:
             self.status_reported.emit("Settings saved")
+        self._after_save = (saved, self.email_page.typed_password())
         self.ledger_changed.emit()
         self.refresh()
+
+    def _show_saved_notes(self, saved: _Saved, typed_password: str) -> None:
+        """After a save and the form's new read: what the keyring did not take, what is missing."""
+        if saved.password_problem:
+            self.email_page.keep_typed_password(typed_password, saved.password_problem)
+            show_form_error(
+                self.error,
+                f"Settings saved, but the password could not be stored: "
+                f"{saved.password_problem}. Until it is, nothing can be sent.",
+            )
+            self.tabs.setCurrentIndex(self.email_tab)
+            self.email_page.password.setFocus()
+        elif saved.mail_problem:
+            show_form_error(self.error, f"Settings saved. {sentence(saved.mail_problem)}")
 
     def _on_save_failed(self, exc: Exception) -> None:
         after = (
             " The password is stored in the system keyring; the other settings were not saved."
             if self._password_stored
-            else ""
+            else " Nothing was saved."
         )
-        if isinstance(exc, PasswordStoreError):
-            text = f"The password could not be stored: {exc}. Nothing was saved."
-            self.email_page.show_password_error(str(exc))
-            show_form_error(self.error, text)
-            self.tabs.setCurrentIndex(self.email_tab)
-            self.email_page.password.setFocus()
-            return
+        if self._password_stored:
+            self.ctx.password_check.forget()
         message = str(exc)
         key, _, text = message.partition(": ")
         if isinstance(exc, SettingError) and key in self.field_errors:
             label = label_for(key) if key in self.email_page.fields else SETTINGS[key].label
             show_form_error(self.field_errors[key], text)
-            show_form_error(self.error, f"{label} ({key}): {text}{after}")
+            show_form_error(self.error, f"{label} ({key}): {text.rstrip('.')}.{after}")
             if key in self.email_page.fields:
                 self.tabs.setCurrentIndex(self.email_tab)
             else:
@@ -582,7 +614,7 @@ class SettingsView(Screen):
         if message.startswith("tax rates"):
             show_form_error(self.tax_error, message)
             self.tabs.setCurrentIndex(0)
-        show_form_error(self.error, message + after)
+        show_form_error(self.error, describe_error(exc) + after)
 
     @Slot()
     def _on_email_page_outbox_requested(self) -> None:

@@ -261,7 +261,7 @@ _USER_ERRORS = (InvoicingError, CustomerError, SettingError, LedgerError, ValueE
 def describe_error(exc: BaseException) -> str:
     """An error in plain words: what happened and, where known, what to do next."""
     if isinstance(exc, _USER_ERRORS) or type(exc).__name__ in {"ImportFileError", "PdfError"}:
-        return _sentence(str(exc))
+        return sentence(str(exc))
     if isinstance(exc, OSError):
         return _file_error(exc)
     return (
@@ -286,10 +286,17 @@ def _file_error(exc: OSError) -> str:
 _FILE_NAME = re.compile(r"^\S+\.[A-Za-z0-9]{1,5}[,:]?(?:\s|$)|^[/~]")
 
 
-def _sentence(text: str) -> str:
-    text = text.strip() or "The action could not be done"
-    if not _FILE_NAME.match(text):
+def capitalised(text: str) -> str:
+    """A service's message with a capital first letter, unless it begins with a file name."""
+    text = text.strip()
+    if text and not _FILE_NAME.match(text):
         text = text[0].upper() + text[1:]
+    return text
+
+
+def sentence(text: str) -> str:
+    """A service's message as a sentence: capital first letter (but file names), full stop."""
+    text = capitalised(text) or "The action could not be done"
     return text if text.endswith((".", "?", "!")) else text + "."
 
 

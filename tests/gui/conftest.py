@@ -100,6 +100,8 @@ class Asked:
     confirmations: list[str] = field(default_factory=list)
     informed: list[str] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
+    #: The titles of the warnings, in order, and whether each was also the box's first line.
+    warned_titles: list[tuple[str, bool]] = field(default_factory=list)
     confirm_answer: bool = True
     text_answer: str | None = "wrong customer"
     open_file: Path | None = None
@@ -119,8 +121,9 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
     def inform(parent: object, title: str, text: str, details: str = "") -> None:
         answers.informed.append(text)
 
-    def warn(parent: object, title: str, text: str) -> None:
+    def warn(parent: object, title: str, text: str, *, headline: bool = False) -> None:
         answers.warned.append(text)
+        answers.warned_titles.append((title, headline))
 
     monkeypatch.setattr(ask, "confirm", confirm)
     monkeypatch.setattr(ask, "inform", inform)

@@ -44,7 +44,8 @@ def test_sidebar_lists_the_screens(qtbot, view_ctx, sample_ledger):
     titles = ["Worklist", "Tasks", "Invoices", "Customers", "Bank", "Outbox", "Settings"]
     assert [s.title for s in window.screens()] == titles
     assert isinstance(window.current_screen(), WorklistView)
-    assert window._ledger_label.text() == str(view_ctx.ledger_path)
+    assert window._ledger_label.text() == view_ctx.ledger_path.name
+    assert str(view_ctx.ledger_path) in window._ledger_label.toolTip()
 
 
 def test_ctrl_number_switches_screens(qtbot, view_ctx, sample_ledger):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -394,7 +395,10 @@ def test_a_failed_email_shows_the_servers_answer_and_can_be_retried(qtbot, view_
     assert _state_of(queued, item_id).state == "queued"
 
 
-def test_an_email_put_off_by_the_server_says_when_it_is_tried_again(qtbot, view_ctx, queued):
+def test_an_email_put_off_by_the_server_says_when_it_is_tried_again(
+    qtbot, view_ctx, queued, smtp_server, test_keyring
+):
+    _use_smtp(queued, smtp_server)
     retry_at = datetime.now(UTC) + timedelta(minutes=15)
     _set_state(
         queued,
@@ -532,3 +536,119 @@ def test_retry_sends_the_email_at_once(qtbot, view_ctx, queued, smtp_server, tes
     assert status.args == ["The email to Dispute BV: sent"]
     assert _state_of(queued, item_id).state == "sent"
     assert [m.rcpt_tos for m in smtp_server.messages] == [["ap@dispute.example"]]
+
+
+# -- not set up: no password, no keyring; the reason of a waiting email ------------------------
+
+
+def _account_without_password(uow: UnitOfWork) -> None:
+    save_settings(
+        uow,
+        {"smtp.host": "mail.example.com", "smtp.user": "ar", "smtp.from": "ar@duebook.example"},
+    )
+
+
+def test_a_user_without_a_stored_password_is_not_set_up(qtbot, view_ctx, queued, test_keyring):
+    _account_without_password(queued)
+    view = _view(qtbot, view_ctx)
+    notes: list[str] = []
+    view.sending_note_changed.connect(notes.append)
+    view.load_badge()
+
+    assert view.banner.isVisibleTo(view)
+    assert view.banner.text.text() == (
+        "Email is not set up: no password is stored for ar on mail.example.com: enter it in "
+        "Settings → Email or with `duebook settings set-password`. "
+        "Until then nothing is sent — 3 emails wait."
+    )
+    assert view.banner.settings_button.isVisibleTo(view)
+    assert not view.banner.send_button.isVisibleTo(view)
+    assert notes[-1] == "not set up"
+    _select(view, "Acme Trading Ltd")
+    assert view.preview.note.text().startswith(
+        "Waiting: email is not set up: no password is stored for ar on mail.example.com"
+    )
+
+
+def test_without_a_keyring_email_is_not_set_up(qtbot, view_ctx, queued):
+    _account_without_password(queued)  # the tests' keyring fails, as on a machine without one
+    view = _view(qtbot, view_ctx)
+
+    text = view.banner.text.text()
+    assert text.startswith(
+        "Email is not set up: no password is stored for ar on mail.example.com: "
+        "no system keyring found"
+    )
+    assert text.endswith("Until then nothing is sent — 3 emails wait.")
+    assert view.banner.settings_button.isVisibleTo(view)
+
+
+def test_the_keyring_is_asked_seldom_and_again_after_settings_are_saved(
+    qtbot, view_ctx, queued, test_keyring
+):
+    _account_without_password(queued)
+    view = _view(qtbot, view_ctx)
+    assert view.sending.setup_problem
+    store_password("mail.example.com", "ar", "geheim")  # say with `duebook settings set-password`
+
+    view.refresh()
+    view.load_badge()
+    assert view.sending.setup_problem  # the answer of a minute ago is kept (no unlock prompts)
+
+    view_ctx.password_check.forget()  # what Settings do when they save
+    view.load_badge()
+    assert view.sending.setup_problem == ""
+    assert not view.banner.isVisibleTo(view)
+
+
+def test_a_retried_email_says_why_it_waits_now_not_its_old_answer(
+    qtbot, view_ctx, queued, test_keyring, asked
+):
+    _account_without_password(queued)
+    answer = "550 5.1.1 <ap@acme.example>: mailbox unavailable"
+    item_id = _set_state(queued, "Acme Trading Ltd", state="failed", attempts=1, last_error=answer)
+    view = _view(qtbot, view_ctx)
+    _select(view, "Acme Trading Ltd")
+    assert answer in view.preview.note.text()
+
+    with qtbot.waitSignal(view.status_reported) as status:
+        view.retry_button.click()
+
+    assert _state_of(queued, item_id).state == "queued"
+    assert status.args[0].startswith(
+        "The email to Acme Trading Ltd: queued, not sent yet: no password is stored for ar"
+    )
+    _select(view, "Acme Trading Ltd")
+    note = view.preview.note.text()
+    assert note.startswith("Waiting: email is not set up: no password is stored for ar on")
+    assert "550" not in note
+    assert "550" not in (_tooltip_of_state(view, "Acme Trading Ltd") or "")
+
+
+def test_a_retried_email_stopped_by_the_account_says_the_sends_problem(
+    qtbot, view_ctx, queued, smtp_server, test_keyring
+):
+    _use_smtp(queued, smtp_server)
+    store_password(smtp_server.host, smtp_server.user, "not-the-password")
+    answer = "550 5.1.1 <ap@dispute.example>: mailbox unavailable"
+    item_id = _set_state(queued, "Dispute BV", state="failed", attempts=1, last_error=answer)
+    view = _view(qtbot, view_ctx)
+    _select(view, "Dispute BV")
+
+    view.retry_button.click()
+
+    assert _state_of(queued, item_id).state == "queued"
+    assert smtp_server.messages == []
+    _select(view, "Dispute BV")
+    note = view.preview.note.text()
+    assert note.startswith("Waiting: ")
+    assert "password" in note
+    assert "550" not in note
+    assert view.banner.isVisibleTo(view)
+    assert "did not work" in view.banner.text.text()
+
+
+def _tooltip_of_state(view: OutboxView, customer: str) -> str | None:
+    row = next(i for i, r in enumerate(view.model.rows()) if r.customer_name == customer)
+    tip = view.model.data(view.model.index(row, 5), Qt.ItemDataRole.ToolTipRole)
+    return str(tip) if tip is not None else None

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from PySide6.QtGui import QPalette
 from pytestqt.qtbot import QtBot
 
 from app.services.job_runs import OUTBOX, REMINDERS
@@ -15,6 +16,7 @@ from app.services.scheduler import BackgroundJobs, JobResult
 from app.services.settings import save_settings
 from app.views.context import ViewContext
 from app.views.main_window import MainWindow
+from app.views.style import warm_colour
 from tests.gui.conftest import TODAY
 
 pytestmark = pytest.mark.gui
@@ -56,20 +58,89 @@ def _in_a_thread(work: object) -> None:
     assert not thread.is_alive()
 
 
-def test_the_label_names_the_next_pass_before_any_ran(qtbot, view_ctx, sample_ledger):
+def test_the_label_is_short_and_its_tooltip_says_the_rest(qtbot, view_ctx, sample_ledger):
     window, _ = _window(qtbot, view_ctx, FakeNow(8))
+    label = window.schedule_label
+    assert label is not None
 
-    assert _label(window) == (
-        f"Next reminder pass: today {NINE} · Last: none yet · "
-        "Email not set up yet (Settings → Email)"
+    assert _label(window).startswith("Next pass: today ")
+    assert _label(window).endswith(" · Mail: not set up")
+    assert label.isVisibleTo(window)
+    assert "No reminder pass has run yet" in label.toolTip()
+    assert "Emails wait in the outbox: email is not set up: enter the SMTP server" in (
+        label.toolTip()
     )
-    assert window.schedule_label is not None
-    assert window.schedule_label.isVisibleTo(window)
     save_settings(
         view_ctx.uow_factory(), {"smtp.host": "mail.example", "smtp.from": "ar@duebook.example"}
     )
-    window.schedule_label.timer.timeout.emit()  # the minute's refresh
-    assert _label(window) == f"Next reminder pass: today {NINE} · Last: none yet"
+    label.timer.timeout.emit()  # the minute's refresh
+    assert "Mail" not in _label(window)
+    assert " · " not in _label(window)
+
+
+def test_a_user_without_a_password_is_not_set_up_in_the_status_bar(
+    qtbot, view_ctx, sample_ledger, test_keyring
+):
+    save_settings(
+        view_ctx.uow_factory(),
+        {"smtp.host": "mail.example", "smtp.user": "ar", "smtp.from": "ar@duebook.example"},
+    )
+    window, _ = _window(qtbot, view_ctx, FakeNow(8))
+    label = window.schedule_label
+    assert label is not None
+
+    assert _label(window).endswith(" · Mail: not set up")
+    assert "email is not set up: no password is stored for ar on mail.example" in label.toolTip()
+    store_password("mail.example", "ar", "geheim")
+    settings = window.settings_view()
+    window.show_screen(window.screens().index(settings))
+    settings.save()  # saving Settings asks the keyring again
+    assert "Mail" not in _label(window)
+
+
+def test_without_a_keyring_the_status_bar_says_not_set_up(qtbot, view_ctx, sample_ledger):
+    save_settings(
+        view_ctx.uow_factory(),
+        {"smtp.host": "mail.example", "smtp.user": "ar", "smtp.from": "ar@duebook.example"},
+    )
+    window, _ = _window(qtbot, view_ctx, FakeNow(8))
+    label = window.schedule_label
+    assert label is not None
+
+    assert _label(window).endswith(" · Mail: not set up")
+    assert "no password is stored for ar on mail.example: no system keyring found" in (
+        label.toolTip()
+    )
+
+
+def test_the_status_bar_keeps_room_for_messages_and_shows_them_whole(
+    qtbot, view_ctx, sample_ledger
+):
+    window, _ = _window(qtbot, view_ctx, FakeNow(8))
+    window.resize(900, 600)
+    qtbot.wait(10)
+    label = window.schedule_label
+    assert label is not None
+    bar = window.statusBar()
+    message = (
+        "The email to Ashdown Publishing Ltd: queued, not sent yet: no system keyring found to "
+        "keep the email password in: on Linux start a Secret Service (GNOME Keyring or KWallet) "
+        "and unlock it, then try again"
+    )
+
+    window.show_message(message)
+    qtbot.wait(10)
+
+    shown = bar.currentMessage()
+    assert shown.startswith("The email to Ashdown Publishing Ltd: queued")
+    assert shown.endswith("…")  # shortened to the room there is, not cut mid-letter
+    assert bar.toolTip() == message  # and said whole by pointing at it
+    assert label.text() == label.full_text()  # the short schedule line is never cut
+    assert window._ledger_label.text() == view_ctx.ledger_path.name
+    window.show_message("Refreshed")
+    assert (bar.currentMessage(), bar.toolTip()) == ("Refreshed", "Refreshed")
+    bar.clearMessage()
+    assert bar.toolTip() == ""
 
 
 def test_after_the_daily_pass_the_label_says_tomorrow_and_what_it_did(
@@ -80,12 +151,14 @@ def test_after_the_daily_pass_the_label_says_tomorrow_and_what_it_did(
     _in_a_thread(jobs.watch)
 
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Daily pass:"))
-    label = _label(window)
-    assert label.startswith(f"Next reminder pass: tomorrow {NINE} · Last: ")
-    assert "reminders queued" in label
-    assert label.endswith(" · Email not set up yet (Settings → Email)")  # said calmly
+    assert _label(window) == f"Next pass: tomorrow {NINE} · Mail: not set up"
     assert window.schedule_label is not None
-    assert "Last pass, " in window.schedule_label.toolTip()
+    assert window.schedule_label.palette().color(QPalette.ColorRole.WindowText) != warm_colour(
+        window.schedule_label.palette()
+    )  # said calmly
+    tooltip = window.schedule_label.toolTip()
+    assert "Last pass, " in tooltip
+    assert "reminders queued" in tooltip
 
 
 def test_a_result_from_another_thread_reaches_the_status_bar(qtbot, view_ctx, sample_ledger):
@@ -134,7 +207,8 @@ def test_paused_sending_leads_the_label_and_the_badge(qtbot, view_ctx, sample_le
     save_settings(view_ctx.uow_factory(), {"mail.paused": "yes"})
     window, _ = _window(qtbot, view_ctx, FakeNow(8))
 
-    assert _label(window) == f"Next reminder pass: today {NINE} · Last: none yet · Sending paused"
+    assert _label(window).startswith("Next pass: today ")
+    assert _label(window).endswith(" · Mail: paused")
     outbox = window._sidebar.item(window.screens().index(window.outbox_view()))
     assert outbox.toolTip() == "sending: paused"
 
@@ -184,8 +258,8 @@ def test_when_email_works_the_label_says_what_the_pass_sent(
 
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Daily pass:"))
     assert len(smtp_server.messages) == 2
-    assert _label(window) == (
-        f"Next reminder pass: tomorrow {NINE} · Last: 2 reminders queued, 0 tasks; mail: 2 sent"
-    )
+    assert _label(window) == f"Next pass: tomorrow {NINE} · Mail: 2 sent"
+    assert window.schedule_label is not None
+    assert "2 reminders queued" in window.schedule_label.toolTip()
     outbox = window._sidebar.item(window.screens().index(window.outbox_view()))
     assert outbox.text() == "Outbox"

@@ -10,6 +10,7 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.log import HANDLER_NAME, configure_logging
@@ -249,7 +250,7 @@ def test_another_user_name_asks_for_its_password(qtbot, view_ctx, test_keyring):
     assert "not stored" in view.email_page.password.placeholderText()
 
 
-def test_without_a_keyring_nothing_is_saved_and_the_page_says_why(
+def test_without_a_keyring_the_settings_are_saved_and_the_typed_password_stays(
     qtbot, view_ctx, test_keyring, asked
 ):
     save_settings(view_ctx.uow_factory(), {"smtp.host": "mail.example.com", "smtp.user": "ar"})
@@ -258,20 +259,106 @@ def test_without_a_keyring_nothing_is_saved_and_the_page_says_why(
     assert "no system keyring found" in view.email_page.password_error.text().lower()
 
     view.tabs.setCurrentIndex(0)
-    view.set_value("smtp.from_name", "Should not be saved")
-    view.set_value("company.name", "Nor this")
+    view.set_value("smtp.host", "smtp.nordlicht.example")
+    view.set_value("smtp.port", "465")
+    view.set_value("smtp.security", "tls")
+    view.set_value("smtp.user", "buchhaltung")
+    view.set_value("smtp.from", SENDER)
+    view.set_value("company.name", "Nordlicht GmbH")
     view.email_page.password.setText("geheim-123")
+    messages: list[str] = []
+    view.status_reported.connect(messages.append)
     view.save()
 
-    assert "password could not be stored" in view.error.text()
-    assert "no system keyring found" in view.error.text()
-    assert "Nothing was saved" in view.error.text()
+    stored = load_settings(view_ctx.uow_factory())
+    assert (stored["smtp.host"], stored["smtp.port"], stored["smtp.security"]) == (
+        "smtp.nordlicht.example",
+        "465",
+        "tls",
+    )
+    assert (stored["smtp.user"], stored["smtp.from"]) == ("buchhaltung", SENDER)
+    assert stored["company.name"] == "Nordlicht GmbH"
+    assert view.error.text().startswith(
+        "Settings saved, but the password could not be stored: no system keyring found"
+    )
+    assert view.error.text().endswith(". Until it is, nothing can be sent.")
     assert "geheim-123" not in view.error.text()
+    assert messages == ["Settings saved, but the password could not be stored"]
+    # The typed password stays, to be saved again once a keyring runs.
+    assert view.email_page.password.text() == "geheim-123"
     assert view.email_page.password_error.isVisibleTo(view)
     assert view.tabs.currentIndex() == view.email_tab
+
+
+def test_a_wrong_value_with_no_keyring_saves_nothing(qtbot, view_ctx, test_keyring):
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    view = _view(qtbot, view_ctx)
+    view.set_value("smtp.host", "mail.example.com")
+    view.set_value("smtp.user", "ar")
+    view.set_value("smtp.port", "99999")
+    view.set_value("company.name", "Nor this")
+    view.email_page.password.setText("geheim-123")
+
+    view.save()
+
+    assert "Port (smtp.port)" in view.error.text()
+    assert view.error.text().endswith("Nothing was saved.")
+    assert "password could not be stored" not in view.error.text()
     stored = load_settings(view_ctx.uow_factory())
-    assert stored["smtp.from_name"] == ""
-    assert stored["company.name"] == ""
+    assert (stored["smtp.host"], stored["company.name"]) == ("", "")
+    assert view.email_page.password.text() == "geheim-123"
+
+
+def test_saving_a_server_and_user_without_a_password_says_nothing_can_be_sent(
+    qtbot, view_ctx, test_keyring
+):
+    view = _view(qtbot, view_ctx)
+    view.set_value("smtp.host", "mail.example.com")
+    view.set_value("smtp.user", "ar")
+    view.set_value("smtp.from", SENDER)
+
+    view.save()
+
+    assert load_settings(view_ctx.uow_factory())["smtp.user"] == "ar"
+    assert view.error.text().startswith(
+        "Settings saved. Email is not set up: no password is stored for ar on mail.example.com"
+    )
+
+
+def test_a_keyring_problem_shows_below_the_form_and_moves_no_field(qtbot, view_ctx, test_keyring):
+    """Leaving the user name asks the keyring; its answer must not push the fields down."""
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    view = _view(qtbot, view_ctx)
+    view.resize(1200, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.tabs.setCurrentIndex(view.email_tab)
+    page = view.email_page
+    page.set_value("smtp.host", "mail.example.com")
+    page.set_value("smtp.user", "")
+    page.check_password()
+    assert page.password_error.isHidden()
+    ca_file, test_button = page.line("smtp.ca_file"), page.test_button
+    qtbot.wait(10)
+    before = (
+        ca_file.mapTo(view, ca_file.rect().topLeft()),
+        test_button.mapTo(view, test_button.rect().topLeft()),
+    )
+
+    page.set_value("smtp.user", "ar")
+    page.line("smtp.user").editingFinished.emit()  # the user tabs on to the password
+    qtbot.wait(10)
+
+    assert "no system keyring found" in page.password_error.text().lower()
+    assert page.password_error.isVisibleTo(view)
+    after = (
+        ca_file.mapTo(view, ca_file.rect().topLeft()),
+        test_button.mapTo(view, test_button.rect().topLeft()),
+    )
+    assert after == before
+    below = page.password_error.mapTo(view, page.password_error.rect().topLeft())
+    assert below.y() > before[1].y()  # under the whole form, after "Send a test email…"
+    assert page.password.placeholderText() == "cannot be stored: see below"
 
 
 def test_a_wrong_value_names_the_field_and_stores_no_password(qtbot, view_ctx, test_keyring):
@@ -452,8 +539,41 @@ def test_without_a_stored_password_the_test_says_where_to_enter_it(
 
     text = _failed_test(view, asked)
 
-    assert "no password is stored" in text
+    assert text.startswith(f"No password is stored for {smtp_server.user} on {smtp_server.host}")
     assert smtp_server.connections == 0
+
+
+def test_without_a_keyring_the_test_email_box_has_a_headline_and_a_sentence(
+    qtbot, view_ctx, test_keyring, smtp_server, asked
+):
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    view = _view(qtbot, view_ctx)
+    _fill_account(view, smtp_server)
+
+    text = _failed_test(view, asked)
+
+    assert text.startswith("No system keyring found to keep the email password in")
+    assert text.endswith(".")
+    assert asked.warned_titles == [("Test email not sent", True)]
+    assert smtp_server.connections == 0
+
+
+def test_a_warning_with_a_headline_says_its_title_in_the_box(qtbot):
+    box = ask.message_box(
+        QMessageBox.Icon.Warning,
+        "Test email not sent",
+        "no system keyring found to keep the email password in.",
+        headline=True,
+        parent=None,
+    )
+    qtbot.addWidget(box)
+
+    assert box.windowTitle() == "Test email not sent"
+    assert box.text() == "Test email not sent"
+    assert box.informativeText() == "No system keyring found to keep the email password in."
+    plain = ask.message_box(QMessageBox.Icon.Warning, "Duebook", "the ledger is busy", parent=None)
+    qtbot.addWidget(plain)
+    assert (plain.text(), plain.informativeText()) == ("The ledger is busy", "")
 
 
 def test_a_wrong_value_is_named_before_anything_is_sent(
