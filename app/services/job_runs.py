@@ -38,9 +38,9 @@ def record_run(uow: UnitOfWork, name: str, run_on: date | None, ok: bool, result
     """Remember a finished run; ``run_on`` is the business day it ran for (None: keep the last).
 
     The day kept is the later of the one stored and ``run_on``: a pass run again for an earlier
-    day (``duebook reminders run --today``) does not make a later day's pass due again. (A pass
-    for a day that has not come is refused by the command line, so no day ahead is recorded
-    that would silence the window's scheduler until then.)
+    day (``duebook reminders run --today``) does not make a later day's pass due again. The
+    daily pass records no day ahead of the real date, which would silence the window's
+    scheduler until then.
     """
     now = utcnow()
     with uow:
