@@ -822,7 +822,7 @@ class OutboxView(StateFilterListScreen):
             "unknown": (
                 f"Unknown: may have been sent. {answer}\n"
                 "Look in your sent mail: Mark as sent if it went out, Send again if it did not "
-                "(it may then arrive twice)."
+                "(it may then arrive twice), Cancel if it should not go at all."
             ),
             "cancelled": "Cancelled: it will not be sent.",
         }

@@ -330,7 +330,7 @@ def test_an_email_that_may_have_been_sent_says_so_and_offers_two_decisions(qtbot
     assert note == (
         "Unknown: may have been sent. Duebook stopped while it was being sent.\n"
         "Look in your sent mail: Mark as sent if it went out, Send again if it did not "
-        "(it may then arrive twice)."
+        "(it may then arrive twice), Cancel if it should not go at all."
     )
     assert view.send_again_button.isVisibleTo(view)
     assert view.mark_sent_button.isVisibleTo(view)
