@@ -192,9 +192,11 @@ def _iso_date(text: str) -> date:
 
 
 def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
-    today = args.today or SystemClock().today()
+    real_today = SystemClock().today()
+    today = args.today or real_today
     try:
-        passed = run_daily_pass(uow, today, dry_run=args.dry_run)
+        # A pass for a day ahead is a trial: it is not remembered as that day's pass.
+        passed = run_daily_pass(uow, today, dry_run=args.dry_run, record=today <= real_today)
     except (TemplateError, InvoicingError) as exc:
         raise CommandError(str(exc)) from exc
     result = passed.reminders

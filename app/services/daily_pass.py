@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app.models.collections import OutboxItem
-from app.services.clock import FixedClock, SystemClock
+from app.services.clock import FixedClock
 from app.services.document_emails import queue_recurring_emails
 from app.services.job_runs import REMINDERS, record_run
 from app.services.mail.outbox_sender import SendReport, send_outbox
@@ -61,8 +61,13 @@ def run_daily_pass(
     dry_run: bool = False,
     password_lookup: Callable[[str, str], str | None] = load_password,
     stop: threading.Event | None = None,
+    record: bool = True,
 ) -> PassResult:
-    """One pass for ``today``; a dry run decides and renders reminders only and writes nothing."""
+    """One pass for ``today``; a dry run decides and renders reminders only and writes nothing.
+
+    ``record=False`` runs the pass without remembering it as the day's pass (a trial run for a
+    day ahead, which must not keep the window's scheduler waiting until that day).
+    """
     if dry_run:
         return PassResult(run_reminders(uow, today, dry_run=True))
     issued = tuple(issue_due_recurring(uow, FixedClock(today)))
@@ -72,9 +77,9 @@ def run_daily_pass(
     mail = send_outbox(uow, today, password_lookup=password_lookup, stop=stop)
     keys = [d.key for d in reminders.decisions if d.email is not None]
     result = PassResult(reminders.with_statuses(outbox_states(uow, keys)), issued, mail)
-    # A pass run for a day ahead (``--today`` in a trial or a test) is not today's real pass.
-    run_on = today if today <= SystemClock().today() else None
-    record_run(uow, REMINDERS, run_on, ok=not mail.problem, result=result.summary())
+    record_run(
+        uow, REMINDERS, today if record else None, ok=not mail.problem, result=result.summary()
+    )
     log.info("daily pass for %s: %s", today.isoformat(), result.summary())
     return result
 
