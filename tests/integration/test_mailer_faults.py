@@ -185,6 +185,41 @@ def test_one_refused_recipient_of_two_the_other_gets_it_with_the_refusal_noted(
     assert "refused: gone@acme.example: 550" in latest.summary
 
 
+def test_with_a_copy_to_self_a_refused_customer_fails_and_nothing_is_sent(
+    uow, customers, smtp_server
+):
+    save_settings(uow, {"smtp.bcc_self": "yes"})
+    smtp_server.reject_recipient("buchhaltung@mueller.example", 550, "5.1.1 No such user here")
+    refused = queue_email(uow, customers["MUELLER"], to="buchhaltung@mueller.example")
+    after = queue_email(uow, customers["ACME"])
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {refused: "failed", after: "sent"}
+    item = read_outbox(uow)[refused]
+    assert item.state == OutboxState.FAILED
+    assert "550 5.1.1 No such user here" in item.last_error
+    [latest, *_] = list_timeline(uow, customers["MUELLER"])
+    assert latest.summary.startswith("Email failed")
+    # Only the next email went (with its copy to self); the refused one's copy alone did not.
+    assert [r.rcpt_tos for r in smtp_server.messages] == [["ap@acme.example", SENDER]]
+
+
+def test_with_a_copy_to_self_a_customer_put_off_is_retried_not_sent(uow, customers, smtp_server):
+    save_settings(uow, {"smtp.bcc_self": "yes"})
+    smtp_server.reject_recipient("buchhaltung@mueller.example", 450, "4.2.0 Try again later")
+    put_off = queue_email(uow, customers["MUELLER"], to="buchhaltung@mueller.example")
+
+    report = send_outbox(uow, TODAY)
+
+    assert report.states == {put_off: "retrying"}
+    [item] = read_outbox(uow).values()  # no follow-up item: the email itself is retried
+    assert item.state == OutboxState.QUEUED
+    assert item.retry_at is not None
+    assert "450 4.2.0 Try again later" in item.last_error
+    assert smtp_server.messages == []
+
+
 # -- a process dies between "sending" and "sent" -----------------------------------------------
 
 

@@ -267,7 +267,11 @@ class _Batch:
             return None
         try:
             delivery = self.connection.deliver(
-                prepared.sender, prepared.recipients, prepared.data, smtputf8=prepared.smtputf8
+                prepared.sender,
+                prepared.recipients,
+                prepared.data,
+                smtputf8=prepared.smtputf8,
+                copies=tuple(r for r in prepared.recipients if r not in prepared.to_envelope),
             )
         except SmtpAccountError as exc:
             _unclaim(uow, item_id, self.holder, str(exc))

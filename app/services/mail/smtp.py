@@ -295,6 +295,7 @@ class SmtpConnection:
         message: bytes,
         *,
         smtputf8: tuple[str, ...] = (),
+        copies: tuple[str, ...] = (),
     ) -> Delivery:
         """Hand one message to the server.
 
@@ -309,6 +310,10 @@ class SmtpConnection:
             message: the message as bytes.
             smtputf8: the message's addresses with a local part beyond ASCII (headers too);
                 such a message goes only with SMTPUTF8. The envelope's are found here anyway.
+            copies: those of the recipients that only get a copy (the user's blind copy to
+                self). When the server refuses every other recipient, the message does not go
+                (RSET, no DATA), whatever it says to the copies: the status is that of the
+                refusals of the real recipients.
 
         Raises:
             SmtpAccountError: the connection could not be (re)opened, or the server refuses
@@ -316,14 +321,14 @@ class SmtpConnection:
                 that needs SMTPUTF8 the server does not offer); nothing was sent.
         """
         reused = self._smtp is not None
-        delivery = self._deliver_once(sender, recipients, message, smtputf8)
+        delivery = self._deliver_once(sender, recipients, message, smtputf8, copies)
         if (
             reused
             and self._smtp is None
             and delivery.status == DeliveryStatus.TEMPORARY
             and not self.handed_over
         ):
-            delivery = self._deliver_once(sender, recipients, message, smtputf8)
+            delivery = self._deliver_once(sender, recipients, message, smtputf8, copies)
         return delivery
 
     def _deliver_once(
@@ -332,6 +337,7 @@ class SmtpConnection:
         recipients: tuple[str, ...],
         message: bytes,
         smtputf8: tuple[str, ...],
+        copies: tuple[str, ...],
     ) -> Delivery:
         self.handed_over = False
         smtp = self._smtp or self._opened()
@@ -339,7 +345,7 @@ class SmtpConnection:
         if isinstance(options, Delivery):
             return options
         try:
-            return self._transaction(smtp, sender, recipients, message, options)
+            return self._transaction(smtp, sender, recipients, message, options, copies)
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             self._drop(smtp)
             return self._broken(exc)
@@ -351,16 +357,24 @@ class SmtpConnection:
         recipients: tuple[str, ...],
         message: bytes,
         options: list[str],
+        copies: tuple[str, ...],
     ) -> Delivery:
-        """MAIL, RCPT, DATA and the message; the server's final reply as a Delivery."""
+        """MAIL, RCPT, DATA and the message; the server's final reply as a Delivery.
+
+        The message goes only when the server takes at least one recipient that is not a mere
+        copy (``copies``): a blind copy to the user alone is no delivery.
+        """
         code, text = smtp.mail(sender, options)
         if code != 250:
             return self._sender_not_taken(smtp, sender, code, text)
         refused = _recipients(smtp, recipients)
-        if len(refused) == len(recipients):
+        wanted = [r for r in recipients if r not in copies] or list(recipients)
+        refused_wanted = [r for r in refused if r[0] in wanted]
+        if len(refused_wanted) == len(wanted):
             self._reset(smtp)
-            status = _by_code(min(code for _, code, _ in refused))
-            return Delivery(status, "; ".join(a for _, _, a in refused), _who(refused))
+            status = _by_code(min(code for _, code, _ in refused_wanted))
+            words = "; ".join(a for _, _, a in refused_wanted)
+            return Delivery(status, words, _who(refused_wanted))
         code, text = smtp.docmd("DATA")
         if code == 354:
             smtp.send(_data_bytes(message))
