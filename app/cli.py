@@ -15,6 +15,8 @@ from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from app.log import configure_logging
 from app.models.db import LedgerError, open_ledger
 from app.paths import default_ledger_path
@@ -199,6 +201,12 @@ def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
         passed = run_daily_pass(uow, today, dry_run=args.dry_run, record=today <= real_today)
     except (TemplateError, InvoicingError) as exc:
         raise CommandError(str(exc)) from exc
+    except OperationalError as exc:
+        if "database is locked" in str(exc.orig):
+            raise CommandError(
+                "the ledger is busy (another Duebook is writing to it); try again in a moment"
+            ) from None
+        raise CommandError(f"the ledger cannot be written: {exc.orig}") from None
     result = passed.reminders
     if args.json:
         report = result.as_json()

@@ -13,6 +13,7 @@ import logging
 import os
 import smtplib
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 from sqlalchemy import func, select, update
 
+from app.cli import main
 from app.log import configure_logging
 from app.models.activity import AuditEntry
 from app.models.base import utcnow
@@ -218,6 +220,67 @@ def test_with_a_copy_to_self_a_customer_put_off_is_retried_not_sent(uow, custome
     assert item.retry_at is not None
     assert "450 4.2.0 Try again later" in item.last_error
     assert smtp_server.messages == []
+
+
+# -- another process holds the ledger locked ---------------------------------------------------
+
+
+def hold_write_lock(ledger_path: Path, after: float, seconds: float) -> threading.Thread:
+    """A second connection (another Duebook) holds the write lock for a while, from ``after``."""
+
+    def hold() -> None:
+        clock_time.sleep(after)
+        con = sqlite3.connect(ledger_path, timeout=0, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            clock_time.sleep(seconds)
+            con.execute("ROLLBACK")
+        finally:
+            con.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    return thread
+
+
+def test_a_ledger_locked_longer_than_the_busy_timeout_after_the_server_took_it_waits(
+    uow, customers, smtp_server, ledger_path, caplog
+):
+    caplog.set_level(logging.WARNING, "app.services.mail.outbox_sender")
+    ids = queue_many(uow, customers["ACME"], 2)
+    # The server takes the first message and answers after 1 s; by then the ledger has been
+    # locked for 0.7 s and stays so for 6.5 s: beyond SQLite's busy timeout (5 s).
+    smtp_server.delay_reply(1.0, times=1, command="DATA")
+    holder = hold_write_lock(ledger_path, after=0.3, seconds=6.5)
+    try:
+        report = send_outbox(uow, TODAY)
+    finally:
+        holder.join()
+
+    assert report.states == dict.fromkeys(ids, "sent")
+    assert "the ledger is locked by another program" in caplog.text
+    assert {i.state for i in read_outbox(uow).values()} == {OutboxState.SENT}
+    assert len(smtp_server.messages) == 2
+    assert_each_once(smtp_server, uow)
+
+
+def test_a_ledger_locked_beyond_the_patience_raises_and_the_command_line_says_it_is_busy(
+    uow, customers, smtp_server, ledger_path, monkeypatch, capsys
+):
+    queue_many(uow, customers["ACME"], 1)
+    monkeypatch.setattr(outbox_sender, "LOCKED_PATIENCE", 0.0)
+    holder = hold_write_lock(ledger_path, after=0.0, seconds=6.0)
+    clock_time.sleep(0.3)
+    try:
+        status = main(["reminders", "run", "--db", str(ledger_path), "--today", TODAY.isoformat()])
+    finally:
+        holder.join()
+
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "duebook: the ledger is busy (another Duebook is writing to it); try again in a moment\n"
+    )
 
 
 # -- a process dies between "sending" and "sent" -----------------------------------------------

@@ -18,8 +18,10 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Update, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
@@ -57,6 +59,8 @@ from app.services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 LEASE = "outbox"
 #: Renewed before every message; a holder gone for longer than this loses the lease.
 LEASE_TTL = timedelta(minutes=10)
@@ -74,6 +78,12 @@ INTERRUPTED = (
     "Duebook stopped while this email was being sent, so it may have been sent. Send it again "
     "or mark it as sent."
 )
+#: How long (seconds) a claim or an outcome waits for a ledger another process holds locked,
+#: beyond SQLite's own busy timeout per try: an outcome lost would turn a sent email into a
+#: "may have been sent" one.
+LOCKED_PATIENCE = 60.0
+#: The longest wait between two tries on a locked ledger.
+_LOCKED_MAX_WAIT = 8.0
 #: Where an item's sending shows on the timeline, by the item's kind.
 _TIMELINE_KIND = {"invoice": "invoice", "credit_note": "credit_note", "receipt": "payment"}
 
@@ -422,13 +432,48 @@ def _attachments(
     return tuple(files)
 
 
+def _ledger_locked(exc: OperationalError) -> bool:
+    """Whether SQLite gave up waiting for another connection's write lock."""
+    return "database is locked" in str(exc.orig)
+
+
+def _while_locked(
+    write: Callable[[], _T], what: str, sleep: Callable[[float], object] = time.sleep
+) -> _T:
+    """``write()``, tried again with growing waits while another process holds the ledger locked.
+
+    Each try already waits SQLite's busy timeout; after `LOCKED_PATIENCE` seconds in all the
+    last "database is locked" is raised.
+    """
+    deadline = time.monotonic() + LOCKED_PATIENCE
+    wait = 0.25
+    while True:
+        try:
+            return write()
+        except OperationalError as exc:
+            if not _ledger_locked(exc) or time.monotonic() + wait > deadline:
+                raise
+            log.warning("the ledger is locked by another program; %s: trying again", what)
+        sleep(wait)
+        wait = min(wait * 2, _LOCKED_MAX_WAIT)
+
+
 def _rowcount(session: Session, statement: Update) -> int:
     """How many rows an UPDATE changed."""
     return int(getattr(session.execute(statement), "rowcount", 0))
 
 
 def _claim(uow: UnitOfWork, prepared: _Prepared, holder: str) -> bool:
-    """Mark the item ``sending`` before it goes; False when it is no longer queued."""
+    """Mark the item ``sending`` before it goes; False when it is no longer queued.
+
+    Waits for a ledger another process holds locked (`_while_locked`).
+    """
+    return _while_locked(
+        lambda: _claim_once(uow, prepared, holder), f"outbox item {prepared.item_id}: claiming"
+    )
+
+
+def _claim_once(uow: UnitOfWork, prepared: _Prepared, holder: str) -> bool:
     with uow:
         claimed = _rowcount(
             uow.session,
@@ -455,7 +500,16 @@ def _held(item_id: int, holder: str) -> ColumnElement[bool]:
 
 
 def _unclaim(uow: UnitOfWork, item_id: int, holder: str, reason: str) -> None:
-    """Back to ``queued``: nothing was handed over. Only while the item is still this holder's."""
+    """Back to ``queued``: nothing was handed over. Only while the item is still this holder's.
+
+    Waits for a ledger another process holds locked (`_while_locked`).
+    """
+    _while_locked(
+        lambda: _unclaim_once(uow, item_id, holder, reason), f"outbox item {item_id}: unclaiming"
+    )
+
+
+def _unclaim_once(uow: UnitOfWork, item_id: int, holder: str, reason: str) -> None:
     with uow:
         changed = _rowcount(
             uow.session,
@@ -492,8 +546,18 @@ def _record_outcome(
 
     Only while the item is still ``sending`` for this holder: a sender whose lease ran out
     (a laptop asleep mid-delivery) finds it taken over (``unknown``, perhaps decided by a
-    person since) and leaves it as it is (None).
+    person since) and leaves it as it is (None). Waits for a ledger another process holds
+    locked (`_while_locked`): the message went, and only this write says so.
     """
+    return _while_locked(
+        lambda: _record_outcome_once(uow, prepared, delivery, holder),
+        f"outbox item {prepared.item_id}: recording {delivery.status}",
+    )
+
+
+def _record_outcome_once(
+    uow: UnitOfWork, prepared: _Prepared, delivery: Delivery, holder: str
+) -> str | None:
     now = utcnow()
     with uow:
         session = uow.session
