@@ -321,6 +321,7 @@ class LocalSmtpServer:
         certificate: SelfSignedCert | None = None,
         require_auth: bool = True,
         smtputf8: bool = False,
+        auth_mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
     ) -> None:
         """Prepare the server; it listens only after `start` (or entering the ``with``).
 
@@ -336,6 +337,9 @@ class LocalSmtpServer:
                 with ``530 5.7.0 Authentication required``, as a submission server does.
             smtputf8: Offer SMTPUTF8 (RFC 6531): addresses beyond ASCII in MAIL and RCPT, and
                 UTF-8 headers. Off by default, as on many servers.
+            auth_mechanisms: The AUTH mechanisms offered, of LOGIN and PLAIN; none (``()``)
+                stands for a server that wants a login no mail client can do with a password
+                (OAuth only): EHLO still says AUTH, with nothing after it.
         """
         if mode not in ("starttls", "tls", "none"):
             raise ValueError(f"unknown mode {mode!r}")
@@ -343,6 +347,7 @@ class LocalSmtpServer:
         self.user = user
         self.password = password
         self.mode: Mode = mode
+        self.auth_mechanisms = auth_mechanisms
         self.require_auth = require_auth
         self.smtputf8 = smtputf8
         self.cafile, self.keyfile = (certificate or SelfSignedCert.generate()).write(cert_dir)
@@ -383,6 +388,9 @@ class LocalSmtpServer:
             "authenticator": self._authenticate,
             "ready_timeout": 10.0,
             "enable_SMTPUTF8": self.smtputf8,
+            "auth_exclude_mechanism": [
+                m for m in ("LOGIN", "PLAIN") if m not in self.auth_mechanisms
+            ],
         }
         if self.mode == "starttls":
             kwargs |= {

@@ -39,6 +39,7 @@ from app.services.mail import outbox_sender
 from app.services.mail.account import SmtpAccount, account_from_settings
 from app.services.mail.outbox_sender import send_outbox
 from app.services.mail.password import store_password
+from app.services.mail.smtp import describe_connection_failure
 from app.services.mail.trial import TrialError, send_test_email
 from app.services.reminders.run import run_reminders
 from app.services.scheduler import BackgroundJobs, JobResult
@@ -1090,6 +1091,41 @@ def test_a_server_that_offers_no_login_is_said_plainly(uow, customers, smtp_serv
         f"(AUTH) on this connection, so it cannot check the password of {smtp_server.user}."
     )
     assert "not supported by server" not in report.problem
+
+
+@pytest.mark.parametrize("password", ["ascii-only-secret", "s3cret-Pässwörd"])
+def test_a_server_that_offers_no_password_login_says_so_not_cannot_reach(
+    uow, tmp_path, smtp_certificate, test_keyring, password
+):
+    # Like a provider that wants OAuth: AUTH is offered, with no mechanism a password fits.
+    ids = build_ledger(uow, tmp_path)
+    with LocalSmtpServer(
+        tmp_path / "oauth", certificate=smtp_certificate, password=password, auth_mechanisms=()
+    ) as server:
+        configure_mail(uow, server)
+        queue_email(uow, ids["ACME"])
+
+        report = send_outbox(uow, TODAY)
+        with pytest.raises(TrialError) as trial:
+            send_test_email(load_settings(uow), "me@duebook.example")
+
+    expected = (
+        f"The mail server at {server.host}:{server.port} offers no login Duebook can use with a "
+        "password (it may want OAuth, a sign-in through the browser). If your provider offers "
+        "app passwords, create one and enter it as the password in Settings → Email."
+    )
+    assert report.problem == expected
+    assert str(trial.value) == expected
+    assert report.waiting == 1
+    assert server.messages == []
+
+
+def test_a_reason_ending_in_a_full_stop_gets_no_second_one():
+    account = SmtpAccount(
+        host="mail.example.com", port=587, security="starttls", user="", from_addr="a@b.example"
+    )
+    words = describe_connection_failure(OSError("Network is unreachable."), account)
+    assert words == "Cannot reach the mail server at mail.example.com:587: Network is unreachable."
 
 
 @pytest.mark.parametrize("damage", ["removed", "not a certificate"])

@@ -146,9 +146,23 @@ def _hung_up(exc: BaseException, account: SmtpAccount) -> str:
     return f"The mail server at {_where(account)} closed the connection before it was ready."
 
 
+def _smtp_failure(exc: BaseException, account: SmtpAccount) -> str:
+    if "authentication method" not in str(exc):
+        return f"The mail server at {_where(account)} answered unexpectedly: {_reason(exc)}."
+    return (
+        f"The mail server at {_where(account)} offers no login Duebook can use with a password "
+        "(it may want OAuth, a sign-in through the browser). If your provider offers app "
+        "passwords, create one and enter it as the password in Settings → Email."
+    )
+
+
 def _unreachable(exc: BaseException, account: SmtpAccount) -> str:
-    reason = getattr(exc, "strerror", None) or exc
-    return f"Cannot reach the mail server at {_where(account)}: {reason}."
+    return f"Cannot reach the mail server at {_where(account)}: {_reason(exc)}."
+
+
+def _reason(exc: BaseException) -> str:
+    """The exception's own words, without a final full stop (the sentence adds its own)."""
+    return str(getattr(exc, "strerror", None) or exc).rstrip().rstrip(".")
 
 
 def _where(account: SmtpAccount) -> str:
@@ -174,6 +188,8 @@ _CONNECTION_FAILURES: tuple[
     (smtplib.SMTPResponseException, _answered),
     (TimeoutError, _no_answer),
     (smtplib.SMTPServerDisconnected, _hung_up),
+    # smtplib.SMTPException is an OSError: its own kinds are worded before OSError's.
+    (smtplib.SMTPException, _smtp_failure),
     (OSError, _unreachable),
 )
 
@@ -488,6 +504,8 @@ def _log_in(smtp: smtplib.SMTP, user: str, password: str) -> None:
         return
     if not smtp.has_extn("auth"):
         raise smtplib.SMTPNotSupportedError("SMTP AUTH")
+    if "PLAIN" not in smtp.esmtp_features["auth"].upper().split():
+        raise smtplib.SMTPException("No suitable authentication method found.")
     token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
     code, text = smtp.docmd("AUTH", f"PLAIN {token}")
     if code not in (235, 503):
