@@ -20,11 +20,13 @@ import keyring.backends.fail
 import keyring.backends.null
 import pytest
 from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
 from keyrings.alt.file import EncryptedKeyring, PlaintextKeyring
 
 from app.cli import main
 from app.services.mail.password import (
     ALLOW_PLAIN_KEYRING,
+    SERVICE,
     PasswordStoreError,
     load_password,
     store_password,
@@ -109,6 +111,60 @@ def test_with_the_tests_variable_the_plain_file_keyring_is_used(tmp_path, use_ke
     store_password("mail.example.com", "ar@example.com", PASSWORD)
 
     assert load_password("mail.example.com", "ar@example.com") == PASSWORD
+
+
+class FakeSystemKeyring(KeyringBackend):
+    """A system keyring (Secret Service, Windows Credential Locker) kept in a dict."""
+
+    priority = 0.2  # below keyrings.alt's plain file (0.5): the chainer would try that first
+    viable = False  # never picked by keyring's own detection, only handed in by a test
+
+    def __init__(self) -> None:
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.secrets.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.secrets.pop((service, username))
+
+
+def chainer_of(monkeypatch, *backends: KeyringBackend) -> ChainerBackend:
+    """keyring's chainer over these backends (as it is when several are installed)."""
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: list(backends))
+    return ChainerBackend()
+
+
+def test_a_chain_of_a_system_keyring_and_the_plain_file_uses_only_the_system_one(
+    tmp_path, monkeypatch, use_keyring
+):
+    monkeypatch.delenv(ALLOW_PLAIN_KEYRING)
+    system, plain = FakeSystemKeyring(), plain_file_keyring(tmp_path)
+    plain.set_password(SERVICE, "ar@example.com@mail.example.com", "an old plain copy")
+    use_keyring(chainer_of(monkeypatch, system, plain))
+
+    assert load_password("mail.example.com", "ar@example.com") is None, "not the file's copy"
+    store_password("mail.example.com", "ar@example.com", PASSWORD)
+
+    assert system.secrets == {(SERVICE, "ar@example.com@mail.example.com"): PASSWORD}
+    assert load_password("mail.example.com", "ar@example.com") == PASSWORD
+    assert PASSWORD not in Path(plain.file_path).read_text()
+
+
+def test_a_chain_with_only_the_plain_file_is_refused(tmp_path, monkeypatch, use_keyring):
+    monkeypatch.delenv(ALLOW_PLAIN_KEYRING)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    plain = plain_file_keyring(tmp_path)
+    use_keyring(chainer_of(monkeypatch, plain))
+
+    with pytest.raises(PasswordStoreError) as refused:
+        store_password("mail.example.com", "ar@example.com", PASSWORD)
+
+    assert str(refused.value).startswith(REFUSED)
+    assert not Path(plain.file_path).exists()
 
 
 @pytest.mark.parametrize("backend", [keyring.backends.fail.Keyring, keyring.backends.null.Keyring])

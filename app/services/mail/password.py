@@ -7,7 +7,8 @@ Only a keyring that keeps secrets safely will do. keyring's fail and null backen
 all) are refused, and so are the file keyrings of ``keyrings.alt``: a test dependency that keyring
 picks silently when no system keyring runs, and that keeps the password readable in a file (or
 asks for a file password on a terminal the window does not have). Tests allow them with
-``DUEBOOK_ALLOW_PLAIN_KEYRING=1``.
+``DUEBOOK_ALLOW_PLAIN_KEYRING=1``. keyring's chainer (a system keyring and keyrings.alt side by
+side, each tried in turn) is used only through its safe backends.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 
 import keyring
 from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 SERVICE = "duebook-smtp"
@@ -56,14 +58,33 @@ def _safe_keyring() -> KeyringBackend:
     """
     try:
         backend = keyring.get_keyring()
+        chained = list(backend.backends) if isinstance(backend, ChainerBackend) else []
     except (KeyringError, RuntimeError, ImportError) as exc:
         raise _failure(exc) from None
+    if not isinstance(backend, ChainerBackend):
+        refusal = _refusal(backend)
+        if refusal:
+            raise PasswordStoreError(refusal)
+        return backend
+    if os.environ.get(ALLOW_PLAIN_KEYRING) == "1" and chained:
+        return backend
+    # The chainer would read from (and may write to) each backend it holds, a plain file among
+    # them: only the first safe one (in keyring's order of priority) is used.
+    for candidate in chained:
+        if not _refusal(candidate):
+            return candidate
+    refusals = [_refusal(candidate) for candidate in chained]
+    raise PasswordStoreError(next((r for r in refusals if r), _NO_SYSTEM_KEYRING))
+
+
+def _refusal(backend: KeyringBackend) -> str:
+    """Why this backend does not keep passwords safely; empty when it does."""
     modules = {cls.__module__ for cls in type(backend).__mro__}
     if modules.intersection(_NO_KEYRING_MODULES):
-        raise PasswordStoreError(_NO_SYSTEM_KEYRING)
+        return _NO_SYSTEM_KEYRING
     if modules.intersection(_FILE_KEYRING_MODULES) and os.environ.get(ALLOW_PLAIN_KEYRING) != "1":
-        raise PasswordStoreError(_file_keyring_refused(backend))
-    return backend
+        return _file_keyring_refused(backend)
+    return ""
 
 
 def _file_keyring_refused(backend: KeyringBackend) -> str:
@@ -131,7 +152,7 @@ def forget_password(host: str, user: str) -> None:
 def keyring_name() -> str:
     """What keeps the password, in words: ``"the system keyring (SecretService Keyring)"``."""
     try:
-        backend = keyring.get_keyring()
-    except (KeyringError, RuntimeError, ImportError):
+        backend = _safe_keyring()
+    except PasswordStoreError:
         return "the keyring"
     return f"the keyring ({getattr(backend, 'name', type(backend).__name__)})"
