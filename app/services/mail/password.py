@@ -58,7 +58,9 @@ def _safe_keyring() -> KeyringBackend:
     """
     try:
         backend = keyring.get_keyring()
-        chained = list(backend.backends) if isinstance(backend, ChainerBackend) else []
+        chained: list[KeyringBackend] = (
+            list(backend.backends) if isinstance(backend, ChainerBackend) else []
+        )
     except (KeyringError, RuntimeError, ImportError) as exc:
         raise _failure(exc) from None
     if not isinstance(backend, ChainerBackend):
