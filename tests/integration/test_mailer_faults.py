@@ -1079,6 +1079,36 @@ def test_a_server_without_starttls_is_said_plainly(uow, tmp_path, smtp_certifica
     assert report.waiting == 1
 
 
+def test_a_login_without_tls_is_allowed_to_a_server_on_this_computer(
+    uow, tmp_path, smtp_certificate, test_keyring
+):
+    ids = build_ledger(uow, tmp_path)
+    with LocalSmtpServer(tmp_path / "plain", certificate=smtp_certificate, mode="none") as plain:
+        configure_mail(uow, plain, **{"smtp.security": "none", "smtp.ca_file": ""})
+        item_id = queue_email(uow, ids["ACME"])
+
+        report = send_outbox(uow, TODAY)
+
+    assert plain.host == "127.0.0.1"
+    assert report.problem == ""
+    assert report.states == {item_id: "sent"}
+    assert len(plain.messages) == 1
+
+
+def test_a_login_without_tls_to_a_server_elsewhere_is_refused_before_connecting(
+    uow, customers, smtp_server
+):
+    save_settings(uow, {"smtp.host": "mail.example.com", "smtp.security": "none"})
+    store_password("mail.example.com", smtp_server.user, smtp_server.password)
+    queue_email(uow, customers["ACME"])
+
+    report = send_outbox(uow, TODAY)
+
+    assert "the password would cross the network unencrypted" in report.problem
+    assert report.waiting == 1
+    assert smtp_server.connections == 0
+
+
 def test_a_server_that_offers_no_login_is_said_plainly(uow, customers, smtp_server):
     # Without STARTTLS this server offers no AUTH (as most submission servers).
     save_settings(uow, {"smtp.security": "none"})

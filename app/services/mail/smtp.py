@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import enum
+import ipaddress
 import re
 import smtplib
 import socket
@@ -111,6 +112,25 @@ def _no_starttls(account: SmtpAccount) -> str:
         "can be made on this port. Check the security setting and the port: port 465 usually "
         "needs SSL/TLS, port 587 STARTTLS."
     )
+
+
+def _clear_login(account: SmtpAccount) -> str:
+    return (
+        f"Duebook does not log in to {account.host} without encryption (security: none): the "
+        "password would cross the network unencrypted: choose STARTTLS or SSL/TLS in Settings "
+        "→ Email."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this computer (``localhost``, 127.0.0.0/8, ``::1``)."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _no_auth(account: SmtpAccount) -> str:
@@ -264,10 +284,14 @@ class SmtpConnection:
     def open(self) -> None:
         """Connect, secure the connection and log in.
 
+        A login without TLS (security ``none``) is made only to a server on this computer.
+
         Raises:
             SmtpAccountError: in words; nothing was sent.
         """
         account = self.account
+        if account.user and account.security == "none" and not is_loopback(account.host):
+            raise SmtpAccountError(_clear_login(account))
         smtp: smtplib.SMTP | None = None
         try:
             context = tls_context(account) if account.security in ("tls", "starttls") else None
