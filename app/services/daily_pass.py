@@ -77,9 +77,7 @@ def run_daily_pass(
     mail = send_outbox(uow, today, password_lookup=password_lookup, stop=stop)
     keys = [d.key for d in reminders.decisions if d.email is not None]
     result = PassResult(reminders.with_statuses(outbox_states(uow, keys)), issued, mail)
-    record_run(
-        uow, REMINDERS, today if record else None, ok=not mail.problem, result=result.summary()
-    )
+    record_run(uow, REMINDERS, today if record else None, ok=mail.ok, result=result.summary())
     log.info("daily pass for %s: %s", today.isoformat(), result.summary())
     return result
 

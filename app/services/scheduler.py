@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.services.daily_pass import PassResult, run_daily_pass
 from app.services.job_runs import OUTBOX, REMINDERS, JobRunView, last_run, record_run
 from app.services.leases import acquire_lease, new_holder, release_lease
-from app.services.mail.outbox_sender import STOPPING, SendReport, send_outbox
+from app.services.mail.outbox_sender import SendReport, send_outbox
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 
@@ -100,8 +100,7 @@ def send_and_record(
     """
     report = send_outbox(uow, today, only=only, stop=stop)
     if report.states or report.waiting or report.problem:
-        ok = not report.problem or report.problem == STOPPING
-        record_run(uow, OUTBOX, None, ok=ok, result=report.summary())
+        record_run(uow, OUTBOX, None, ok=report.ok, result=report.summary())
     return report
 
 
@@ -236,8 +235,7 @@ class BackgroundJobs:
                 record_run(uow, OUTBOX, None, ok=False, result=report.summary())
             if not report.states and not report.waiting and not report.problem:
                 return None
-            ok = not report.problem or report.problem == STOPPING
-            result = JobResult(OUTBOX, ok, f"Mail: {report.summary()}")
+            result = JobResult(OUTBOX, report.ok, f"Mail: {report.summary()}")
         self._report(result)
         return result
 

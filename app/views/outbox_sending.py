@@ -16,15 +16,16 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, 
 
 from app.services.job_runs import OUTBOX, REMINDERS, JobRunView, last_run
 from app.services.mail.account import MailSetupError, account_from_settings
-from app.services.mail.outbox_sender import SendReport
+from app.services.mail.outbox_sender import STOPPING, SendReport
 from app.services.mail.password import PasswordStoreError, load_password
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
 from app.views.models.outbox_model import clock_text
 from app.views.style import plain_label
 
-#: How a run that stopped because sending was paused says so; it is no problem once resumed.
-_PAUSED_WORDS = ("sending is paused", "sending was paused")
+#: How a run that stopped without failing says so: sending paused (no problem once resumed), or
+#: Duebook closing (the rest go out next time).
+_NOT_FAILED_WORDS = ("sending is paused", "sending was paused", STOPPING)
 _NEVER = datetime.min.replace(tzinfo=UTC)
 #: How every reason that email cannot go out yet begins.
 NOT_SET_UP = "email is not set up"
@@ -122,7 +123,7 @@ def _problem(run: JobRunView) -> str:
         if not summary:
             return run.result
     problem = summary.partition(": ")[2] or summary
-    return "" if any(words in problem for words in _PAUSED_WORDS) else problem
+    return "" if any(words in problem for words in _NOT_FAILED_WORDS) else problem
 
 
 def read_sending_state(

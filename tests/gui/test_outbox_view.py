@@ -19,8 +19,8 @@ from app.models.customer import Customer
 from app.models.invoice import Invoice
 from app.services.audit import event_time
 from app.services.file_import import import_customers, import_invoices
-from app.services.job_runs import OUTBOX, record_run
-from app.services.mail.outbox_sender import INTERRUPTED
+from app.services.job_runs import OUTBOX, REMINDERS, record_run
+from app.services.mail.outbox_sender import INTERRUPTED, STOPPING
 from app.services.mail.password import store_password
 from app.services.reminders.run import run_reminders
 from app.services.settings import get_setting, save_settings
@@ -522,6 +522,21 @@ def test_a_failed_send_shows_in_the_banner_until_one_works(
 
     assert len(smtp_server.messages) == 3
     assert not view.banner.isVisibleTo(view)
+
+
+@pytest.mark.parametrize("job", [OUTBOX, REMINDERS])
+def test_a_send_stopped_because_duebook_was_closing_is_no_failure_in_the_banner(
+    qtbot, view_ctx, queued, smtp_server, test_keyring, job
+):
+    _use_smtp(queued, smtp_server)
+    summary = f"1 sent, 2 waiting: {STOPPING}"
+    if job == REMINDERS:
+        summary = f"3 reminders queued, 0 tasks; mail: {summary}"
+    # As a run recorded it before stopping counted as no failure.
+    record_run(queued, job, TODAY if job == REMINDERS else None, ok=False, result=summary)
+    view = _view(qtbot, view_ctx)
+
+    assert not view.banner.isVisibleTo(view), view.banner.text.text()
 
 
 def test_retry_sends_the_email_at_once(qtbot, view_ctx, queued, smtp_server, test_keyring):

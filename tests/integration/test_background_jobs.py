@@ -196,3 +196,4 @@ def test_shutdown_stops_a_batch_under_way_and_reports_nothing_after(
         assert last_run(uow, OUTBOX).ok, "stopping at closing is not a failure"
     else:
         assert last_run(uow, REMINDERS).last_run_on == TODAY, "the pass is not run again"
+        assert last_run(uow, REMINDERS).ok, "a pass stopped at closing did not fail"

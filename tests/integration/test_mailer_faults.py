@@ -33,6 +33,7 @@ from app.models.activity import AuditEntry
 from app.models.base import utcnow
 from app.models.collections import OutboxItem, OutboxState
 from app.models.jobs import JobRun, Lease
+from app.services.daily_pass import run_daily_pass
 from app.services.job_runs import REMINDERS, last_run, record_run
 from app.services.leases import acquire_lease
 from app.services.mail import outbox_sender
@@ -682,6 +683,24 @@ def test_a_stop_event_set_before_the_batch_sends_nothing_and_says_why(uow, custo
     assert "Duebook is closing" in report.problem
     assert smtp_server.messages == []
     assert [read_outbox(uow)[i].state for i in ids] == [OutboxState.QUEUED] * 3
+
+
+def test_a_daily_pass_stopped_because_duebook_is_closing_is_not_recorded_as_failed(
+    uow, customers, smtp_server
+):
+    queue_many(uow, customers["ACME"], 2)
+    stop = threading.Event()
+    stop.set()
+
+    passed = run_daily_pass(uow, TODAY, stop=stop)
+
+    assert passed.mail is not None
+    assert passed.mail.problem == outbox_sender.STOPPING
+    assert passed.mail.ok
+    run = last_run(uow, REMINDERS)
+    assert run.ok
+    assert run.last_run_on == TODAY
+    assert "Duebook is closing" in run.result
 
 
 def test_a_stop_event_set_mid_batch_leaves_the_rest_queued(uow, customers, smtp_server):

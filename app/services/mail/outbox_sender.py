@@ -100,6 +100,11 @@ class SendReport:
     #: No mail server is set up at all: the emails wait, and that is nobody's mistake yet.
     unconfigured: bool = False
 
+    @property
+    def ok(self) -> bool:
+        """Whether the run did not fail: no problem, or only stopped because Duebook is closing."""
+        return not self.problem or self.problem == STOPPING
+
     def count(self, state: str) -> int:
         """How many items of this run ended in ``state`` (``retrying`` for put off)."""
         return sum(1 for s in self.states.values() if s == state)
