@@ -62,11 +62,14 @@ def run_daily_pass(
     password_lookup: Callable[[str, str], str | None] = load_password,
     stop: threading.Event | None = None,
     record: bool = True,
+    clock_went_back: bool = False,
 ) -> PassResult:
     """One pass for ``today``; a dry run decides and renders reminders only and writes nothing.
 
     ``record=False`` runs the pass without remembering it as the day's pass (a trial run for a
     day ahead, which must not keep the window's scheduler waiting until that day).
+    ``clock_went_back=True`` remembers ``today`` even though a later day is stored: that day
+    was stored while the computer's clock was ahead (`record_run`).
     """
     if dry_run:
         return PassResult(run_reminders(uow, today, dry_run=True))
@@ -77,7 +80,14 @@ def run_daily_pass(
     mail = send_outbox(uow, today, password_lookup=password_lookup, stop=stop)
     keys = [d.key for d in reminders.decisions if d.email is not None]
     result = PassResult(reminders.with_statuses(outbox_states(uow, keys)), issued, mail)
-    record_run(uow, REMINDERS, today if record else None, ok=mail.ok, result=result.summary())
+    record_run(
+        uow,
+        REMINDERS,
+        today if record else None,
+        ok=mail.ok,
+        result=result.summary(),
+        clock_went_back=clock_went_back,
+    )
     log.info("daily pass for %s: %s", today.isoformat(), result.summary())
     return result
 

@@ -47,7 +47,13 @@ def daily_pass_due(last_run_on: date | None, now: datetime, send_time: time) -> 
     on a day after the last pass's day, or no pass ever ran. So a pass missed while Duebook was
     closed is caught up at startup, even before today's send time; that pass is for today, so
     today's send time then brings nothing more.
+
+    A last pass's day after today means the clock was ahead when it ran and has been set back
+    since: the pass is due (once: it records today's date in place of that day), or it would
+    not run again until that day came.
     """
+    if last_run_on is not None and last_run_on > now.date():
+        return True
     return last_run_on is None or last_run_on < _last_scheduled_day(now, send_time)
 
 
@@ -210,12 +216,26 @@ class BackgroundJobs:
             if not acquire_lease(uow, DAILY_LEASE, holder, DAILY_LEASE_TTL, utcnow()):
                 return None
             try:
-                if not daily_pass_due(last_run(uow, REMINDERS).last_run_on, now, send_time):
+                last_day = last_run(uow, REMINDERS).last_run_on
+                if not daily_pass_due(last_day, now, send_time):
                     return None  # another process ran it meanwhile
                 if self._stop.is_set():
                     return None
+                went_back = last_day is not None and last_day > now.date()
+                if went_back:
+                    log.warning(
+                        "the last daily pass was for %s, after today (%s): the computer's clock "
+                        "was ahead and has gone back; the pass runs for today",
+                        last_day,
+                        now.date(),
+                    )
                 result = self._run(
-                    uow, now.date(), lambda: run_daily_pass(uow, now.date(), stop=self._stop)
+                    uow,
+                    now.date(),
+                    lambda: run_daily_pass(
+                        uow, now.date(), stop=self._stop, clock_went_back=went_back
+                    ),
+                    clock_went_back=went_back,
                 )
             finally:
                 release_lease(uow, DAILY_LEASE, holder)
@@ -245,7 +265,14 @@ class BackgroundJobs:
             if not self._stop.is_set():
                 self._on_result(result)
 
-    def _run(self, uow: UnitOfWork, today: date, work: Callable[[], PassResult]) -> JobResult:
+    def _run(
+        self,
+        uow: UnitOfWork,
+        today: date,
+        work: Callable[[], PassResult],
+        *,
+        clock_went_back: bool = False,
+    ) -> JobResult:
         """Run the daily pass and report it.
 
         A failure is recorded for today too, so it is not retried every minute; the outbox
@@ -255,7 +282,9 @@ class BackgroundJobs:
             message = work().summary()
         except Exception as exc:
             log.exception("the daily pass failed")
-            record_run(uow, REMINDERS, today, ok=False, result=str(exc))
+            record_run(
+                uow, REMINDERS, today, ok=False, result=str(exc), clock_went_back=clock_went_back
+            )
             result = JobResult(REMINDERS, False, f"The daily pass failed: {exc}")
         else:
             result = JobResult(REMINDERS, True, f"Daily pass: {message}")

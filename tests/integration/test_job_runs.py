@@ -47,3 +47,16 @@ def test_a_pass_for_a_day_ahead_runs_but_is_not_recorded_as_todays(
     assert main(["reminders", "run", "--db", str(ledger_path), "--today", ahead]) == 0
 
     assert last_run(uow, REMINDERS).last_run_on == today - timedelta(days=1)
+
+
+def test_a_day_stored_while_the_clock_was_ahead_is_set_back_only_when_asked(
+    uow: UnitOfWork,
+) -> None:
+    ahead = TODAY + timedelta(days=30)
+    record_run(uow, REMINDERS, ahead, ok=True, result="a pass with the clock a month ahead")
+
+    record_run(uow, REMINDERS, TODAY, ok=True, result="an earlier day, again")
+    assert last_run(uow, REMINDERS).last_run_on == ahead
+
+    record_run(uow, REMINDERS, TODAY, ok=True, result="today's pass", clock_went_back=True)
+    assert last_run(uow, REMINDERS).last_run_on == TODAY

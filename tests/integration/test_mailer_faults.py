@@ -425,6 +425,36 @@ def test_a_clock_that_jumps_three_days_catches_up_with_one_pass(
     assert_each_once(smtp_server, uow)
 
 
+def test_a_clock_that_was_ahead_and_is_set_back_runs_one_pass_and_goes_on(
+    uow, session_factory, customers, smtp_server, caplog
+):
+    local = datetime.now().astimezone().tzinfo
+    now = FakeNow(datetime.combine(TODAY, time(8, 30), tzinfo=local))
+    results: list[JobResult] = []
+    jobs = BackgroundJobs(
+        lambda: UnitOfWork(session_factory, actor="window"), results.append, now=now
+    )
+    # A pass ran while the clock was a month ahead; the clock has been set right since.
+    ahead = TODAY + timedelta(days=30)
+    record_run(uow, REMINDERS, ahead, ok=True, result="the pass of a clock a month ahead")
+
+    with caplog.at_level(logging.WARNING, "app.services.scheduler"):
+        first = [jobs.watch() for _ in range(3)]
+
+    assert [r is not None for r in first] == [True, False, False], "due once, not each minute"
+    assert first[0] is not None
+    assert first[0].ok, first[0].message
+    assert "the computer's clock was ahead and has gone back" in caplog.text
+    assert last_run(uow, REMINDERS).last_run_on == TODAY
+    assert len(pass_runs(uow)) == 1
+    assert TODAY.isoformat() in pass_runs(uow)[0]
+    assert len(smtp_server.messages) == 2
+
+    now.value = datetime.combine(TODAY + timedelta(days=1), time(9, 1), tzinfo=local)
+    assert jobs.watch() is not None, "tomorrow's pass comes at its time, not in a month"
+    assert last_run(uow, REMINDERS).last_run_on == TODAY + timedelta(days=1)
+
+
 def cli_pass(ledger_path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(  # noqa: S603 - this interpreter, arguments from the test
         [

@@ -63,3 +63,10 @@ def test_a_send_time_late_in_the_evening() -> None:
     assert not daily_pass_due(date(2026, 11, 22), _at(23, 22, 29), late)
     assert daily_pass_due(date(2026, 11, 21), _at(23, 22, 29), late)
     assert next_daily_pass(date(2026, 11, 22), _at(23, 22, 29), late) == _at(23, 22, 30)
+
+
+def test_a_last_pass_after_today_a_clock_set_back_is_due_at_once() -> None:
+    # The clock was a week ahead when that pass ran; now it is right again.
+    assert daily_pass_due(date(2026, 11, 30), _at(23, 8), NINE)
+    assert daily_pass_due(date(2026, 11, 24), _at(23, 23, 59), NINE)
+    assert next_daily_pass(date(2026, 11, 30), _at(23, 8), NINE) == _at(23, 8)
