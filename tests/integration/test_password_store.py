@@ -132,7 +132,7 @@ class FakeSystemKeyring(KeyringBackend):
         self.secrets.pop((service, username))
 
 
-def chainer_of(monkeypatch, *backends: KeyringBackend) -> ChainerBackend:
+def chainer_of(monkeypatch: pytest.MonkeyPatch, *backends: KeyringBackend) -> ChainerBackend:
     """keyring's chainer over these backends (as it is when several are installed)."""
     monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: list(backends))
     return ChainerBackend()
