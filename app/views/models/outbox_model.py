@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QLocale, QModelIndex, QObject, Qt, QTime
+from PySide6.QtCore import QLocale, QObject, Qt, QTime
 from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 from typing_extensions import override
@@ -15,7 +15,7 @@ from typing_extensions import override
 from app.services.invoice_preview import InvoiceStatus, format_timestamp
 from app.services.money_format import format_date
 from app.services.reminders.outbox import OutboxRow
-from app.views.models.table_support import ROW_ROLE, AnyIndex, ListTableModel
+from app.views.models.table_support import ROW_ROLE, AnyIndex, SortedRowsModel
 from app.views.style import status_marker
 
 #: An outbox state in words.
@@ -73,7 +73,7 @@ class OutboxColumn(enum.IntEnum):
 
 
 COLUMN_TITLES = ("Send on", "Customer", "Step", "Invoices", "Subject", "State")
-_SORT_KEYS: dict[OutboxColumn, Callable[[OutboxRow], Any]] = {
+_SORT_KEYS: dict[int, Callable[[OutboxRow], Any]] = {
     OutboxColumn.SEND_AFTER: lambda r: (r.send_after, r.id),
     OutboxColumn.CUSTOMER: lambda r: (r.customer_name.casefold(), r.id),
     OutboxColumn.STEP: lambda r: (r.step.casefold(), r.id),
@@ -88,56 +88,20 @@ def outbox_state_marker(state: str) -> QIcon:
     return status_marker(_STATE_COLOURS.get(state, InvoiceStatus.VOID))
 
 
-class OutboxTableModel(ListTableModel):
+class OutboxTableModel(SortedRowsModel[OutboxRow]):
     """Outbox items, sortable by any column."""
 
     column_titles = COLUMN_TITLES
+    sort_keys = _SORT_KEYS
+    default_sort = (OutboxColumn.SEND_AFTER, True)
 
     def __init__(self, locale: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._locale = locale
-        self._rows: list[OutboxRow] = []
-        self._sort: tuple[OutboxColumn, bool] = (OutboxColumn.SEND_AFTER, True)
-
-    def set_rows(self, rows: list[OutboxRow]) -> None:
-        """Show these items, in the current sort order."""
-        self.beginResetModel()
-        self._rows = list(rows)
-        self._sort_rows()
-        self.endResetModel()
-
-    def rows(self) -> list[OutboxRow]:
-        """The items shown, top to bottom."""
-        return list(self._rows)
-
-    def row_at(self, row: int) -> OutboxRow | None:
-        """The item shown in ``row``."""
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, item_id: int) -> int | None:
-        """The row showing an item, if it is listed."""
-        return next((i for i, r in enumerate(self._rows) if r.id == item_id), None)
-
-    def sort_order(self) -> tuple[int, bool]:
-        """The sort column and whether it is descending."""
-        return int(self._sort[0]), self._sort[1]
-
-    def _sort_rows(self) -> None:
-        column, descending = self._sort
-        self._rows.sort(key=_SORT_KEYS[column], reverse=descending)
 
     @override
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    @override
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMN_TITLES):
-            return
-        self.layoutAboutToBeChanged.emit()
-        self._sort = (OutboxColumn(column), order == Qt.SortOrder.DescendingOrder)
-        self._sort_rows()
-        self.layoutChanged.emit()
+    def row_id(self, row: OutboxRow) -> int:
+        return row.id
 
     @override
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 from typing_extensions import override
@@ -18,7 +18,7 @@ from typing_extensions import override
 from app.services.bank_dto import StatementLineRow
 from app.services.invoice_preview import InvoiceStatus
 from app.services.money_format import format_date
-from app.views.models.table_support import ROW_ROLE, AnyIndex, ListTableModel, column_alignment
+from app.views.models.table_support import ROW_ROLE, AnyIndex, SortedRowsModel, column_alignment
 from app.views.style import money_text, status_marker
 
 #: A line's state in words, as the list and the review pane say it.
@@ -55,7 +55,7 @@ class LineColumn(enum.IntEnum):
 
 COLUMN_TITLES = ("Date", "Payer", "Text", "Amount", "State", "Confidence")
 _RIGHT_COLUMNS = frozenset({LineColumn.AMOUNT, LineColumn.CONFIDENCE})
-_SORT_KEYS: dict[LineColumn, Callable[[StatementLineRow], Any]] = {
+_SORT_KEYS: dict[int, Callable[[StatementLineRow], Any]] = {
     LineColumn.DATE: lambda r: (r.booking_date, r.line_id),
     LineColumn.PAYER: lambda r: (r.payer_name.casefold(), r.line_id),
     LineColumn.TEXT: lambda r: (r.remittance.casefold(), r.line_id),
@@ -75,59 +75,23 @@ def confidence_text(confidence: int) -> str:
     return f"{(confidence + 5) // 10}%" if confidence > 0 else ""
 
 
-class StatementLineModel(ListTableModel):
+class StatementLineModel(SortedRowsModel[StatementLineRow]):
     """Statement lines, sortable by any column."""
 
     column_titles = COLUMN_TITLES
     amount_columns = _RIGHT_COLUMNS
+    sort_keys = _SORT_KEYS
+    default_sort = (LineColumn.DATE, False)
 
     def __init__(self, locale: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._locale = locale
-        self._rows: list[StatementLineRow] = []
-        self._sort: tuple[LineColumn, bool] = (LineColumn.DATE, False)
 
-    def set_rows(self, rows: list[StatementLineRow]) -> None:
-        """Show these lines, in the current sort order."""
-        self.beginResetModel()
-        self._rows = list(rows)
-        self._sort_rows()
-        self.endResetModel()
-
-    def rows(self) -> list[StatementLineRow]:
-        """The lines shown, top to bottom."""
-        return list(self._rows)
-
-    def row_at(self, row: int) -> StatementLineRow | None:
-        """The line shown in ``row``."""
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, line_id: int) -> int | None:
-        """The row showing a line, if it is listed."""
-        return next((i for i, r in enumerate(self._rows) if r.line_id == line_id), None)
-
-    def sort_order(self) -> tuple[int, bool]:
-        """The sort column and whether it is descending."""
-        return int(self._sort[0]), self._sort[1]
-
-    def _sort_rows(self) -> None:
-        column, descending = self._sort
-        self._rows.sort(key=_SORT_KEYS[column], reverse=descending)
+    @override
+    def row_id(self, row: StatementLineRow) -> int:
+        return row.line_id
 
     # -- Qt overrides ------------------------------------------------------------------------
-
-    @override
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    @override
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMN_TITLES):
-            return
-        self.layoutAboutToBeChanged.emit()
-        self._sort = (LineColumn(column), order == Qt.SortOrder.DescendingOrder)
-        self._sort_rows()
-        self.layoutChanged.emit()
 
     @override
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
