@@ -36,6 +36,7 @@ from app.services.reminders.templates import TemplateError
 from app.services.settings import SettingError, load_settings, save_settings
 from app.services.statements.parsed import MappingNeededError, StatementFileError
 from app.services.uow import UnitOfWork
+from app.services.wording import plural
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -230,19 +231,15 @@ def _reminders(uow: UnitOfWork, args: argparse.Namespace) -> int:
     emails = sum(1 for d in result.decisions if d.email is not None)
     tasks = sum(1 for d in result.decisions if d.task)
     print(
-        f"{today.isoformat()}: {verb} {_many(emails, 'email')}, {_many(tasks, 'task')}; "
+        f"{today.isoformat()}: {verb} {plural(emails, 'email')}, {plural(tasks, 'task')}; "
         f"{len(result.skipped)} held back"
     )
     if passed.issued:
-        issued = _many(len(passed.issued), "recurring invoice")
+        issued = plural(len(passed.issued), "recurring invoice")
         print(f"Issued {issued}: {', '.join(passed.issued)}")
     if passed.mail is not None:
         print(f"Mail: {passed.mail.summary()}")
     return EXIT_OK
-
-
-def _many(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _export(uow: UnitOfWork, args: argparse.Namespace) -> int:

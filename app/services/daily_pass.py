@@ -24,6 +24,7 @@ from app.services.mail.password import load_password
 from app.services.recurring import issue_due_recurring
 from app.services.reminders.run import ReminderRunResult, run_reminders
 from app.services.uow import UnitOfWork
+from app.services.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +41,14 @@ class PassResult:
         """One line for the status bar and the job log."""
         parts = []
         if self.issued:
-            parts.append(f"{_many(len(self.issued), 'recurring invoice')} issued")
+            parts.append(f"{plural(len(self.issued), 'recurring invoice')} issued")
         parts.append(
-            f"{_many(self.reminders.queued, 'reminder')} queued, "
-            f"{_many(self.reminders.tasks, 'task')}"
+            f"{plural(self.reminders.queued, 'reminder')} queued, "
+            f"{plural(self.reminders.tasks, 'task')}"
         )
         if self.mail is not None:
             parts.append(f"mail: {self.mail.summary()}")
         return "; ".join(parts)
-
-
-def _many(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def run_daily_pass(

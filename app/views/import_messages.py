@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 
 from app.services.file_import import ImportFileError, ImportResult
+from app.services.wording import plural
 from app.views import ask
 from app.views.workers import describe_error
 
@@ -15,10 +16,6 @@ from app.views.workers import describe_error
 _UNKNOWN_CUSTOMER = re.compile(
     r"column customer_id: expected the customer_id of a customer in the ledger, got '([^']*)'"
 )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def import_summary(result: ImportResult, noun: str, path: Path) -> tuple[str, str]:
@@ -38,9 +35,9 @@ def import_summary(result: ImportResult, noun: str, path: Path) -> tuple[str, st
     parts = [f"{created:,} new", f"{updated:,} updated"]
     if unchanged:
         parts.append(f"{unchanged:,} unchanged")
-    message = f"Imported {_plural(total, noun)} from {path.name}: {', '.join(parts)}"
+    message = f"Imported {plural(total, noun)} from {path.name}: {', '.join(parts)}"
     if warnings:
-        message += f" ({_plural(len(warnings), 'warning')})"
+        message += f" ({plural(len(warnings), 'warning')})"
     return message, "\n".join(warnings)
 
 

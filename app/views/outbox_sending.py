@@ -20,6 +20,7 @@ from app.services.mail.outbox_sender import STOPPING, SendReport
 from app.services.mail.password import PasswordStoreError, load_password
 from app.services.settings import load_settings
 from app.services.uow import UnitOfWork
+from app.services.wording import plural
 from app.views.models.outbox_model import clock_text
 from app.views.style import plain_label
 
@@ -144,10 +145,6 @@ def read_sending_state(
     )
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count:,} {one if count == 1 else many}"
-
-
 def _capital(text: str) -> str:
     text = text.strip()
     return text[:1].upper() + text[1:] if text else text
@@ -214,7 +211,7 @@ class SendingBanner(QFrame):
 
     def show_state(self, state: SendingState) -> None:
         """Say why emails do not go out, or hide when they do."""
-        waiting = _plural(state.waiting, "email waits", "emails wait")
+        waiting = plural(state.waiting, "email waits", "emails wait")
         sp = QStyle.StandardPixmap
         buttons: tuple[QPushButton, ...]
         if state.paused:

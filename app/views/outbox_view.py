@@ -51,6 +51,7 @@ from app.services.reminders.run import DecisionView, ReminderRunResult, SkipView
 from app.services.scheduler import run_daily_pass_now, send_and_record
 from app.services.settings import save_settings
 from app.services.tasks import TaskContext
+from app.services.wording import plural
 from app.views import ask
 from app.views.context import ViewContext
 from app.views.list_screen import StateFilterListScreen
@@ -123,10 +124,6 @@ def skip_reason_text(skip: SkipView, locale: str = "en") -> str:
             return match.group(0)
 
     return f"{words}: {_ISO_DATE.sub(local, skip.detail)}"
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 class EmailPreviewPane(QWidget):
@@ -361,8 +358,8 @@ class TomorrowPane(QWidget):
         emails = sum(1 for d in result.decisions if d.email is not None)
         tasks = sum(1 for d in result.decisions if d.task)
         self.summary.setText(
-            f"{_plural(emails, 'email')} and {_plural(tasks, 'task')} would go out; "
-            f"{_plural(len(result.skipped), 'customer')} held back. "
+            f"{plural(emails, 'email')} and {plural(tasks, 'task')} would go out; "
+            f"{plural(len(result.skipped), 'customer')} held back. "
             "Nothing is queued by looking: the reminder run does that on the day."
         )
         self.warnings.setText("\n".join(result.warnings))
@@ -724,9 +721,9 @@ class OutboxView(StateFilterListScreen):
         rows = [r for r in listing.rows if self._matches(r)]
         self.model.set_rows(rows)
         self._show_sending(listing.sending)
-        self._count.setText(_plural(len(rows), "email"))
+        self._count.setText(plural(len(rows), "email"))
         counts = [
-            _plural(sum(1 for r in listing.unsent if r.state in states), words, words)
+            plural(sum(1 for r in listing.unsent if r.state in states), words, words)
             for words, states in (
                 ("waiting", ("queued", "sending")),
                 ("failed", ("failed",)),
@@ -810,7 +807,7 @@ class OutboxView(StateFilterListScreen):
         answer = row.last_error or "no reason given"
         if row.last_error == INTERRUPTED:  # its advice is the line below
             answer = "Duebook stopped while it was being sent."
-        tries = _plural(row.attempts, "attempt")
+        tries = plural(row.attempts, "attempt")
         if row.state == "queued":
             return self._queued_note(row, answer, tries)
         notes = {
@@ -1021,7 +1018,7 @@ class OutboxView(StateFilterListScreen):
             save_settings(uow_factory(), {"mail.paused": "yes" if paused else "no"})
 
         def done(_: object) -> None:
-            waiting = _plural(self.sending.waiting, "email")
+            waiting = plural(self.sending.waiting, "email")
             self.status_reported.emit(
                 f"Sending paused: {waiting} wait in the outbox until you resume"
                 if paused
@@ -1066,11 +1063,11 @@ class OutboxView(StateFilterListScreen):
     def _on_run_finished(self, passed: PassResult) -> None:
         result = passed.reminders
         message = (
-            f"Queued {_plural(result.queued, 'reminder')}, {_plural(result.tasks, 'task')}; "
+            f"Queued {plural(result.queued, 'reminder')}, {plural(result.tasks, 'task')}; "
             f"{len(result.skipped):,} held back"
         )
         if passed.issued:
-            message = f"Issued {_plural(len(passed.issued), 'recurring invoice')}; {message}"
+            message = f"Issued {plural(len(passed.issued), 'recurring invoice')}; {message}"
         if passed.mail is not None:
             message += f"; mail: {passed.mail.summary()}"
         self.status_reported.emit(message)

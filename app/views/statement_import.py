@@ -16,14 +16,11 @@ from app.services.bank_import import import_statement
 from app.services.reconciliation import reconcile
 from app.services.statements.parsed import MappingNeededError, SheetMapping
 from app.services.tasks import TaskCancelledError, TaskContext
+from app.services.wording import plural
 from app.views import ask
 from app.views.mapping_dialog import MappingDialog
 from app.views.screen import Screen
 from app.views.workers import describe_error
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 class StatementImporter(QObject):
@@ -167,7 +164,7 @@ class StatementImporter(QObject):
             return
         review = result.suggested + result.unmatched
         matched = (
-            f"{_plural(result.auto_applied, 'payment')} applied automatically, {review:,} to review"
+            f"{plural(result.auto_applied, 'payment')} applied automatically, {review:,} to review"
         )
         message = f"{imported}: {matched}" if imported else f"Matched again: {matched}"
         self.applied_line_ids = result.applied_line_ids
@@ -195,9 +192,9 @@ class StatementImporter(QObject):
         source = (
             self._summaries[0].file
             if len(self._summaries) == 1
-            else _plural(len(self._summaries), "file")
+            else plural(len(self._summaries), "file")
         )
-        text = f"Imported {_plural(new, 'new line')} from {source}"
+        text = f"Imported {plural(new, 'new line')} from {source}"
         duplicates = sum(s.duplicates for s in self._summaries)
         if duplicates:
             text += f" ({duplicates:,} already there)"
@@ -209,7 +206,7 @@ class StatementImporter(QObject):
         lines = sum(s.lines for s in self._summaries)
         names = ", ".join(s.file for s in self._summaries)
         were = "was" if lines == 1 else "were"
-        return f"Nothing new in {names}: {_plural(lines, 'line')} {were} imported before"
+        return f"Nothing new in {names}: {plural(lines, 'line')} {were} imported before"
 
     def _end(self, message: str) -> None:
         self._busy = False

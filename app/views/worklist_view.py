@@ -47,6 +47,7 @@ from app.services.reminders.outbox import queue_reminder_now
 from app.services.reminders.policies import PolicyView, list_policies
 from app.services.reminders.run import ReminderRunResult, run_reminders
 from app.services.tasks import TaskContext
+from app.services.wording import plural
 from app.services.worklist import WorklistRow, load_worklist
 from app.views import ask
 from app.views.collection_dialogs import (
@@ -89,11 +90,6 @@ class _Loaded:
 
     rows: list[WorklistRow]
     users: list[tuple[int, str]]
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """``"1 reminder"``, ``"12 reminders"``."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def run_summary(result: ReminderRunResult) -> str:
